@@ -1,0 +1,27 @@
+#pragma once
+// Subcommands of the `wharf` binary. Each Add* declares its flags on `app`
+// and installs a callback that runs the command; the callback stores the
+// command's exit code in `*exit_code`. main.cc only dispatches.
+
+#include <CLI/CLI.hpp>
+
+#include "artifact/registry.h"
+
+namespace wharf::cli {
+
+// What commands share: the model loaders, filled by the composition root.
+struct CommandContext {
+  const artifact::ModelRegistry* registry = nullptr;
+  int* exit_code = nullptr;
+};
+
+void AddTrainCommand(CLI::App& app, const CommandContext& context);
+void AddPredictCommand(CLI::App& app, const CommandContext& context);
+void AddEvaluateCommand(CLI::App& app, const CommandContext& context);
+void AddModelCommand(CLI::App& app, const CommandContext& context);
+
+// Builds the whole command-line interface; returns the exit code of the
+// command that ran (usage errors give 2).
+int RunCli(int argc, char** argv);
+
+}  // namespace wharf::cli

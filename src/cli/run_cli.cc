@@ -1,0 +1,33 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/exit_code.h"
+#include "core/version.h"
+#include "ml/pipeline.h"
+
+namespace wharf::cli {
+
+int RunCli(int argc, char** argv) {
+  artifact::ModelRegistry registry;
+  ml::Register(registry);
+  int exit_code = kExitOk;
+  const CommandContext context{&registry, &exit_code};
+
+  CLI::App app{"wharf: train, predict and serve machine-learning models from one binary"};
+  app.name("wharf");
+  app.set_version_flag("--version", std::string("wharf ") + kVersion);
+  app.require_subcommand(1);
+  AddTrainCommand(app, context);
+  AddPredictCommand(app, context);
+  AddEvaluateCommand(app, context);
+  AddModelCommand(app, context);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+  return exit_code;
+}
+
+}  // namespace wharf::cli

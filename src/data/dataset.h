@@ -1,0 +1,75 @@
+#pragma once
+// Numeric feature tables read from CSV: all at once for training, in batches
+// for prediction.
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "data/csv_reader.h"
+
+namespace wharf::data {
+
+// Which columns to read. `features` empty means every column but the label.
+struct ColumnSpec {
+  std::optional<std::string> label;  // the label column's name, if any
+  bool label_required = true;        // NotFound when `label` is set but absent
+  std::vector<std::string> features;
+};
+
+// A numeric feature matrix (row-major, NaN = missing) with optional labels
+// (kept as text, so "5" and "red" both work; the learner maps them).
+struct Dataset {
+  std::string source;                 // file name, for messages
+  std::vector<std::string> features;  // column names, in matrix order
+  std::size_t rows = 0;
+  std::vector<float> x;               // rows * features.size()
+  std::vector<std::string> labels;    // empty when the file has no label column
+  std::string sha256;                 // of the file's bytes
+
+  std::size_t cols() const { return features.size(); }
+  const float* row(std::size_t i) const { return x.data() + i * features.size(); }
+};
+
+// Reads selected columns of a CSV in row batches. Feature columns must hold
+// numbers (or a missing-value marker); anything else is InvalidArgument naming
+// file:line:column, the column and the text found.
+// Not thread-safe.
+class CsvFeatureReader {
+ public:
+  // NotFound naming the missing column (and listing the columns present) when
+  // a requested feature or a required label is not in the header.
+  static Result<std::unique_ptr<CsvFeatureReader>> Open(const std::filesystem::path& path, const ColumnSpec& spec);
+  static Result<std::unique_ptr<CsvFeatureReader>> FromReader(std::unique_ptr<CsvReader> reader,
+                                                              const ColumnSpec& spec);
+
+  const std::vector<std::string>& features() const { return features_; }
+  bool has_label() const { return label_index_.has_value(); }
+  const CsvReader& csv() const { return *csv_; }
+
+  // Appends up to `max_rows` (> 0) rows to `x` (row-major) and, when the
+  // file has a label column and `labels` is not null, their labels (trimmed).
+  // Returns the number of rows appended; 0 means the input is exhausted.
+  // InvalidArgument naming file:line:column for text in a feature column or
+  // an empty label; on error nothing is appended.
+  Result<std::size_t> ReadBatch(std::size_t max_rows, std::vector<float>& x, std::vector<std::string>* labels);
+
+ private:
+  CsvFeatureReader() = default;
+
+  std::unique_ptr<CsvReader> csv_;
+  std::vector<std::string> features_;
+  std::vector<std::size_t> feature_index_;  // header position of each feature
+  std::optional<std::size_t> label_index_;
+  CsvRecord record_;
+};
+
+// Reads the whole file. InvalidArgument if it has no data rows; `sha256`
+// covers every byte of the file.
+Result<Dataset> ReadDataset(const std::filesystem::path& path, const ColumnSpec& spec);
+
+}  // namespace wharf::data

@@ -1,0 +1,33 @@
+#pragma once
+// The predict job: stream a CSV through a loaded model in batches and write
+// a predictions CSV; when the input has the label column, also score it.
+// Memory stays bounded by the batch size, so inputs larger than memory work.
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+
+#include "artifact/model.h"
+#include "core/status.h"
+#include "ml/metrics.h"
+
+namespace wharf::ml {
+
+struct PredictOptions {
+  std::filesystem::path input;
+  std::optional<std::filesystem::path> output;  // none: score only ("-" writes to stdout)
+  bool probabilities = false;  // add proba_<class> columns
+  std::size_t top_k = 0;       // add top1,top1_proba,... columns
+  std::size_t batch_rows = 8192;
+};
+
+struct PredictResult {
+  std::size_t rows = 0;
+  std::optional<Metrics> metrics;  // when the input has the model's label column
+};
+
+// The output is written to a temporary file and renamed into place, so a
+// failed run never leaves a truncated predictions file behind.
+Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOptions& options);
+
+}  // namespace wharf::ml

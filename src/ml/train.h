@@ -1,0 +1,63 @@
+#pragma once
+// The train job: read the training (and validation) CSV, choose a model
+// (fixed estimator, or a CV search), refit on all training rows, score, and
+// assemble the Modelfile. Used by `wharf train` and, later, by task runners.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "artifact/modelfile.h"
+#include "core/status.h"
+#include "ml/metrics.h"
+#include "ml/search.h"
+
+namespace wharf::ml {
+
+// The estimator `wharf train` uses when none is named (see docs/training.md
+// for how it was chosen).
+inline constexpr char kDefaultEstimator[] = "rf";
+
+struct TrainOptions {
+  std::filesystem::path train;
+  std::optional<std::filesystem::path> validation;
+  std::string label;
+  std::string estimator = kDefaultEstimator;  // a family kind, or "auto" (all families)
+  Params params;                              // pinned hyperparameters
+  std::size_t trials = 0;   // 0: fit the estimator's defaults (auto: compare every family's defaults by CV)
+  int parallel = 1;
+  int folds = 5;
+  CvSplit cv_split = CvSplit::kStratified;
+  bool cross_validate = false;  // also report CV of a single fixed configuration
+  std::uint64_t seed = 1;
+  SearchStrategy strategy = SearchStrategy::kRandom;
+  TrialCallback on_trial;  // progress of a search
+};
+
+// How far the validation file's mean of one feature is from the training
+// file's, in training standard deviations.
+struct FeatureShift {
+  std::string feature;
+  double train_mean = 0, validation_mean = 0, standardized_difference = 0;
+};
+
+struct TrainResult {
+  artifact::Modelfile modelfile;
+  const EstimatorFamily* family = nullptr;
+  Params params;
+  std::optional<CvScore> cv;  // of the chosen configuration, when CV ran
+  std::vector<Trial> trials;  // best first, when a search ran
+  Metrics train;
+  std::optional<Metrics> validation;
+  std::vector<FeatureShift> shift;  // every feature, largest |difference| first
+  std::string label;
+  std::filesystem::path train_path;
+  std::optional<std::filesystem::path> validation_path;
+  double seconds = 0;
+};
+
+Result<TrainResult> Train(const TrainOptions& options);
+
+}  // namespace wharf::ml

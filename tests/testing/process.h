@@ -1,0 +1,22 @@
+#pragma once
+// Runs a program as argv (never through a shell) and collects its output, for
+// tests that drive the real `wharf` binary.
+
+#include <string>
+#include <vector>
+
+namespace wharf::testing {
+
+struct ProcessResult {
+  int exit_code = -1;   // the exit status, or 128 + signal number
+  std::string out;      // standard output
+  std::string err;      // standard error
+};
+
+// Runs argv[0] (searched in PATH) with the given arguments and waits for it.
+ProcessResult RunProcess(const std::vector<std::string>& argv);
+
+// Runs the wharf binary of this build with `args`.
+ProcessResult RunWharf(const std::vector<std::string>& args);
+
+}  // namespace wharf::testing
