@@ -3,7 +3,7 @@ Python user would, printing {"weighted_f1": ...} as JSON. Run with
 /usr/bin/python3 (Debian's python3-sklearn and python3-xgboost).
 
     peers.py MODEL TRAIN.csv VALIDATION.csv
-    MODEL: sklearn-logistic | sklearn-hgb | sklearn-rf | xgboost
+    MODEL: sklearn-logistic | sklearn-hgb | sklearn-rf | sklearn-rf-ordinal | xgboost
 """
 import json
 import sys
@@ -36,6 +36,13 @@ def main():
         from sklearn.ensemble import RandomForestClassifier
 
         model = RandomForestClassifier(n_estimators=300, n_jobs=-1, random_state=1)
+    elif kind == "sklearn-rf-ordinal":  # wharf's default, done in sklearn: regress, round to a class
+        from sklearn.ensemble import RandomForestRegressor
+
+        model = RandomForestRegressor(n_estimators=200, max_depth=14, n_jobs=-1, random_state=1).fit(x, y)
+        predicted = np.clip(np.rint(model.predict(vx)), y.min(), y.max()).astype(int)
+        print(json.dumps({"weighted_f1": f1_score(vy, predicted, average="weighted")}))
+        return
     elif kind == "xgboost":
         import xgboost as xgb
 

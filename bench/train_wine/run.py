@@ -16,7 +16,7 @@ PEERS = "bench/train_wine/peers.py"
 def wharf(*extra):
     def run(out):
         subprocess.run([WHARF, "train", "--train", TRAIN, "--validation", VALID, "--out", out, *extra],
-                       check=True, stdout=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(os.path.join(out, "metrics.json")) as f:
             return json.load(f)["validation"]["weighted_f1"]
     return run
@@ -34,8 +34,9 @@ CASES = [
     ("python sklearn StandardScaler+LogisticRegression", peer("sklearn-logistic")),
     ("python sklearn HistGradientBoosting", peer("sklearn-hgb")),
     ("python sklearn RandomForest(300)", peer("sklearn-rf")),
+    ("python sklearn RandomForestRegressor(200, depth 14), rounded", peer("sklearn-rf-ordinal")),
     ("python xgboost (depth 4, 300 rounds)", peer("xgboost")),
-    ("wharf train (default: rf, ordinal)", wharf()),
+    ("wharf train (default: rf ordinal, 200 trees, depth 14)", wharf()),
     ("wharf train --estimator logistic", wharf("--estimator", "logistic")),
     ("wharf train --estimator xgboost", wharf("--estimator", "xgboost")),
     ("wharf train --estimator auto --trials 24 --parallel 2", wharf("--estimator", "auto", "--trials", "24",

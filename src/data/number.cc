@@ -1,4 +1,5 @@
 #include "data/number.h"
+#include "data/text.h"
 
 #include <charconv>
 #include <cmath>
@@ -14,16 +15,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (IsSpace(s.front()) || s.front() == '"')) s.remove_prefix(1);
   while (!s.empty() && (IsSpace(s.back()) || s.back() == '"')) s.remove_suffix(1);
   return s;
-}
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
 }
 
 bool IsMissingMarker(std::string_view s) {

@@ -10,6 +10,8 @@ namespace {
 
 // Features whose validation mean is this many training SDs away get listed.
 constexpr double kShiftWorthNoting = 0.25;
+// Beyond this, shuffled CV on the training file overstates the test score.
+constexpr double kShiftWorthWarning = 0.5;
 constexpr std::size_t kTrialsShown = 10;
 
 std::string Section(const std::string& name, const Metrics& m) {
@@ -81,6 +83,10 @@ std::string FormatResults(const TrainResult& r) {
                          s.validation_mean, s.standardized_difference);
     }
     if (!any) out += "  none: the two files look alike feature by feature\n";
+    if (std::abs(r.shift.front().standardized_difference) >= kShiftWorthWarning) {
+      out += "  The test file is not distributed like the training file: scores from shuffled CV on the training\n"
+             "  file overstate what transfers. --cv-split blocked estimates transfer to an unseen segment.\n";
+    }
   }
   return out;
 }
