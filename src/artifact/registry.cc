@@ -10,7 +10,7 @@ std::vector<std::string> ModelRegistry::kinds() const {
   return out;
 }
 
-Result<std::unique_ptr<Model>> ModelRegistry::Load(const Modelfile& file) const {
+Result<std::unique_ptr<Model>> ModelRegistry::Load(const Modelfile& file, const LoadOptions& options) const {
   const auto& header = file.header;
   if (!header.contains("estimator") || !header["estimator"].is_object() ||
       !header["estimator"].contains("kind") || !header["estimator"]["kind"].is_string()) {
@@ -23,12 +23,13 @@ Result<std::unique_ptr<Model>> ModelRegistry::Load(const Modelfile& file) const 
     for (const auto& k : kinds()) known += (known.empty() ? "" : ", ") + k;
     return InvalidArgument("unknown estimator kind '" + kind + "'; known: " + known);
   }
-  return it->second(file);
+  return it->second(file, options);
 }
 
-Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& path, const ModelRegistry& registry) {
+Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& path, const ModelRegistry& registry,
+                                         const LoadOptions& options) {
   WHARF_ASSIGN_OR_RETURN(Modelfile file, ReadModelfile(path));
-  auto model = registry.Load(file);
+  auto model = registry.Load(file, options);
   if (!model.ok()) return model.status().WithContext(path.string());
   return model;
 }

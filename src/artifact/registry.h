@@ -17,7 +17,14 @@
 
 namespace wharf::artifact {
 
-using ModelLoader = std::function<Result<std::unique_ptr<Model>>(const Modelfile&)>;
+// How a model is loaded for its caller.
+struct LoadOptions {
+  // Threads one Predict call may use; 0 means all cores (batch jobs). A
+  // server that calls Predict from one thread per core passes 1.
+  int threads = 0;
+};
+
+using ModelLoader = std::function<Result<std::unique_ptr<Model>>(const Modelfile&, const LoadOptions&)>;
 
 class ModelRegistry {
  public:
@@ -26,7 +33,7 @@ class ModelRegistry {
 
   // Loads by header["estimator"]["kind"]. InvalidArgument naming the kind and
   // the known kinds when none is registered for it.
-  Result<std::unique_ptr<Model>> Load(const Modelfile& file) const;
+  Result<std::unique_ptr<Model>> Load(const Modelfile& file, const LoadOptions& options = {}) const;
 
   std::vector<std::string> kinds() const;
 
@@ -35,6 +42,7 @@ class ModelRegistry {
 };
 
 // Reads the Modelfile at `path` and loads it through `registry`; errors name the path.
-Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& path, const ModelRegistry& registry);
+Result<std::unique_ptr<Model>> LoadModel(const std::filesystem::path& path, const ModelRegistry& registry,
+                                         const LoadOptions& options = {});
 
 }  // namespace wharf::artifact

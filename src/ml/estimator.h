@@ -48,10 +48,12 @@ struct ParamRange {
   std::vector<double> choices;  // kChoice
 };
 
-// Shapes a loader needs to validate a payload against the header.
+// What a loader needs besides the payload: shapes to validate it against
+// the header, and how many threads one prediction may use (0 = all cores).
 struct ModelShape {
   std::size_t cols = 0;
   std::size_t num_classes = 0;
+  int threads = 0;
 };
 
 // One kind of estimator. Families are immutable values in a constant table.

@@ -81,7 +81,8 @@ Status Pipeline::SaveTo(artifact::Modelfile& file) const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Pipeline>> Pipeline::Load(const artifact::Modelfile& file) {
+Result<std::unique_ptr<Pipeline>> Pipeline::Load(const artifact::Modelfile& file,
+                                                 const artifact::LoadOptions& options) {
   const auto& h = file.header;
   std::unique_ptr<Pipeline> p(new Pipeline());
   WHARF_ASSIGN_OR_RETURN(p->schema_, SchemaFromJson(h));
@@ -103,15 +104,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Load(const artifact::Modelfile& file
   if (p->family_->standardize != p->standardizer_.has_value()) {
     return InvalidArgument("Modelfile header: preprocessing does not match estimator '" + p->family_->kind + "'");
   }
-  const ModelShape shape{p->schema_.features.size(), p->num_classes_};
+  const ModelShape shape{p->schema_.features.size(), p->num_classes_, options.threads};
   WHARF_ASSIGN_OR_RETURN(p->estimator_, p->family_->load(state, file, shape));
   return p;
 }
 
 void Register(artifact::ModelRegistry& registry) {
   for (const auto& family : Families()) {
-    registry.Register(family.kind, [](const artifact::Modelfile& file) -> Result<std::unique_ptr<artifact::Model>> {
-      WHARF_ASSIGN_OR_RETURN(auto pipeline, Pipeline::Load(file));
+    registry.Register(family.kind, [](const artifact::Modelfile& file, const artifact::LoadOptions& options)
+                                       -> Result<std::unique_ptr<artifact::Model>> {
+      WHARF_ASSIGN_OR_RETURN(auto pipeline, Pipeline::Load(file, options));
       return std::unique_ptr<artifact::Model>(std::move(pipeline));
     });
   }

@@ -23,7 +23,8 @@ class Pipeline final : public artifact::Model {
                                                const TrainingData& data, const FitContext& context,
                                                artifact::ModelSchema schema);
   // Rebuilds a pipeline from a Modelfile written by SaveTo.
-  static Result<std::unique_ptr<Pipeline>> Load(const artifact::Modelfile& file);
+  static Result<std::unique_ptr<Pipeline>> Load(const artifact::Modelfile& file,
+                                                const artifact::LoadOptions& options = {});
 
   const artifact::ModelSchema& schema() const override { return schema_; }
   std::size_t output_width() const override { return num_classes_; }

@@ -73,7 +73,10 @@ class OutputFile {
 std::string Header(const artifact::ModelSchema& schema, const PredictOptions& options) {
   std::string out = "prediction";
   if (options.probabilities) {
-    for (const auto& c : schema.classes) out += "," + CsvField("proba_" + c);
+    for (const auto& c : schema.classes) {
+      out += ',';
+      out += CsvField("proba_" + c);
+    }
   }
   for (std::size_t k = 1; k <= options.top_k; ++k) out += fmt::format(",top{0},top{0}_proba", k);
   return out + "\n";

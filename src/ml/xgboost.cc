@@ -181,6 +181,7 @@ Result<std::unique_ptr<FittedEstimator>> LoadXgboost(const nlohmann::json& state
   Booster booster;
   WHARF_XGB(XGBoosterCreate(nullptr, 0, booster.out()));
   WHARF_XGB(XGBoosterLoadModelFromBuffer(booster.get(), section->bytes.data(), section->bytes.size()));
+  if (shape.threads > 0) WHARF_RETURN_IF_ERROR(SetParam(booster, "nthread", std::to_string(shape.threads)));
   bst_ulong features = 0;
   WHARF_XGB(XGBoosterGetNumFeature(booster.get(), &features));
   if (features != shape.cols) {

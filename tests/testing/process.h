@@ -11,6 +11,7 @@ struct ProcessResult {
   int exit_code = -1;   // the exit status, or 128 + signal number
   std::string out;      // standard output
   std::string err;      // standard error
+  long max_rss_kb = 0;  // peak resident memory of the process
 };
 
 // Runs argv[0] (searched in PATH) with the given arguments and waits for it.

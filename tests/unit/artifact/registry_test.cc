@@ -35,7 +35,7 @@ Modelfile WithKind(const std::string& kind) {
 
 // A loader that records the payload it was given and returns a FakeModel.
 ModelLoader FakeLoader(std::string tag, int* calls) {
-  return [tag = std::move(tag), calls](const Modelfile& file) -> Result<std::unique_ptr<Model>> {
+  return [tag = std::move(tag), calls](const Modelfile& file, const LoadOptions&) -> Result<std::unique_ptr<Model>> {
     ++*calls;
     const Section* s = file.Find("model");
     if (s == nullptr) return InvalidArgument("no model section");
