@@ -19,6 +19,8 @@ void AddTrainCommand(CLI::App& app, const CommandContext& context);
 void AddPredictCommand(CLI::App& app, const CommandContext& context);
 void AddEvaluateCommand(CLI::App& app, const CommandContext& context);
 void AddModelCommand(CLI::App& app, const CommandContext& context);
+void AddCaptureCommand(CLI::App& app, const CommandContext& context);
+void AddServeCommand(CLI::App& app, const CommandContext& context);
 
 // Builds the whole command-line interface; returns the exit code of the
 // command that ran (usage errors give 2).

@@ -14,7 +14,8 @@ int ExitCode(const Status& status) {
     case StatusCode::kDataLoss:
     case StatusCode::kUnimplemented: return kExitBadInput;
     case StatusCode::kInternal:
-    case StatusCode::kIoError: return kExitInternal;
+    case StatusCode::kIoError:
+    case StatusCode::kUnavailable: return kExitInternal;
   }
   return kExitInternal;
 }

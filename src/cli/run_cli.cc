@@ -21,6 +21,8 @@ int RunCli(int argc, char** argv) {
   AddPredictCommand(app, context);
   AddEvaluateCommand(app, context);
   AddModelCommand(app, context);
+  AddCaptureCommand(app, context);
+  AddServeCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

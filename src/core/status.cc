@@ -13,6 +13,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kUnimplemented: return "Unimplemented";
     case StatusCode::kInternal: return "Internal";
     case StatusCode::kIoError: return "IoError";
+    case StatusCode::kUnavailable: return "Unavailable";
   }
   return "Unknown";
 }

@@ -28,6 +28,7 @@ enum class StatusCode {
   kUnimplemented,
   kInternal,            // a broken invariant or a library failure
   kIoError,             // the operating system refused a read or write
+  kUnavailable,         // overloaded or not ready yet: retrying later may succeed
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -65,6 +66,7 @@ inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
 // A value of type T, or the Status that explains why there is none.
 template <typename T>

@@ -1,0 +1,147 @@
+// `wharf capture list | show | export`: read the requests a server captured.
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "cli/capture_format.h"
+#include "cli/commands.h"
+#include "cli/exit_code.h"
+#include "store/capture_store.h"
+
+namespace wharf::cli {
+
+namespace {
+
+struct CaptureFlags {
+  std::string endpoint, id, db, format = "jsonl", output = "-";
+  std::optional<std::string> since;
+  std::size_t limit = 20;
+};
+
+std::filesystem::path DatabasePath(const CaptureFlags& f) {
+  return f.db.empty() ? store::DefaultDatabasePath() : std::filesystem::path(f.db);
+}
+
+// Read commands never create a database: a missing file means nothing was captured.
+Result<std::unique_ptr<store::CaptureStore>> OpenForRead(const CaptureFlags& f) {
+  const auto path = DatabasePath(f);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return NotFound(fmt::format("no captures yet at {}", path.string()));
+  return store::OpenSqliteCaptureStore(path);
+}
+
+Result<store::CaptureQuery> MakeQuery(const CaptureFlags& f) {
+  store::CaptureQuery query;
+  query.endpoint = f.endpoint;
+  if (f.since) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    WHARF_ASSIGN_OR_RETURN(query.since_us,
+                           ParseSince(*f.since, std::chrono::duration_cast<std::chrono::microseconds>(now).count()));
+  }
+  return query;
+}
+
+Status List(const CaptureFlags& f) {
+  WHARF_ASSIGN_OR_RETURN(store::CaptureQuery query, MakeQuery(f));
+  query.limit = f.limit;
+  WHARF_ASSIGN_OR_RETURN(auto captures, OpenForRead(f));
+  WHARF_ASSIGN_OR_RETURN(std::vector<store::CaptureRecord> records, captures->Query(query));
+  if (records.empty()) {
+    fmt::print("No captures for endpoint '{}'{} in {}\n", f.endpoint,
+               query.since_us ? " since " + FormatTimeUtc(*query.since_us) : "", DatabasePath(f).string());
+    return Status::Ok();
+  }
+  fmt::print("{}", FormatCaptureTable(records));
+  return Status::Ok();
+}
+
+Status Show(const CaptureFlags& f) {
+  store::CaptureQuery query{.endpoint = f.endpoint, .id = f.id, .limit = 0};
+  WHARF_ASSIGN_OR_RETURN(auto captures, OpenForRead(f));
+  std::size_t shown = 0;
+  WHARF_RETURN_IF_ERROR(captures->ForEach(query, [&](const store::CaptureRecord& r) {
+    fmt::print("{}{}", shown++ == 0 ? "" : "\n", FormatCaptureDetail(r));
+    return Status::Ok();
+  }));
+  if (shown == 0) {
+    return NotFound(
+        fmt::format("no capture with id '{}' for endpoint '{}' in {}", f.id, f.endpoint, DatabasePath(f).string()));
+  }
+  return Status::Ok();
+}
+
+Status Export(const CaptureFlags& f) {
+  WHARF_ASSIGN_OR_RETURN(store::CaptureQuery query, MakeQuery(f));
+  query.limit = 0;
+  WHARF_ASSIGN_OR_RETURN(auto captures, OpenForRead(f));
+  std::ofstream file;
+  if (f.output != "-") {
+    file.open(f.output, std::ios::binary | std::ios::trunc);
+    if (!file) return IoError(fmt::format("{}: cannot write", f.output));
+  }
+  std::ostream& out = f.output == "-" ? std::cout : file;
+  const bool csv = f.format == "csv";
+  if (csv) out << CaptureCsvHeader();
+  std::size_t rows = 0;
+  WHARF_RETURN_IF_ERROR(captures->ForEach(query, [&](const store::CaptureRecord& r) {
+    out << (csv ? CaptureCsvLine(r) : CaptureJsonLine(r));
+    ++rows;
+    return out ? Status::Ok() : IoError(fmt::format("{}: write failed", f.output == "-" ? "stdout" : f.output));
+  }));
+  out.flush();
+  if (!out) return IoError(fmt::format("{}: write failed", f.output == "-" ? "stdout" : f.output));
+  if (f.output != "-") fmt::print("Exported {} captures -> {}\n", rows, f.output);
+  return Status::Ok();
+}
+
+void AddDbOption(CLI::App* cmd, CaptureFlags& flags) {
+  cmd->add_option("--db", flags.db, "Capture database (default: $WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
+}
+
+void AddSinceOption(CLI::App* cmd, CaptureFlags& flags) {
+  cmd->add_option(
+      "--since", flags.since,
+      "Only captures at or after this UTC time (2026-11-23T12:00:00Z, 2026-11-23) or age (30s, 15m, 2h, 7d)");
+}
+
+}  // namespace
+
+void AddCaptureCommand(CLI::App& app, const CommandContext& context) {
+  auto* capture = app.add_subcommand("capture", "Read the requests a server captured");
+  capture->require_subcommand(1);
+
+  auto list_flags = std::make_shared<CaptureFlags>();
+  auto* list = capture->add_subcommand("list", "List an endpoint's captured requests, newest first");
+  list->add_option("--endpoint", list_flags->endpoint, "Endpoint name")->required();
+  AddSinceOption(list, *list_flags);
+  list->add_option("--limit", list_flags->limit, "Rows to show (0 for all)")->capture_default_str();
+  AddDbOption(list, *list_flags);
+  list->callback([list_flags, context] { *context.exit_code = ExitWith(List(*list_flags)); });
+
+  auto show_flags = std::make_shared<CaptureFlags>();
+  auto* show = capture->add_subcommand("show", "Show every stored field of one request (and its shadow calls)");
+  show->add_option("--endpoint", show_flags->endpoint, "Endpoint name")->required();
+  show->add_option("--id", show_flags->id, "Request id")->required();
+  AddDbOption(show, *show_flags);
+  show->callback([show_flags, context] { *context.exit_code = ExitWith(Show(*show_flags)); });
+
+  auto export_flags = std::make_shared<CaptureFlags>();
+  auto* exporting =
+      capture->add_subcommand("export", "Write an endpoint's captures, oldest first, as JSON lines or CSV");
+  exporting->add_option("--endpoint", export_flags->endpoint, "Endpoint name")->required();
+  AddSinceOption(exporting, *export_flags);
+  exporting->add_option("--format", export_flags->format, "jsonl | csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  exporting->add_option("--output", export_flags->output, "Output file ('-' for stdout)")->capture_default_str();
+  AddDbOption(exporting, *export_flags);
+  exporting->callback([export_flags, context] { *context.exit_code = ExitWith(Export(*export_flags)); });
+}
+
+}  // namespace wharf::cli

@@ -1,0 +1,131 @@
+// `wharf serve`: serve Modelfiles over HTTP until SIGTERM/SIGINT.
+
+#include <csignal>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/exit_code.h"
+#include "core/parallel.h"
+#include "serve/capture_writer.h"
+#include "serve/config.h"
+#include "serve/http_server.h"
+#include "serve/model_service.h"
+#include "store/capture_store.h"
+
+namespace wharf::cli {
+
+namespace {
+
+struct ServeFlags {
+  std::vector<std::string> models;
+  std::string config, host = "127.0.0.1", capture, db;
+  std::uint16_t port = 8080;
+  int threads = 0;
+  double sample = -1;
+  std::size_t max_body_bytes = 1 << 20;
+  int read_timeout_ms = 15000, grace_ms = 10000;
+};
+
+Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
+  if (!f.config.empty() && !f.models.empty()) return InvalidArgument("give either --config or --model, not both");
+  WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, f.config.empty() ? serve::ServeConfigFromModelFlags(f.models)
+                                                                      : serve::LoadServeConfig(f.config));
+  for (auto& e : config.endpoints) {  // flags override every endpoint's capture settings
+    if (!f.capture.empty()) {
+      WHARF_ASSIGN_OR_RETURN(e.capture.mode, serve::ParseCaptureMode(f.capture));
+    }
+    if (f.sample >= 0) e.capture.sample_percent = f.sample;
+  }
+  WHARF_RETURN_IF_ERROR(serve::Validate(config));
+  return config;
+}
+
+Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
+  WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, LoadConfig(f));
+  std::vector<std::unique_ptr<serve::Endpoint>> endpoints;
+  bool capturing = false;
+  for (const auto& e : config.endpoints) {
+    WHARF_ASSIGN_OR_RETURN(auto endpoint, serve::Endpoint::Load(e, registry));
+    capturing = capturing || e.capture.mode != serve::CaptureMode::kOff;
+    endpoints.push_back(std::move(endpoint));
+  }
+  std::unique_ptr<serve::CaptureWriter> capture;
+  const auto db = f.db.empty() ? store::DefaultDatabasePath() : std::filesystem::path(f.db);
+  if (capturing) {
+    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteCaptureStore(db));
+    capture = std::make_unique<serve::CaptureWriter>(std::move(store));
+  }
+  serve::ModelService service(std::move(endpoints), capture.get());
+
+  // Loop threads inherit this mask, so only sigwait below sees the signals.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  serve::HttpServerOptions options;
+  options.host = f.host;
+  options.port = f.port;
+  options.threads = f.threads > 0 ? f.threads : HardwareThreads();
+  options.max_body_bytes = f.max_body_bytes;
+  options.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
+  WHARF_ASSIGN_OR_RETURN(auto server, serve::HttpServer::Start(options, service));
+  service.set_in_flight_source([&server] { return server->in_flight(); });
+
+  fmt::print("wharf serve: listening on http://{}:{} ({} threads)\n", f.host, server->port(), options.threads);
+  for (const auto& e : config.endpoints) {
+    double total = 0;
+    for (const auto& v : e.variants) total += v.weight;
+    std::vector<std::string> variants;
+    for (const auto& v : e.variants) {
+      variants.push_back(fmt::format("{} v{} ({:.4g}%)", v.name, v.version, 100 * v.weight / total));
+    }
+    fmt::print("  endpoint {}: {}{}; capture {}{}\n", e.name, fmt::join(variants, ", "),
+               e.shadow ? fmt::format("; shadow {} v{}", e.shadow->name, e.shadow->version) : "",
+               serve::CaptureModeName(e.capture.mode), capturing ? " -> " + db.string() : "");
+  }
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  fmt::print("wharf serve: {} received, finishing in-flight requests\n", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::fflush(stdout);
+  service.set_ready(false);
+  server->Shutdown(std::chrono::milliseconds(f.grace_ms));
+  if (capture) {
+    capture->Close();
+    fmt::print("wharf serve: capture written {}, dropped {}, failed {}\n", capture->written(), capture->dropped(),
+               capture->failed());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, const CommandContext& context) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Serve models over HTTP: KServe v2 + the classic model app's routes");
+  cmd->add_option("--model", flags->models, "NAME=PATH/Modelfile: one endpoint per flag (repeatable)");
+  cmd->add_option("--config", flags->config, "Endpoint YAML: variants, weights, shadow, aliases, capture");
+  cmd->add_option("--host", flags->host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", flags->port, "Port (0 picks a free one)")->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Event loops (default: one per core)");
+  cmd->add_option("--capture", flags->capture, "off | async | durable (overrides the config)")
+      ->check(CLI::IsMember({"off", "async", "durable"}));
+  cmd->add_option("--sample", flags->sample, "Percent of requests captured (overrides the config)")
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--db", flags->db, "Capture database (default ~/.wharf/wharf.db)");
+  cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body accepted (413 beyond)")
+      ->capture_default_str();
+  cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,
+                  "Time to receive a whole request, idle keep-alive included")
+      ->capture_default_str();
+  cmd->add_option("--grace-ms", flags->grace_ms, "On SIGTERM, how long in-flight requests may take")
+      ->capture_default_str();
+  cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags, *context.registry)); });
+}
+
+}  // namespace wharf::cli

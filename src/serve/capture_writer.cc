@@ -1,0 +1,96 @@
+#include "serve/capture_writer.h"
+
+#include <iostream>
+
+namespace wharf::serve {
+
+CaptureWriter::CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity)
+    : store_(std::move(store)), capacity_(capacity), thread_([this] { Run(); }) {}
+
+CaptureWriter::~CaptureWriter() { Close(); }
+
+bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_ && records_ < capacity_) {
+      queue_.push_back({std::move(record), nullptr, nullptr});
+      ++records_;
+      ready_.notify_one();
+      return true;
+    }
+  }
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+bool CaptureWriter::Enqueue(store::CaptureRecord record, std::function<void(const Status&)> on_commit) {
+  std::lock_guard lock(mu_);
+  if (closing_ || records_ >= capacity_) return false;
+  queue_.push_back({std::move(record), std::move(on_commit), nullptr});
+  ++records_;
+  ready_.notify_one();
+  return true;
+}
+
+bool CaptureWriter::AfterCommit(std::function<void(store::CaptureStore&)> work) {
+  std::lock_guard lock(mu_);
+  if (closing_) return false;
+  queue_.push_back({{}, nullptr, std::move(work)});
+  ready_.notify_one();
+  return true;
+}
+
+std::size_t CaptureWriter::depth() const {
+  std::lock_guard lock(mu_);
+  return records_;
+}
+
+void CaptureWriter::Close() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+    ready_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void CaptureWriter::Run() {
+  std::vector<Item> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      ready_.wait(lock, [this] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;  // closing, and everything is written
+      batch.swap(queue_);
+      records_ = 0;
+    }
+    // Records between barriers form one transaction; barriers run in order.
+    std::size_t start = 0;
+    for (std::size_t i = 0; i <= batch.size(); ++i) {
+      if (i < batch.size() && !batch[i].barrier) continue;
+      Commit(batch, start, i);
+      if (i < batch.size()) batch[i].barrier(*store_);
+      start = i + 1;
+    }
+    batch.clear();
+  }
+}
+
+void CaptureWriter::Commit(std::vector<Item>& items, std::size_t begin, std::size_t end) {
+  if (begin >= end) return;
+  std::vector<store::CaptureRecord> records;
+  records.reserve(end - begin);
+  for (std::size_t i = begin; i < end; ++i) records.push_back(std::move(items[i].record));
+  const Status status = store_->Append(records);
+  if (status.ok()) {
+    written_.fetch_add(records.size(), std::memory_order_relaxed);
+  } else {
+    failed_.fetch_add(records.size(), std::memory_order_relaxed);
+    std::cerr << "wharf serve: capture write failed: " << status.message() << std::endl;
+  }
+  for (std::size_t i = begin; i < end; ++i) {
+    if (items[i].on_commit) items[i].on_commit(status);
+  }
+}
+
+}  // namespace wharf::serve

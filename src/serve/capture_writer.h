@@ -1,0 +1,76 @@
+#pragma once
+// Writes captured requests to a CaptureStore off the request path: a bounded
+// queue drained by one writer thread that commits whatever has accumulated in
+// one transaction (group commit: while one group is being committed, the next
+// one gathers, so batches grow with load).
+//
+// Two ways in: TryEnqueue never blocks and drops (counted exactly) when the
+// queue is full — async capture; Enqueue calls back once the record is
+// committed — durable capture, where the response waits for that callback.
+// Thread-safe; the store is used only by the writer thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "store/capture_store.h"
+
+namespace wharf::serve {
+
+class CaptureWriter {
+ public:
+  explicit CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity = 1 << 16);
+  ~CaptureWriter();  // Close()
+
+  // Async capture: false (and counted as dropped) when the queue is full.
+  bool TryEnqueue(store::CaptureRecord record);
+
+  // Durable capture: `on_commit` runs on the writer thread once the group
+  // holding the record is committed (OK) or has failed. Returns false, without
+  // calling back, when the queue is full or the writer is closed.
+  bool Enqueue(store::CaptureRecord record, std::function<void(const Status&)> on_commit);
+
+  // Runs `work` on the writer thread, with the store, once every record
+  // enqueued before this call has been committed. Always accepted (even when
+  // full), never after Close(); returns false then.
+  bool AfterCommit(std::function<void(store::CaptureStore&)> work);
+
+  // Commits everything queued, then stops the thread. Idempotent; call it
+  // from one thread (the owner's).
+  void Close();
+
+  std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  std::size_t depth() const;
+
+ private:
+  // A record to write (with its durable callback), or a barrier to run.
+  struct Item {
+    store::CaptureRecord record;
+    std::function<void(const Status&)> on_commit;
+    std::function<void(store::CaptureStore&)> barrier;
+  };
+
+  void Run();
+  // Appends `records` in one transaction and runs their callbacks.
+  void Commit(std::vector<Item>& items, std::size_t begin, std::size_t end);
+
+  std::unique_ptr<store::CaptureStore> store_;
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_;
+  std::vector<Item> queue_;     // guarded by mu_
+  std::size_t records_ = 0;     // records (not barriers) in queue_, guarded by mu_
+  bool closing_ = false;        // guarded by mu_
+  std::atomic<std::uint64_t> written_{0}, dropped_{0}, failed_{0};
+  std::thread thread_;
+};
+
+}  // namespace wharf::serve

@@ -1,0 +1,69 @@
+#pragma once
+// What `wharf serve` serves: endpoints, their variants, shadow, routing and
+// capture settings, read from an endpoint YAML file or --model flags.
+//
+//   endpoints:
+//     - name: iris
+//       variants:                    # weighted A/B split
+//         - {name: blue, model: blue/Modelfile, version: "1", weight: 90}
+//         - {name: green, model: green/Modelfile, version: "2", weight: 10}
+//       shadow: {name: next, model: next/Modelfile, version: "3"}   # optional
+//       sticky_header: X-User-Id    # optional: same header value -> same variant
+//       aliases: {pental_length: petal_length}   # request field -> model column
+//       capture: {mode: async, sample_percent: 100}   # off | async | durable
+//
+// Model paths are relative to the YAML file.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace wharf::serve {
+
+enum class CaptureMode { kOff, kAsync, kDurable };
+
+// Parses "off" | "async" | "durable"; InvalidArgument naming the valid ones.
+Result<CaptureMode> ParseCaptureMode(std::string_view text);
+std::string_view CaptureModeName(CaptureMode mode);
+
+struct VariantConfig {
+  std::string name;
+  std::filesystem::path model;  // Modelfile path
+  std::string version = "1";
+  double weight = 1;
+};
+
+struct CaptureConfig {
+  CaptureMode mode = CaptureMode::kAsync;
+  double sample_percent = 100;  // of requests captured, 0..100
+};
+
+struct EndpointConfig {
+  std::string name;
+  std::vector<VariantConfig> variants;
+  std::optional<VariantConfig> shadow;
+  std::string sticky_header;                   // empty: no sticky routing
+  std::map<std::string, std::string> aliases;  // request field name -> model column
+  CaptureConfig capture;
+};
+
+struct ServeConfig {
+  std::vector<EndpointConfig> endpoints;
+};
+
+// Reads an endpoint YAML file. InvalidArgument naming the file, line and
+// field for anything malformed (unknown keys included, so typos surface).
+Result<ServeConfig> LoadServeConfig(const std::filesystem::path& path);
+
+// One endpoint per "name=path/to/Modelfile" flag, one variant each.
+Result<ServeConfig> ServeConfigFromModelFlags(const std::vector<std::string>& flags);
+
+// Checks names are unique and non-empty, weights positive, sample percent
+// in range, and that every endpoint has a variant.
+Status Validate(const ServeConfig& config);
+
+}  // namespace wharf::serve

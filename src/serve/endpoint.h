@@ -1,0 +1,69 @@
+#pragma once
+// A served endpoint: its loaded variants (each a model version with a
+// traffic weight and its own metrics), an optional shadow, the router, the
+// request-field aliases and the capture settings.
+// Immutable once loaded (metrics aside, which are atomic): shared by every
+// request thread without locks.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "artifact/model.h"
+#include "artifact/registry.h"
+#include "core/status.h"
+#include "serve/config.h"
+#include "serve/metrics.h"
+#include "serve/router.h"
+
+namespace wharf::serve {
+
+// One model version behind an endpoint.
+struct Variant {
+  std::string name;
+  std::string version;
+  double weight = 0;
+  std::filesystem::path path;
+  std::shared_ptr<const artifact::Model> model;  // shared: a request holds it while a swap may drop it
+  std::unique_ptr<RequestMetrics> metrics = std::make_unique<RequestMetrics>();
+};
+
+class Endpoint {
+ public:
+  // Loads every variant's Modelfile (single-threaded prediction per call).
+  // InvalidArgument if the variants do not take the same input columns.
+  static Result<std::unique_ptr<Endpoint>> Load(const EndpointConfig& config, const artifact::ModelRegistry& registry);
+
+  const std::string& name() const { return config_.name; }
+  const EndpointConfig& config() const { return config_; }
+  const std::vector<Variant>& variants() const { return variants_; }
+  const Variant* shadow() const { return shadow_ ? &*shadow_ : nullptr; }
+  const std::vector<std::string>& features() const { return variants_.front().model->schema().features; }
+
+  // The variant with this version, or null.
+  const Variant* FindVersion(std::string_view version) const;
+  // Routes a request: sticky by `sticky_key` when not empty, else by weight.
+  const Variant& Route(std::string_view sticky_key) const;
+
+  // The feature column a request field names (directly or through an alias).
+  std::optional<std::size_t> ColumnOf(std::string_view field) const;
+
+  // Requests rejected before a variant was chosen (bad JSON, wrong shape...).
+  RequestMetrics& rejected() const { return *rejected_; }
+
+ private:
+  Endpoint(EndpointConfig config, TrafficRouter router) : config_(std::move(config)), router_(std::move(router)) {}
+
+  EndpointConfig config_;
+  TrafficRouter router_;
+  std::vector<Variant> variants_;
+  std::optional<Variant> shadow_;
+  std::unordered_map<std::string, std::size_t> columns_;  // field or alias -> column
+  std::unique_ptr<RequestMetrics> rejected_ = std::make_unique<RequestMetrics>();
+};
+
+}  // namespace wharf::serve

@@ -1,0 +1,205 @@
+#include "serve/http_server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+namespace wharf::serve {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  HttpHandler* handler = nullptr;
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::thread> threads;
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<bool> draining{false};
+  bool stopped = false;
+  std::uint16_t port = 0;
+
+  void Accept(std::size_t i);
+};
+
+namespace {
+
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+
+std::string ErrorBody(std::string_view message) {
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+  }
+  return R"({"error": ")" + escaped + "\"}";
+}
+
+// One connection: read a request, hand it to the handler, write the answer,
+// repeat while keep-alive holds. Lives as long as an operation holds it.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
+
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body_bytes);
+    parser_->header_limit(kHeaderLimit);
+    stream_.expires_after(server_.options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+  }
+
+ private:
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      ++server_.in_flight;
+      return Write({413, ErrorBody(fmt::format("request body exceeds the limit of {} bytes",
+                                               server_.options.max_body_bytes))},
+                   false);
+    }
+    if (ec == http::error::header_limit) {
+      ++server_.in_flight;
+      return Write({431, ErrorBody("request headers too large")}, false);
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset) {
+      return Close();
+    }
+    if (ec) {
+      ++server_.in_flight;
+      return Write({400, ErrorBody("malformed HTTP request: " + ec.message())}, false);
+    }
+
+    request_ = parser_->release();
+    ++server_.in_flight;
+    HttpRequest request{
+        std::string_view(request_.method_string().data(), request_.method_string().size()),
+        std::string_view(request_.target().data(), request_.target().size()),
+        &request_.body(),
+        [this](std::string_view name) {
+          auto it = request_.find(beast::string_view(name.data(), name.size()));
+          return it == request_.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+        },
+        [self = shared_from_this()](std::function<void()> work) {
+          asio::post(self->stream_.get_executor(), std::move(work));
+        },
+    };
+    server_.handler->Handle(request, [self = shared_from_this()](HttpResponse response) {
+      auto executor = self->stream_.get_executor();
+      asio::dispatch(executor, [self = std::move(self), response = std::move(response)]() mutable {
+        self->Write(std::move(response), self->request_.keep_alive());
+      });
+    });
+  }
+
+  // Sends `answer` for a request counted in in_flight; uncounts it once written.
+  void Write(HttpResponse answer, bool keep_alive) {
+    keep_alive = keep_alive && !server_.draining.load(std::memory_order_relaxed);
+    response_ = {};
+    response_.version(11);
+    response_.result(answer.status);
+    response_.set(http::field::server, "wharf");
+    response_.set(http::field::content_type, beast::string_view(answer.content_type.data(), answer.content_type.size()));
+    response_.keep_alive(keep_alive);
+    response_.body() = std::move(answer.body);
+    response_.prepare_payload();
+    stream_.expires_after(server_.options.read_timeout);
+    http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+      --self->server_.in_flight;
+      if (ec || !keep_alive) return self->Close();
+      self->Read();
+    });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::request<http::string_body> request_;
+  http::response<http::string_body> response_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept(std::size_t i) {
+  acceptors[i]->async_accept([this, i](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || draining) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), *this)->Read();
+    }
+    Accept(i);
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, HttpHandler& handler) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options.host, ec);
+  if (ec) return InvalidArgument(fmt::format("--host '{}' is not an IP address", options.host));
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = &handler;
+  impl->port = options.port;
+  const int threads = std::max(options.threads, 1);
+  for (int i = 0; i < threads; ++i) {
+    auto& loop = impl->loops.emplace_back(std::make_unique<asio::io_context>(1));
+    auto acceptor = std::make_unique<tcp::acceptor>(*loop);
+    const tcp::endpoint endpoint(address, impl->port);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->set_option(ReusePort(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return IoError(fmt::format("cannot listen on {}:{}: {}", options.host, impl->port, ec.message()));
+    impl->port = acceptor->local_endpoint().port();  // the others join the first one's port
+    impl->acceptors.push_back(std::move(acceptor));
+  }
+  for (int i = 0; i < threads; ++i) {
+    impl->Accept(static_cast<std::size_t>(i));
+    impl->threads.emplace_back([loop = impl->loops[static_cast<std::size_t>(i)].get()] { loop->run(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->draining = true;
+  for (std::size_t i = 0; i < impl_->loops.size(); ++i) {
+    asio::post(*impl_->loops[i], [acceptor = impl_->acceptors[i].get()] {
+      beast::error_code ignored;
+      acceptor->close(ignored);
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& loop : impl_->loops) loop->stop();
+  for (auto& thread : impl_->threads) thread.join();
+}
+
+}  // namespace wharf::serve

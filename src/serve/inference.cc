@@ -1,0 +1,365 @@
+#include "serve/inference.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace wharf::serve {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// One input tensor as sent.
+struct Tensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::string datatype;
+  std::vector<double> data;
+};
+
+Status JsonError(simdjson::error_code error, std::string_view where) {
+  return InvalidArgument(fmt::format("invalid JSON in {}: {}", where, simdjson::error_message(error)));
+}
+
+// Appends every number of a (possibly nested) array to `out`.
+Status Flatten(od::value value, std::vector<double>& out, std::string_view tensor) {
+  od::json_type type;
+  if (auto e = value.type().get(type)) return JsonError(e, "data");
+  if (type == od::json_type::array) {
+    od::array array;
+    if (auto e = value.get_array().get(array)) return JsonError(e, "data");
+    for (auto element : array) {
+      od::value inner;
+      if (auto e = element.get(inner)) return JsonError(e, "data");
+      WHARF_RETURN_IF_ERROR(Flatten(inner, out, tensor));
+    }
+    return Status::Ok();
+  }
+  if (type == od::json_type::boolean) {
+    bool b = false;
+    if (auto e = value.get_bool().get(b)) return JsonError(e, "data");
+    out.push_back(b ? 1.0 : 0.0);
+    return Status::Ok();
+  }
+  if (type == od::json_type::null) {
+    out.push_back(std::nan(""));  // a missing value
+    return Status::Ok();
+  }
+  double number = 0;
+  if (value.get_double().get(number)) {
+    return InvalidArgument(fmt::format("input '{}': data must hold numbers", tensor));
+  }
+  out.push_back(number);
+  return Status::Ok();
+}
+
+Result<Tensor> ParseTensor(od::value value) {
+  Tensor t;
+  od::object object;
+  if (value.get_object().get(object)) return InvalidArgument("each entry of 'inputs' must be an object");
+  bool has_data = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return JsonError(e, "inputs");
+    if (key == "name") {
+      std::string_view name;
+      if (field.value().get_string().get(name)) return InvalidArgument("input 'name' must be a string");
+      t.name = name;
+    } else if (key == "datatype") {
+      std::string_view type;
+      if (field.value().get_string().get(type)) return InvalidArgument("input 'datatype' must be a string");
+      t.datatype = type;
+    } else if (key == "shape") {
+      od::array shape;
+      if (field.value().get_array().get(shape)) return InvalidArgument("input 'shape' must be an array of integers");
+      for (auto dim : shape) {
+        std::int64_t d = 0;
+        if (dim.get_int64().get(d) || d < 0) return InvalidArgument("input 'shape' must be an array of integers >= 0");
+        t.shape.push_back(d);
+      }
+    } else if (key == "data") {
+      od::value data;
+      if (auto e = field.value().get(data)) return JsonError(e, "data");
+      WHARF_RETURN_IF_ERROR(Flatten(data, t.data, t.name));
+      has_data = true;
+    }
+  }
+  if (t.name.empty()) return InvalidArgument("every input needs a 'name'");
+  if (!has_data) return InvalidArgument(fmt::format("input '{}' has no 'data'", t.name));
+  static constexpr std::string_view kNumeric[] = {"FP32", "FP64", "FP16", "INT8", "INT16", "INT32", "INT64",
+                                                  "UINT8", "UINT16", "UINT32", "UINT64", "BOOL"};
+  if (std::find(std::begin(kNumeric), std::end(kNumeric), t.datatype) == std::end(kNumeric)) {
+    return InvalidArgument(fmt::format("input '{}': datatype '{}' is not supported; send FP32 or FP64", t.name,
+                                       t.datatype));
+  }
+  std::int64_t elements = 1;
+  for (auto d : t.shape) elements *= d;
+  if (t.shape.empty() || elements != static_cast<std::int64_t>(t.data.size())) {
+    return InvalidArgument(fmt::format("input '{}': shape [{}] does not match its {} data values", t.name,
+                                       fmt::join(t.shape, ", "), t.data.size()));
+  }
+  return t;
+}
+
+// The tensors' values placed in the endpoint's column order.
+Result<FeatureBatch> Assemble(std::vector<Tensor>& tensors, const Endpoint& endpoint) {
+  const std::size_t cols = endpoint.features().size();
+  FeatureBatch batch;
+  const bool per_column = tensors.size() > 1 || endpoint.ColumnOf(tensors.front().name).has_value();
+  if (!per_column) {
+    const Tensor& t = tensors.front();
+    const bool matrix = t.shape.size() == 2 && static_cast<std::size_t>(t.shape[1]) == cols;
+    const bool row = t.shape.size() == 1 && static_cast<std::size_t>(t.shape[0]) == cols;
+    if (!matrix && !row) {
+      return InvalidArgument(fmt::format("input '{}': expected shape [batch, {}] (the model's {} columns), got [{}]",
+                                         t.name, cols, cols, fmt::join(t.shape, ", ")));
+    }
+    batch.rows = matrix ? static_cast<std::size_t>(t.shape[0]) : 1;
+    batch.x.assign(t.data.begin(), t.data.end());
+    return batch;
+  }
+  std::vector<const Tensor*> by_column(cols, nullptr);
+  for (const auto& t : tensors) {
+    auto column = endpoint.ColumnOf(t.name);
+    if (!column) {
+      return InvalidArgument(fmt::format("input '{}' is not a column of this model; columns: {}", t.name,
+                                         fmt::join(endpoint.features(), ", ")));
+    }
+    if (t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1)) {
+      return InvalidArgument(fmt::format("input '{}': a column tensor has shape [batch] or [batch, 1]", t.name));
+    }
+    by_column[*column] = &t;
+  }
+  batch.rows = by_column.front() ? by_column.front()->data.size() : 0;
+  for (std::size_t c = 0; c < cols; ++c) {
+    if (!by_column[c]) return InvalidArgument(fmt::format("missing input for column '{}'", endpoint.features()[c]));
+    if (by_column[c]->data.size() != batch.rows) {
+      return InvalidArgument("every column tensor must have the same batch size");
+    }
+  }
+  batch.x.resize(batch.rows * cols);
+  for (std::size_t c = 0; c < cols; ++c) {
+    for (std::size_t r = 0; r < batch.rows; ++r) batch.x[r * cols + c] = static_cast<float>(by_column[c]->data[r]);
+  }
+  return batch;
+}
+
+// Parses `body` in place: simdjson needs padding past the end of the text.
+Result<od::document> Iterate(std::string& body, od::parser& parser) {
+  body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (auto e = parser.iterate(simdjson::padded_string_view(body.data(), body.size(), body.capacity())).get(doc)) {
+    return JsonError(e, "the request body");
+  }
+  return doc;
+}
+
+// Reads a request id that may be a string or a number.
+Status ReadId(od::value value, FeatureBatch& batch) {
+  od::json_type type;
+  if (value.type().get(type)) return InvalidArgument("invalid 'id'");
+  if (type == od::json_type::string) {
+    std::string_view id;
+    if (value.get_string().get(id)) return InvalidArgument("invalid 'id'");
+    batch.id = id;
+    batch.id_json = JsonString(id);
+    return Status::Ok();
+  }
+  if (type != od::json_type::number) return InvalidArgument("'id' must be a string or a number");
+  std::string_view raw = value.raw_json_token();
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\t' || raw.back() == '\r')) {
+    raw.remove_suffix(1);
+  }
+  batch.id = raw;
+  batch.id_json = raw;
+  return Status::Ok();
+}
+
+void EnsureId(FeatureBatch& batch) {
+  if (!batch.id.empty()) return;
+  batch.id = NewRequestId();
+  batch.id_json = JsonString(batch.id);
+}
+
+}  // namespace
+
+Result<FeatureBatch> ParseInferRequest(std::string& body, const Endpoint& endpoint) {
+  thread_local od::parser parser;
+  WHARF_ASSIGN_OR_RETURN(od::document doc, Iterate(body, parser));
+  od::object object;
+  if (doc.get_object().get(object)) return InvalidArgument("the request body must be a JSON object");
+  std::vector<Tensor> tensors;
+  FeatureBatch id;
+  bool has_inputs = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return JsonError(e, "the request body");
+    if (key == "id") {
+      od::value value;
+      if (auto e = field.value().get(value)) return JsonError(e, "id");
+      WHARF_RETURN_IF_ERROR(ReadId(value, id));
+    } else if (key == "inputs") {
+      od::array inputs;
+      if (field.value().get_array().get(inputs)) return InvalidArgument("'inputs' must be an array of tensors");
+      for (auto input : inputs) {
+        od::value value;
+        if (auto e = input.get(value)) return JsonError(e, "inputs");
+        WHARF_ASSIGN_OR_RETURN(Tensor t, ParseTensor(value));
+        tensors.push_back(std::move(t));
+      }
+      has_inputs = true;
+    }
+  }
+  if (!has_inputs || tensors.empty()) return InvalidArgument("the request needs a non-empty 'inputs' array");
+  WHARF_ASSIGN_OR_RETURN(FeatureBatch batch, Assemble(tensors, endpoint));
+  batch.id = std::move(id.id);
+  batch.id_json = std::move(id.id_json);
+  EnsureId(batch);
+  return batch;
+}
+
+Result<FeatureBatch> ParseRunRequest(std::string& body, const Endpoint& endpoint) {
+  thread_local od::parser parser;
+  WHARF_ASSIGN_OR_RETURN(od::document doc, Iterate(body, parser));
+  od::object object;
+  if (doc.get_object().get(object)) return InvalidArgument("the request body must be a JSON object");
+  const std::size_t cols = endpoint.features().size();
+  FeatureBatch batch;
+  batch.rows = 1;
+  batch.x.assign(cols, std::nanf(""));
+  std::vector<bool> seen(cols, false);
+  bool has_inputs = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return JsonError(e, "the request body");
+    if (key == "id") {
+      od::value value;
+      if (auto e = field.value().get(value)) return JsonError(e, "id");
+      WHARF_RETURN_IF_ERROR(ReadId(value, batch));
+    } else if (key == "inputs") {
+      od::object inputs;
+      if (field.value().get_object().get(inputs)) return InvalidArgument("'inputs' must be an object of named values");
+      for (auto input : inputs) {
+        std::string_view name;
+        if (auto e = input.unescaped_key().get(name)) return JsonError(e, "inputs");
+        auto column = endpoint.ColumnOf(name);
+        if (!column) continue;  // fields the model does not use are ignored, as the classic app did
+        double value = 0;
+        od::value v;
+        if (auto e = input.value().get(v)) return JsonError(e, "inputs");
+        if (v.is_null()) continue;
+        if (v.get_double().get(value)) return InvalidArgument(fmt::format("input '{}' must be a number", name));
+        batch.x[*column] = static_cast<float>(value);
+        seen[*column] = true;
+      }
+      has_inputs = true;
+    }
+  }
+  if (!has_inputs) return InvalidArgument("the request needs an 'inputs' object");
+  for (std::size_t c = 0; c < cols; ++c) {
+    if (!seen[c]) return InvalidArgument(fmt::format("missing input '{}'", endpoint.features()[c]));
+  }
+  EnsureId(batch);
+  return batch;
+}
+
+Result<Prediction> Predict(const Variant& variant, const FeatureBatch& batch) {
+  Prediction p;
+  p.width = variant.model->output_width();
+  p.values.resize(batch.rows * p.width);
+  WHARF_RETURN_IF_ERROR(variant.model->Predict(batch.x.data(), batch.rows, p.values.data()));
+  p.best.resize(batch.rows);
+  for (std::size_t r = 0; r < batch.rows; ++r) {
+    const float* row = p.values.data() + r * p.width;
+    p.best[r] = static_cast<std::size_t>(std::max_element(row, row + p.width) - row);
+  }
+  return p;
+}
+
+std::string InferResponse(const Endpoint& endpoint, const Variant& variant, const FeatureBatch& batch,
+                          const Prediction& prediction) {
+  std::string out;
+  out.reserve(128 + batch.rows * (16 + prediction.width * 12));
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, R"({{"model_name":{},"model_version":{},"id":{},"parameters":{{"variant":{}}},"outputs":[)",
+                 JsonString(endpoint.name()), JsonString(variant.version), batch.id_json, JsonString(variant.name));
+  const auto& classes = variant.model->schema().classes;
+  if (!classes.empty()) {
+    fmt::format_to(it, R"({{"name":"label","datatype":"BYTES","shape":[{}],"data":[)", batch.rows);
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+      if (r) out += ',';
+      out += JsonString(classes[prediction.best[r]]);
+    }
+    out += "]},";
+  }
+  fmt::format_to(it, R"({{"name":"{}","datatype":"FP32","shape":[{},{}],"data":[{}]}}]}})",
+                 classes.empty() ? "output-0" : "probabilities", batch.rows, prediction.width,
+                 fmt::join(prediction.values, ","));
+  return out;
+}
+
+std::string RunResponse(const Variant& variant, const FeatureBatch& batch, const Prediction& prediction) {
+  const auto& classes = variant.model->schema().classes;
+  const std::string output = classes.empty() ? fmt::format("{}", prediction.values[0])
+                                             : JsonString(classes[prediction.best[0]]);
+  return fmt::format(R"({{"id":{},"output":{},"model_version":{},"variant":{}}})", batch.id_json, output,
+                     JsonString(variant.version), JsonString(variant.name));
+}
+
+std::string StoredOutput(const std::string& answer) {
+  const simdjson::padded_string padded(answer);
+  od::parser parser;
+  od::document doc;
+  od::value output;
+  if (parser.iterate(padded).get(doc) || doc["output"].get(output)) return answer;
+  od::json_type type;
+  if (output.type().get(type) || type == od::json_type::object || type == od::json_type::array) return answer;
+  std::string_view raw = output.raw_json_token();
+  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
+  return std::string(raw);
+}
+
+std::string JsonString(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string ErrorJson(std::string_view message) { return R"({"error":)" + JsonString(message) + "}"; }
+
+std::string NewRequestId() {
+  static const std::uint64_t process_salt =
+      std::random_device{}() ^ static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  static std::atomic<std::uint64_t> counter{0};
+  std::uint64_t x = process_salt + 0x9e3779b97f4a7c15ULL * (counter.fetch_add(1, std::memory_order_relaxed) + 1);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return fmt::format("{:016x}", x ^ (x >> 31));
+}
+
+}  // namespace wharf::serve

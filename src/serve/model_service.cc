@@ -1,0 +1,340 @@
+#include "serve/model_service.h"
+
+#include <random>
+
+#include <fmt/format.h>
+
+#include "core/version.h"
+
+namespace wharf::serve {
+
+namespace {
+
+std::int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Path segments of a request target, without the query string.
+std::vector<std::string_view> Segments(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  std::vector<std::string_view> parts;
+  while (!target.empty()) {
+    const auto start = target.find_first_not_of('/');
+    if (start == std::string_view::npos) break;
+    target.remove_prefix(start);
+    const auto end = target.find('/');
+    parts.push_back(target.substr(0, end));
+    target.remove_prefix(end == std::string_view::npos ? target.size() : end);
+  }
+  return parts;
+}
+
+HttpResponse Json(std::string body, unsigned status = 200) { return {status, std::move(body)}; }
+
+std::string Versions(const Endpoint& e) {
+  std::vector<std::string> versions;
+  for (const auto& v : e.variants()) versions.push_back(JsonString(v.version));
+  return fmt::format("[{}]", fmt::join(versions, ","));
+}
+
+std::string Metadata(const Endpoint& e, const Variant* only) {
+  const auto& features = e.features();
+  std::vector<std::string> names;
+  for (const auto& f : features) names.push_back(JsonString(f));
+  const Variant& v = only ? *only : e.variants().front();
+  const auto& classes = v.model->schema().classes;
+  std::string outputs =
+      classes.empty()
+          ? fmt::format(R"([{{"name":"output-0","datatype":"FP32","shape":[-1,{}]}}])", v.model->output_width())
+          : fmt::format(R"([{{"name":"label","datatype":"BYTES","shape":[-1]}},)"
+                        R"({{"name":"probabilities","datatype":"FP32","shape":[-1,{}]}}])",
+                        classes.size());
+  return fmt::format(R"({{"name":{},"versions":{},"platform":"wharf","inputs":[{{"name":"input-0","datatype":"FP32",)"
+                     R"("shape":[-1,{}]}}],"outputs":{},"parameters":{{"columns":[{}]}}}})",
+                     JsonString(e.name()), only ? fmt::format("[{}]", JsonString(only->version)) : Versions(e),
+                     features.size(), outputs, fmt::join(names, ","));
+}
+
+}  // namespace
+
+unsigned HttpStatusOf(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+ModelService::ModelService(std::vector<std::unique_ptr<Endpoint>> endpoints, CaptureWriter* capture)
+    : endpoints_(std::move(endpoints)), capture_(capture) {}
+
+const Endpoint* ModelService::Find(std::string_view name) const {
+  for (const auto& e : endpoints_) {
+    if (e->name() == name) return e.get();
+  }
+  return nullptr;
+}
+
+void ModelService::Handle(HttpRequest& request, Respond respond) {
+  const auto path = Segments(request.target);
+  const bool get = request.method == "GET", post = request.method == "POST";
+  auto method_not_allowed = [&] {
+    respond(Json(ErrorJson(fmt::format("method {} is not allowed on {}", request.method, request.target)), 405));
+  };
+  if (!path.empty() && path[0] == "v2") {
+    if (path.size() == 1) {
+      if (!get) return method_not_allowed();
+      return respond(Json(fmt::format(R"({{"name":"wharf","version":{},"extensions":[]}})", JsonString(kVersion))));
+    }
+    if (path.size() == 3 && path[1] == "health" && (path[2] == "live" || path[2] == "ready")) {
+      if (!get) return method_not_allowed();
+      if (path[2] == "live") return respond(Json(R"({"live":true})"));
+      const bool ready = ready_.load();
+      return respond(Json(ready ? R"({"ready":true})" : R"({"ready":false})", ready ? 200 : 503));
+    }
+    if (path.size() >= 3 && path[1] == "models") {
+      const Endpoint* endpoint = Find(path[2]);
+      if (!endpoint) {
+        return Reject(nullptr, respond, NotFound(fmt::format("no model named '{}'", path[2])));
+      }
+      std::string_view version, action;
+      std::size_t i = 3;
+      if (path.size() >= 5 && path[3] == "versions") {
+        version = path[4];
+        i = 5;
+        if (!endpoint->FindVersion(version)) {
+          return Reject(endpoint, respond,
+                        NotFound(fmt::format("model '{}' has no version '{}'; versions: {}", endpoint->name(), version,
+                                             Versions(*endpoint))));
+        }
+      }
+      if (path.size() == i + 1) action = path[i];
+      if (path.size() > i + 1) return respond(Json(ErrorJson("no route for " + std::string(request.target)), 404));
+      if (action == "infer") {
+        if (!post) return method_not_allowed();
+        return Infer(request, respond, *endpoint, version, false);
+      }
+      if (!get) return method_not_allowed();
+      if (action == "ready") {
+        return respond(Json(fmt::format(R"({{"name":{},"ready":{}}})", JsonString(endpoint->name()),
+                                        ready_.load() ? "true" : "false")));
+      }
+      if (action.empty()) return respond(Json(Metadata(*endpoint, version.empty() ? nullptr : endpoint->FindVersion(version))));
+    }
+    return respond(Json(ErrorJson("no route for " + std::string(request.target)), 404));
+  }
+
+  const Endpoint& classic = *endpoints_.front();
+  if (path.empty()) {
+    if (!get) return method_not_allowed();
+    return respond(Json(R"({"status":"alive","service":"wharf"})"));
+  }
+  if (path.size() == 1 && path[0] == "metrics") {
+    if (!get) return method_not_allowed();
+    return respond({200, RenderMetrics(), "text/plain; version=0.0.4"});
+  }
+  if (path.size() == 1 && path[0] == "version") {
+    if (!get) return method_not_allowed();
+    const Variant* main = &classic.variants().front();
+    for (const auto& v : classic.variants()) main = v.weight > main->weight ? &v : main;
+    return respond(Json(fmt::format(R"({{"model":{},"version":{},"versions":{},"code_version":{}}})",
+                                    JsonString(classic.name()), JsonString(main->version), Versions(classic),
+                                    JsonString(kVersion))));
+  }
+  if (path.size() == 1 && path[0] == "endpoints") {
+    if (!get) return method_not_allowed();
+    std::vector<std::string> items;
+    for (const auto& e : endpoints_) {
+      items.push_back(fmt::format(R"({{"name":{},"versions":{},"capture":"{}","infer":"/v2/models/{}/infer"}})",
+                                  JsonString(e->name()), Versions(*e), CaptureModeName(e->config().capture.mode),
+                                  e->name()));
+    }
+    return respond(Json(fmt::format(R"({{"endpoints":[{}],"routes":["/","/version/","/endpoints/","/run/",)"
+                                    R"("/output/<id>/","/metrics","/v2"]}})",
+                                    fmt::join(items, ","))));
+  }
+  if (path.size() == 1 && path[0] == "run") {
+    if (!post) return method_not_allowed();
+    return Infer(request, respond, classic, {}, true);
+  }
+  if (path.size() == 2 && path[0] == "output") {
+    if (!get) return method_not_allowed();
+    return Output(respond, path[1]);
+  }
+  respond(Json(ErrorJson("no route for " + std::string(request.target)), 404));
+}
+
+void ModelService::Infer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, std::string_view version,
+                         bool run) {
+  const auto start = Clock::now();
+  auto batch = run ? ParseRunRequest(*request.body, endpoint) : ParseInferRequest(*request.body, endpoint);
+  if (!batch.ok()) return Reject(&endpoint, respond, batch.status());
+  const auto& sticky = endpoint.config().sticky_header;
+  const Variant& variant =
+      !version.empty() ? *endpoint.FindVersion(version) : endpoint.Route(sticky.empty() ? "" : request.header(sticky));
+  auto prediction = Predict(variant, *batch);
+  if (!prediction.ok()) {
+    variant.metrics->requests.fetch_add(1, std::memory_order_relaxed);
+    variant.metrics->errors.fetch_add(1, std::memory_order_relaxed);
+    return respond(Json(ErrorJson(prediction.status().message()), 500));
+  }
+  std::string body = run ? RunResponse(variant, *batch, *prediction) : InferResponse(endpoint, variant, *batch, *prediction);
+  Answer(request, respond, endpoint, variant, std::move(*batch), std::move(body), start);
+}
+
+void ModelService::Answer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, const Variant& variant,
+                          FeatureBatch batch, std::string body, Clock::time_point start) {
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  variant.metrics->requests.fetch_add(1, std::memory_order_relaxed);
+  variant.metrics->latency.Observe(seconds);
+  const auto mode = endpoint.config().capture.mode;
+  const bool captured = capture_ && mode != CaptureMode::kOff && Sampled(endpoint);
+  const std::int64_t time_us = NowMicros();
+  const bool shadowed = endpoint.shadow() != nullptr;
+  std::string inputs = captured || shadowed ? *request.body : std::string();
+
+  if (captured) {
+    store::CaptureRecord record{batch.id, time_us, endpoint.name(), variant.name, variant.version, false,
+                                inputs, body, seconds * 1e3, 200};
+    if (mode == CaptureMode::kDurable) {
+      // The answer waits for its row to be committed; 503 if it cannot be.
+      auto shared_respond = std::make_shared<Respond>(std::move(respond));
+      auto answer = std::make_shared<std::string>(std::move(body));
+      const bool queued = capture_->Enqueue(std::move(record), [shared_respond, answer](const Status& status) {
+        if (status.ok()) return (*shared_respond)(Json(std::move(*answer)));
+        (*shared_respond)(Json(ErrorJson("the request could not be captured: " + status.message()), 503));
+      });
+      if (!queued) {
+        variant.metrics->errors.fetch_add(1, std::memory_order_relaxed);
+        (*shared_respond)(Json(ErrorJson("capture queue full; retry later"), 503));
+        return;
+      }
+    } else {
+      capture_->TryEnqueue(std::move(record));
+      respond(Json(std::move(body)));
+    }
+  } else {
+    respond(Json(std::move(body)));
+  }
+  if (shadowed) {
+    request.defer([this, &endpoint, batch = std::move(batch), inputs = std::move(inputs), time_us, captured] {
+      Shadow(endpoint, batch, inputs, captured ? time_us : 0);
+    });
+  }
+}
+
+// `time_us` is 0 when the primary was not captured.
+void ModelService::Shadow(const Endpoint& endpoint, const FeatureBatch& batch, const std::string& inputs,
+                          std::int64_t time_us) const {
+  const Variant& shadow = *endpoint.shadow();
+  const auto start = Clock::now();
+  auto prediction = Predict(shadow, batch);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  shadow.metrics->requests.fetch_add(1, std::memory_order_relaxed);
+  shadow.metrics->latency.Observe(seconds);
+  if (!prediction.ok()) shadow.metrics->errors.fetch_add(1, std::memory_order_relaxed);
+  if (time_us == 0) return;  // the primary was not captured (sampling): neither is its shadow
+  std::string outputs = prediction.ok() ? InferResponse(endpoint, shadow, batch, *prediction)
+                                        : ErrorJson(prediction.status().message());
+  capture_->TryEnqueue({batch.id, time_us, endpoint.name(), shadow.name, shadow.version, true, inputs,
+                        std::move(outputs), seconds * 1e3, prediction.ok() ? 200 : 500});
+}
+
+void ModelService::Reject(const Endpoint* endpoint, Respond& respond, const Status& status) const {
+  if (endpoint) {
+    endpoint->rejected().requests.fetch_add(1, std::memory_order_relaxed);
+    endpoint->rejected().errors.fetch_add(1, std::memory_order_relaxed);
+  }
+  respond(Json(ErrorJson(status.message()), HttpStatusOf(status)));
+}
+
+void ModelService::Output(Respond& respond, std::string_view id) const {
+  const Endpoint& classic = *endpoints_.front();
+  if (!capture_ || classic.config().capture.mode == CaptureMode::kOff) {
+    return respond(Json(ErrorJson(fmt::format("capture is off for endpoint '{}': outputs are not stored",
+                                              classic.name())),
+                        404));
+  }
+  auto shared_respond = std::make_shared<Respond>(std::move(respond));
+  const bool queued = capture_->AfterCommit(
+      [shared_respond, endpoint = classic.name(), id = std::string(id),
+       sample = classic.config().capture.sample_percent](store::CaptureStore& store) {
+        auto found = store.Query({endpoint, std::nullopt, id, false, 1});
+        if (!found.ok()) return (*shared_respond)(Json(ErrorJson(found.status().message()), 500));
+        if (found->empty()) {
+          const std::string why = sample < 100 ? fmt::format(" (capture samples {}% of requests)", sample) : "";
+          return (*shared_respond)(
+              Json(ErrorJson(fmt::format("no stored output for request id '{}'{}", id, why)), 404));
+        }
+        const auto& r = found->front();
+        (*shared_respond)(Json(fmt::format(R"({{"id":{},"output":{},"model_version":{},"variant":{},"time_us":{}}})",
+                                           JsonString(r.id), StoredOutput(r.outputs), JsonString(r.model_version),
+                                           JsonString(r.variant), r.time_us)));
+      });
+  if (!queued) (*shared_respond)(Json(ErrorJson("shutting down"), 503));
+}
+
+bool ModelService::Sampled(const Endpoint& endpoint) const {
+  const double percent = endpoint.config().capture.sample_percent;
+  if (percent >= 100) return true;
+  if (percent <= 0) return false;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 100)(rng) < percent;
+}
+
+std::string ModelService::RenderMetrics() const {
+  std::string out;
+  auto it = std::back_inserter(out);
+  out += "# HELP wharf_requests_total Inference requests answered, by endpoint, variant, version and role.\n"
+         "# TYPE wharf_requests_total counter\n";
+  auto each_variant = [&](auto&& fn) {
+    for (const auto& e : endpoints_) {
+      for (const auto& v : e->variants()) fn(*e, v, "primary");
+      if (e->shadow()) fn(*e, *e->shadow(), "shadow");
+    }
+  };
+  auto labels = [](const Endpoint& e, const Variant& v, std::string_view role) {
+    return fmt::format(R"(endpoint="{}",variant="{}",version="{}",role="{}")", LabelValue(e.name()),
+                       LabelValue(v.name), LabelValue(v.version), role);
+  };
+  each_variant([&](const Endpoint& e, const Variant& v, std::string_view role) {
+    fmt::format_to(it, "wharf_requests_total{{{}}} {}\n", labels(e, v, role), v.metrics->requests.load());
+  });
+  out += "# HELP wharf_request_errors_total Inference requests answered with an error status.\n"
+         "# TYPE wharf_request_errors_total counter\n";
+  each_variant([&](const Endpoint& e, const Variant& v, std::string_view role) {
+    fmt::format_to(it, "wharf_request_errors_total{{{}}} {}\n", labels(e, v, role), v.metrics->errors.load());
+  });
+  out += "# HELP wharf_rejected_requests_total Requests refused before reaching a model (bad input, unknown version).\n"
+         "# TYPE wharf_rejected_requests_total counter\n";
+  for (const auto& e : endpoints_) {
+    fmt::format_to(it, "wharf_rejected_requests_total{{endpoint=\"{}\"}} {}\n", LabelValue(e->name()),
+                   e->rejected().requests.load());
+  }
+  out += "# HELP wharf_request_duration_seconds Time to parse, predict and answer a request.\n"
+         "# TYPE wharf_request_duration_seconds histogram\n";
+  each_variant([&](const Endpoint& e, const Variant& v, std::string_view role) {
+    v.metrics->latency.Render("wharf_request_duration_seconds", labels(e, v, role), out);
+  });
+  fmt::format_to(it,
+                 "# HELP wharf_in_flight_requests Requests read but not yet answered.\n"
+                 "# TYPE wharf_in_flight_requests gauge\nwharf_in_flight_requests {}\n",
+                 in_flight_ ? in_flight_() : 0);
+  if (capture_) {
+    fmt::format_to(it,
+                   "# HELP wharf_capture_queue_depth Captured requests waiting to be written.\n"
+                   "# TYPE wharf_capture_queue_depth gauge\nwharf_capture_queue_depth {}\n"
+                   "# HELP wharf_capture_written_total Captured requests committed to the store.\n"
+                   "# TYPE wharf_capture_written_total counter\nwharf_capture_written_total {}\n"
+                   "# HELP wharf_capture_dropped_total Captured requests dropped because the queue was full.\n"
+                   "# TYPE wharf_capture_dropped_total counter\nwharf_capture_dropped_total {}\n"
+                   "# HELP wharf_capture_failed_total Captured requests whose write failed.\n"
+                   "# TYPE wharf_capture_failed_total counter\nwharf_capture_failed_total {}\n",
+                   capture_->depth(), capture_->written(), capture_->dropped(), capture_->failed());
+  }
+  return out;
+}
+
+}  // namespace wharf::serve

@@ -1,0 +1,67 @@
+#pragma once
+// The HTTP surface of `wharf serve`: the Open Inference Protocol (KServe v2),
+// the classic Flask model app's routes, and /metrics. Routes each request to
+// an endpoint variant, captures it, and runs the shadow after answering.
+//
+//   GET  /v2  /v2/health/live  /v2/health/ready
+//   GET  /v2/models/{m}[/versions/{v}][/ready]
+//   POST /v2/models/{m}[/versions/{v}]/infer
+//   GET  /  /version/  /endpoints/  /output/{id}/     POST /run/   (first endpoint)
+//   GET  /metrics                                     (Prometheus text)
+//
+// Thread-safe: Handle runs on every loop thread at once.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "serve/capture_writer.h"
+#include "serve/endpoint.h"
+#include "serve/http_server.h"
+#include "serve/inference.h"
+
+namespace wharf::serve {
+
+class ModelService final : public HttpHandler {
+ public:
+  // `capture` may be null when every endpoint's capture is off; it must
+  // outlive the service.
+  ModelService(std::vector<std::unique_ptr<Endpoint>> endpoints, CaptureWriter* capture);
+
+  void Handle(HttpRequest& request, Respond respond) override;
+
+  // Readiness as reported by /v2/health/ready (false while shutting down).
+  void set_ready(bool ready) { ready_.store(ready); }
+  // Where /metrics reads the number of requests in flight.
+  void set_in_flight_source(std::function<std::size_t()> source) { in_flight_ = std::move(source); }
+
+  std::string RenderMetrics() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  const Endpoint* Find(std::string_view name) const;
+  void Infer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, std::string_view version, bool run);
+  // Records metrics, captures (per the endpoint's mode), answers, then runs the shadow.
+  void Answer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, const Variant& variant,
+              FeatureBatch batch, std::string body, Clock::time_point start);
+  void Shadow(const Endpoint& endpoint, const FeatureBatch& batch, const std::string& inputs,
+              std::int64_t time_us) const;
+  void Reject(const Endpoint* endpoint, Respond& respond, const Status& status) const;
+  void Output(Respond& respond, std::string_view id) const;
+  bool Sampled(const Endpoint& endpoint) const;
+
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  CaptureWriter* capture_;
+  std::atomic<bool> ready_{true};
+  std::function<std::size_t()> in_flight_;
+};
+
+// The HTTP status for a Status: 400 bad input, 404 not found, 503
+// unavailable, 500 otherwise.
+unsigned HttpStatusOf(const Status& status);
+
+}  // namespace wharf::serve

@@ -1,0 +1,91 @@
+#include "testing/server_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+
+extern char** environ;
+
+namespace wharf::testing {
+
+ServerProcess::ServerProcess(const std::vector<std::string>& args) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::vector<std::string> argv{WHARF_TEST_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> c_argv;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  const int rc = posix_spawn(&pid_, c_argv[0], &actions, nullptr, c_argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  out_fd_ = pipe_fds[0];
+  if (rc != 0) {
+    pid_ = -1;
+    return;
+  }
+  const std::regex listening(R"(listening on http://[^:]+:(\d+))");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Drain(100);
+    std::smatch m;
+    if (std::regex_search(output_, m, listening)) {
+      port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+      return;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {  // died before listening
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      pid_ = -1;
+      Drain(0);
+      return;
+    }
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Stop(SIGKILL);
+  if (out_fd_ >= 0) close(out_fd_);
+}
+
+void ServerProcess::Drain(int timeout_ms) {
+  if (out_fd_ < 0) return;
+  pollfd fd{out_fd_, POLLIN, 0};
+  char buffer[4096];
+  while (poll(&fd, 1, timeout_ms) > 0) {
+    const ssize_t n = read(out_fd_, buffer, sizeof buffer);
+    if (n <= 0) break;
+    output_.append(buffer, static_cast<std::size_t>(n));
+    timeout_ms = 0;
+  }
+}
+
+const std::string& ServerProcess::output() {
+  Drain(0);
+  return output_;
+}
+
+int ServerProcess::Stop(int signal) {
+  if (pid_ > 0) {
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+  }
+  Drain(0);
+  return exit_code_;
+}
+
+}  // namespace wharf::testing
