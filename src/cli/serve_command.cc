@@ -45,16 +45,20 @@ Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
 Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, LoadConfig(f));
   std::vector<std::unique_ptr<serve::Endpoint>> endpoints;
-  bool capturing = false;
+  bool capturing = false, durable = false;
   for (const auto& e : config.endpoints) {
     WHARF_ASSIGN_OR_RETURN(auto endpoint, serve::Endpoint::Load(e, registry));
     capturing = capturing || e.capture.mode != serve::CaptureMode::kOff;
+    durable = durable || e.capture.mode == serve::CaptureMode::kDurable;
     endpoints.push_back(std::move(endpoint));
   }
   std::unique_ptr<serve::CaptureWriter> capture;
   const auto db = f.db.empty() ? store::DefaultDatabasePath() : std::filesystem::path(f.db);
   if (capturing) {
-    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteCaptureStore(db));
+    // Durable capture promises that an answered request survives power loss;
+    // async capture promises less, so it skips the fsync per commit.
+    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteCaptureStore(
+                                           db, durable ? store::Durability::kPowerLoss : store::Durability::kProcessCrash));
     capture = std::make_unique<serve::CaptureWriter>(std::move(store));
   }
   serve::ModelService service(std::move(endpoints), capture.get());

@@ -4,8 +4,14 @@
 
 namespace wharf::serve {
 
-CaptureWriter::CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity)
-    : store_(std::move(store)), capacity_(capacity), thread_([this] { Run(); }) {}
+CaptureWriter::CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity,
+                             std::chrono::microseconds gather)
+    : store_(std::move(store)), capacity_(capacity), gather_(gather), thread_([this] { Run(); }) {}
+
+void CaptureWriter::WakeLocked(bool now) {
+  urgent_ = urgent_ || now;
+  if (idle_ || now) ready_.notify_one();
+}
 
 CaptureWriter::~CaptureWriter() { Close(); }
 
@@ -15,7 +21,7 @@ bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
     if (!closing_ && records_ < capacity_) {
       queue_.push_back({std::move(record), nullptr, nullptr});
       ++records_;
-      ready_.notify_one();
+      WakeLocked(false);
       return true;
     }
   }
@@ -28,7 +34,7 @@ bool CaptureWriter::Enqueue(store::CaptureRecord record, std::function<void(cons
   if (closing_ || records_ >= capacity_) return false;
   queue_.push_back({std::move(record), std::move(on_commit), nullptr});
   ++records_;
-  ready_.notify_one();
+  WakeLocked(true);
   return true;
 }
 
@@ -36,7 +42,7 @@ bool CaptureWriter::AfterCommit(std::function<void(store::CaptureStore&)> work) 
   std::lock_guard lock(mu_);
   if (closing_) return false;
   queue_.push_back({{}, nullptr, std::move(work)});
-  ready_.notify_one();
+  WakeLocked(true);
   return true;
 }
 
@@ -59,10 +65,16 @@ void CaptureWriter::Run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
+      idle_ = true;
       ready_.wait(lock, [this] { return !queue_.empty() || closing_; });
+      idle_ = false;
+      // Async records may gather a while (pushing them wakes nobody); durable
+      // ones and barriers may not wait.
+      ready_.wait_for(lock, gather_, [this] { return urgent_ || closing_; });
       if (queue_.empty()) return;  // closing, and everything is written
       batch.swap(queue_);
       records_ = 0;
+      urgent_ = false;
     }
     // Records between barriers form one transaction; barriers run in order.
     std::size_t start = 0;

@@ -10,6 +10,7 @@
 // Thread-safe; the store is used only by the writer thread.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -25,7 +26,10 @@ namespace wharf::serve {
 
 class CaptureWriter {
  public:
-  explicit CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity = 1 << 16);
+  // `gather` is how long the writer lets async records accumulate before a
+  // commit (fewer, larger transactions); a durable record is committed at once.
+  explicit CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity = 1 << 16,
+                         std::chrono::microseconds gather = std::chrono::milliseconds(5));
   ~CaptureWriter();  // Close()
 
   // Async capture: false (and counted as dropped) when the queue is full.
@@ -62,13 +66,19 @@ class CaptureWriter {
   // Appends `records` in one transaction and runs their callbacks.
   void Commit(std::vector<Item>& items, std::size_t begin, std::size_t end);
 
+  // Wakes the writer if it sleeps; call with mu_ held.
+  void WakeLocked(bool now);
+
   std::unique_ptr<store::CaptureStore> store_;
   const std::size_t capacity_;
+  const std::chrono::microseconds gather_;
   mutable std::mutex mu_;
   std::condition_variable ready_;
   std::vector<Item> queue_;     // guarded by mu_
   std::size_t records_ = 0;     // records (not barriers) in queue_, guarded by mu_
   bool closing_ = false;        // guarded by mu_
+  bool idle_ = false;           // the writer waits for work; guarded by mu_
+  bool urgent_ = false;         // a durable record or a barrier waits; guarded by mu_
   std::atomic<std::uint64_t> written_{0}, dropped_{0}, failed_{0};
   std::thread thread_;
 };

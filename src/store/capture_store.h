@@ -64,11 +64,18 @@ class CaptureStore {
                          const std::function<Status(const CaptureRecord&)>& sink) = 0;
 };
 
+// How hard a commit works to survive failures.
+enum class Durability {
+  kPowerLoss,     // fsync every commit (synchronous=FULL): survives power loss
+  kProcessCrash,  // fsync at checkpoints (synchronous=NORMAL): survives kill -9 and crashes
+};
+
 // Opens (creating if needed, with parent directories) the SQLite store at
 // `path`, in WAL mode, applying pending migrations. DataLoss if the file is
 // not a SQLite database (or is corrupt), FailedPrecondition if its schema is
 // newer than this build knows, IoError if it cannot be created or opened.
-Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesystem::path& path);
+Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesystem::path& path,
+                                                             Durability durability = Durability::kPowerLoss);
 
 // $WHARF_HOME/wharf.db if WHARF_HOME is set, else $HOME/.wharf/wharf.db
 // (else .wharf/wharf.db in the working directory).

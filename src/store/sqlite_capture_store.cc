@@ -1,6 +1,6 @@
 // The SQLite CaptureStore: one file in WAL mode, so readers (`wharf capture
-// list`) run while a server appends, and synchronous=FULL, so a committed
-// capture survives a crash or power loss.
+// list`) run while a server appends; synchronous=FULL (a committed capture
+// survives power loss) or NORMAL (it survives a process crash) per Durability.
 
 #include <algorithm>
 #include <cstdint>
@@ -154,7 +154,8 @@ class SqliteCaptureStore final : public CaptureStore {
 
 }  // namespace
 
-Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesystem::path& path) {
+Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesystem::path& path,
+                                                             Durability durability) {
   if (path.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
@@ -162,7 +163,8 @@ Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesyst
   }
   WHARF_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path));
   WHARF_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
-  WHARF_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
+  WHARF_RETURN_IF_ERROR(
+      db->Exec(durability == Durability::kPowerLoss ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   // Request ids are often random, so each batch touches index pages all over
   // the file: a 32 MiB page cache keeps them in memory, and checkpointing
   // every ~40 MiB of WAL instead of 4 MiB lets repeated pages coalesce
