@@ -193,11 +193,14 @@ void ModelService::Answer(HttpRequest& request, Respond& respond, const Endpoint
   const bool captured = capture_ && mode != CaptureMode::kOff && Sampled(endpoint);
   const std::int64_t time_us = NowMicros();
   const bool shadowed = endpoint.shadow() != nullptr;
-  std::string inputs = captured || shadowed ? *request.body : std::string();
+  // The body is still needed by the shadow; otherwise the capture takes it.
+  std::string inputs = !captured && !shadowed ? std::string()
+                       : shadowed             ? *request.body
+                                              : std::move(*request.body);
 
   if (captured) {
     store::CaptureRecord record{batch.id, time_us, endpoint.name(), variant.name, variant.version, false,
-                                inputs, body, seconds * 1e3, 200};
+                                shadowed ? inputs : std::move(inputs), body, seconds * 1e3, 200};
     if (mode == CaptureMode::kDurable) {
       // The answer waits for its row to be committed; 503 if it cannot be.
       auto shared_respond = std::make_shared<Respond>(std::move(respond));
