@@ -1,5 +1,6 @@
 #include "serve/config.h"
 
+#include <cmath>
 #include <set>
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@ Status CheckKeys(const std::filesystem::path& file, const YAML::Node& node, cons
                  std::string_view what) {
   if (!node.IsMap()) return Bad(file, node, fmt::format("{} must be a mapping", what));
   for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) return Bad(file, kv.first, fmt::format("{} has a key that is not a name", what));
     const auto key = kv.first.as<std::string>();
     if (!known.count(key)) {
       return Bad(file, kv.first, fmt::format("unknown field '{}' in {}; known: {}", key, what, fmt::join(known, ", ")));
@@ -28,6 +30,8 @@ Status CheckKeys(const std::filesystem::path& file, const YAML::Node& node, cons
 
 template <typename T>
 Result<T> Scalar(const std::filesystem::path& file, const YAML::Node& node, std::string_view field) {
+  if (node.IsNull()) return Bad(file, node, fmt::format("field '{}' is empty", field));
+  if (!node.IsScalar()) return Bad(file, node, fmt::format("field '{}' must have a single value", field));
   try {
     return node.as<T>();
   } catch (const YAML::Exception&) {
@@ -47,6 +51,9 @@ Result<VariantConfig> ParseVariant(const std::filesystem::path& file, const YAML
   }
   if (node["weight"]) {
     WHARF_ASSIGN_OR_RETURN(v.weight, Scalar<double>(file, node["weight"], "weight"));
+    if (!(v.weight > 0) || !std::isfinite(v.weight)) {
+      return Bad(file, node["weight"], fmt::format("variant '{}': weight must be a finite number > 0", v.name));
+    }
   }
   return v;
 }
@@ -73,7 +80,10 @@ Result<EndpointConfig> ParseEndpoint(const std::filesystem::path& file, const YA
   }
   if (const auto aliases = node["aliases"]) {
     if (!aliases.IsMap()) return Bad(file, aliases, "'aliases' must map request fields to model columns");
-    for (const auto& kv : aliases) e.aliases[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    for (const auto& kv : aliases) {
+      WHARF_ASSIGN_OR_RETURN(std::string field, Scalar<std::string>(file, kv.first, "aliases"));
+      WHARF_ASSIGN_OR_RETURN(e.aliases[field], Scalar<std::string>(file, kv.second, "aliases"));
+    }
   }
   if (const auto capture = node["capture"]) {
     WHARF_RETURN_IF_ERROR(CheckKeys(file, capture, {"mode", "sample_percent"}, "capture"));
@@ -86,6 +96,10 @@ Result<EndpointConfig> ParseEndpoint(const std::filesystem::path& file, const YA
     if (capture["sample_percent"]) {
       WHARF_ASSIGN_OR_RETURN(e.capture.sample_percent,
                              Scalar<double>(file, capture["sample_percent"], "sample_percent"));
+      if (!(e.capture.sample_percent >= 0 && e.capture.sample_percent <= 100)) {
+        return Bad(file, capture["sample_percent"],
+                   fmt::format("endpoint '{}': capture.sample_percent must be within 0..100", e.name));
+      }
     }
   }
   return e;
@@ -117,6 +131,7 @@ Result<ServeConfig> LoadServeConfig(const std::filesystem::path& path) {
   } catch (const YAML::Exception& e) {
     return InvalidArgument(fmt::format("{}:{}:{}: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg));
   }
+  if (root.IsNull()) return InvalidArgument(path.string() + ": empty file, expected an 'endpoints' list");
   WHARF_RETURN_IF_ERROR(CheckKeys(path, root, {"endpoints"}, "the file"));
   const auto endpoints = root["endpoints"];
   if (!endpoints || !endpoints.IsSequence() || endpoints.size() == 0) {
@@ -126,9 +141,10 @@ Result<ServeConfig> LoadServeConfig(const std::filesystem::path& path) {
   for (const auto& node : endpoints) {
     WHARF_ASSIGN_OR_RETURN(EndpointConfig e, ParseEndpoint(path, node));
     config.endpoints.push_back(std::move(e));
+    // Checked one endpoint at a time, so an error names the endpoint's line.
+    const Status valid = Validate(config);
+    if (!valid.ok()) return Bad(path, node, valid.message());
   }
-  auto valid = Validate(config);
-  if (!valid.ok()) return valid.WithContext(path.string());
   return config;
 }
 
@@ -159,7 +175,12 @@ Status Validate(const ServeConfig& config) {
     if (e.variants.empty()) return InvalidArgument(fmt::format("endpoint '{}' has no variants", e.name));
     std::set<std::string> names, versions;
     for (const auto& v : e.variants) {
-      if (!(v.weight > 0)) return InvalidArgument(fmt::format("endpoint '{}' variant '{}': weight must be > 0", e.name, v.name));
+      if (!(v.weight > 0) || !std::isfinite(v.weight)) {
+        return InvalidArgument(fmt::format("endpoint '{}' variant '{}': weight must be a finite number > 0", e.name, v.name));
+      }
+      if (v.name.empty() || v.version.empty()) {
+        return InvalidArgument(fmt::format("endpoint '{}': every variant needs a non-empty name and version", e.name));
+      }
       if (!names.insert(v.name).second || !versions.insert(v.version).second) {
         return InvalidArgument(fmt::format("endpoint '{}': variant names and versions must be unique ('{}', '{}')",
                                            e.name, v.name, v.version));

@@ -23,6 +23,11 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   HttpHandler* handler = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
+  // Keep each loop running until Shutdown stops it: once its acceptor is
+  // closed, a loop whose only requests wait for an answer from another thread
+  // (durable capture) has no work of its own and would return from run(),
+  // leaving those answers posted to a loop that never runs them.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> in_flight{0};
@@ -166,6 +171,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   const int threads = std::max(options.threads, 1);
   for (int i = 0; i < threads; ++i) {
     auto& loop = impl->loops.emplace_back(std::make_unique<asio::io_context>(1));
+    impl->work.push_back(asio::make_work_guard(*loop));
     auto acceptor = std::make_unique<tcp::acceptor>(*loop);
     const tcp::endpoint endpoint(address, impl->port);
     acceptor->open(endpoint.protocol(), ec);

@@ -100,9 +100,13 @@ Result<Tensor> ParseTensor(od::value value) {
     return InvalidArgument(fmt::format("input '{}': datatype '{}' is not supported; send FP32 or FP64", t.name,
                                        t.datatype));
   }
-  std::int64_t elements = 1;
-  for (auto d : t.shape) elements *= d;
-  if (t.shape.empty() || elements != static_cast<std::int64_t>(t.data.size())) {
+  // Checked: a client's shape like [2^62 + 1, 4] must not wrap around to the data size.
+  std::size_t elements = 1;
+  bool overflow = false;
+  for (auto d : t.shape) {
+    overflow = __builtin_mul_overflow(elements, static_cast<std::size_t>(d), &elements) || overflow;
+  }
+  if (t.shape.empty() || overflow || elements != t.data.size()) {
     return InvalidArgument(fmt::format("input '{}': shape [{}] does not match its {} data values", t.name,
                                        fmt::join(t.shape, ", "), t.data.size()));
   }
@@ -162,6 +166,25 @@ Result<od::document> Iterate(std::string& body, od::parser& parser) {
   return doc;
 }
 
+// The body's top-level object; "invalid JSON" for malformed text, "must be
+// an object" for well-formed JSON of another type.
+Status GetObject(od::document& doc, od::object& object) {
+  od::json_type type;
+  if (auto e = doc.type().get(type)) return JsonError(e, "the request body");
+  if (type != od::json_type::object) return InvalidArgument("the request body must be a JSON object");
+  if (auto e = doc.get_object().get(object)) return JsonError(e, "the request body");
+  return Status::Ok();
+}
+
+// After the top-level object has been read: nothing but whitespace may follow.
+Status CheckEnd(od::document& doc) {
+  const char* location = nullptr;
+  if (!doc.current_location().get(location)) {
+    return InvalidArgument("invalid JSON in the request body: unexpected content after the object");
+  }
+  return Status::Ok();
+}
+
 // Reads a request id that may be a string or a number.
 Status ReadId(od::value value, FeatureBatch& batch) {
   od::json_type type;
@@ -183,6 +206,15 @@ Status ReadId(od::value value, FeatureBatch& batch) {
   return Status::Ok();
 }
 
+// A JSON number, or null for NaN and infinities (which JSON cannot carry).
+void AppendNumber(float value, std::string& out) {
+  if (std::isfinite(value)) {
+    fmt::format_to(std::back_inserter(out), "{}", value);
+  } else {
+    out += "null";
+  }
+}
+
 void EnsureId(FeatureBatch& batch) {
   if (!batch.id.empty()) return;
   batch.id = NewRequestId();
@@ -195,7 +227,7 @@ Result<FeatureBatch> ParseInferRequest(std::string& body, const Endpoint& endpoi
   thread_local od::parser parser;
   WHARF_ASSIGN_OR_RETURN(od::document doc, Iterate(body, parser));
   od::object object;
-  if (doc.get_object().get(object)) return InvalidArgument("the request body must be a JSON object");
+  WHARF_RETURN_IF_ERROR(GetObject(doc, object));
   std::vector<Tensor> tensors;
   FeatureBatch id;
   bool has_inputs = false;
@@ -218,6 +250,7 @@ Result<FeatureBatch> ParseInferRequest(std::string& body, const Endpoint& endpoi
       has_inputs = true;
     }
   }
+  WHARF_RETURN_IF_ERROR(CheckEnd(doc));
   if (!has_inputs || tensors.empty()) return InvalidArgument("the request needs a non-empty 'inputs' array");
   WHARF_ASSIGN_OR_RETURN(FeatureBatch batch, Assemble(tensors, endpoint));
   batch.id = std::move(id.id);
@@ -230,7 +263,7 @@ Result<FeatureBatch> ParseRunRequest(std::string& body, const Endpoint& endpoint
   thread_local od::parser parser;
   WHARF_ASSIGN_OR_RETURN(od::document doc, Iterate(body, parser));
   od::object object;
-  if (doc.get_object().get(object)) return InvalidArgument("the request body must be a JSON object");
+  WHARF_RETURN_IF_ERROR(GetObject(doc, object));
   const std::size_t cols = endpoint.features().size();
   FeatureBatch batch;
   batch.rows = 1;
@@ -263,6 +296,7 @@ Result<FeatureBatch> ParseRunRequest(std::string& body, const Endpoint& endpoint
       has_inputs = true;
     }
   }
+  WHARF_RETURN_IF_ERROR(CheckEnd(doc));
   if (!has_inputs) return InvalidArgument("the request needs an 'inputs' object");
   for (std::size_t c = 0; c < cols; ++c) {
     if (!seen[c]) return InvalidArgument(fmt::format("missing input '{}'", endpoint.features()[c]));
@@ -300,16 +334,24 @@ std::string InferResponse(const Endpoint& endpoint, const Variant& variant, cons
     }
     out += "]},";
   }
-  fmt::format_to(it, R"({{"name":"{}","datatype":"FP32","shape":[{},{}],"data":[{}]}}]}})",
-                 classes.empty() ? "output-0" : "probabilities", batch.rows, prediction.width,
-                 fmt::join(prediction.values, ","));
+  fmt::format_to(it, R"({{"name":"{}","datatype":"FP32","shape":[{},{}],"data":[)",
+                 classes.empty() ? "output-0" : "probabilities", batch.rows, prediction.width);
+  for (std::size_t i = 0; i < prediction.values.size(); ++i) {
+    if (i) out += ',';
+    AppendNumber(prediction.values[i], out);
+  }
+  out += "]}]}";
   return out;
 }
 
 std::string RunResponse(const Variant& variant, const FeatureBatch& batch, const Prediction& prediction) {
   const auto& classes = variant.model->schema().classes;
-  const std::string output = classes.empty() ? fmt::format("{}", prediction.values[0])
-                                             : JsonString(classes[prediction.best[0]]);
+  std::string output;
+  if (classes.empty()) {
+    AppendNumber(prediction.values[0], output);
+  } else {
+    output = JsonString(classes[prediction.best[0]]);
+  }
   return fmt::format(R"({{"id":{},"output":{},"model_version":{},"variant":{}}})", batch.id_json, output,
                      JsonString(variant.version), JsonString(variant.name));
 }
