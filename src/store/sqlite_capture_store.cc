@@ -162,7 +162,7 @@ Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesyst
     if (ec) return IoError(fmt::format("{}: cannot create directory: {}", path.parent_path().string(), ec.message()));
   }
   WHARF_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path));
-  WHARF_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  WHARF_RETURN_IF_ERROR(db->EnableWal());
   WHARF_RETURN_IF_ERROR(
       db->Exec(durability == Durability::kPowerLoss ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   // Request ids are often random, so each batch touches index pages all over

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -75,6 +77,15 @@ Status SqliteDatabase::Exec(std::string_view sql) {
   return Status::Ok();
 }
 
+Status SqliteDatabase::EnableWal() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  while (true) {
+    Status status = Exec("PRAGMA journal_mode=WAL");
+    if (status.code() != StatusCode::kUnavailable || std::chrono::steady_clock::now() >= deadline) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 Result<SqliteStatement> SqliteDatabase::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   const int rc =
@@ -84,6 +95,15 @@ Result<SqliteStatement> SqliteDatabase::Prepare(std::string_view sql) {
     return Error(rc, fmt::format("cannot prepare '{}'", Abbreviate(sql)));
   }
   return SqliteStatement(this, stmt);
+}
+
+Status SqliteDatabase::WriteTransaction(const std::function<Status()>& body) {
+  WHARF_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status status = body();
+  if (status.ok()) status = Exec("COMMIT");
+  // Fails harmlessly when SQLite has already rolled back (e.g. disk full).
+  if (!status.ok()) (void)Exec("ROLLBACK");
+  return status;
 }
 
 Status SqliteDatabase::Error(int rc, std::string_view doing) const {
@@ -142,6 +162,8 @@ void SqliteStatement::BindInt64(int index, std::int64_t value) {
 
 void SqliteStatement::BindDouble(int index, double value) { NoteBind(sqlite3_bind_double(stmt_, index, value), index); }
 
+void SqliteStatement::BindNull(int index) { NoteBind(sqlite3_bind_null(stmt_, index), index); }
+
 Result<bool> SqliteStatement::Step() {
   if (bind_rc_ != SQLITE_OK) {
     return db_->Error(bind_rc_,
@@ -163,6 +185,8 @@ void SqliteStatement::Reset() {
 std::int64_t SqliteStatement::ColumnInt64(int column) const { return sqlite3_column_int64(stmt_, column); }
 
 double SqliteStatement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+
+bool SqliteStatement::ColumnIsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 std::string_view SqliteStatement::ColumnText(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));

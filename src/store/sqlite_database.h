@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,8 +41,21 @@ class SqliteDatabase {
   // Runs `sql` (one or more statements, no parameters, results discarded).
   Status Exec(std::string_view sql);
 
+  // Switches the file to WAL journal mode (readers and one writer at once;
+  // the mode is stored in the file). Several connections may race to
+  // convert a new file: SQLite answers the losers BUSY without waiting, so
+  // this retries until the busy timeout.
+  Status EnableWal();
+
   // Compiles one statement; the statement must not outlive this database.
   Result<SqliteStatement> Prepare(std::string_view sql);
+
+  // Runs `body` in one write transaction: BEGIN IMMEDIATE takes the write
+  // lock up front (waiting out other writers up to the busy timeout), so
+  // what `body` reads cannot change before it writes. Commits when `body`
+  // returns OK, rolls back otherwise; returns body's Status or the commit's.
+  // Statements `body` stepped must be reset or destroyed before it returns.
+  Status WriteTransaction(const std::function<Status()>& body);
 
   const std::filesystem::path& path() const { return path_; }
 
@@ -75,6 +89,7 @@ class SqliteStatement {
   void BindText(int index, std::string_view value);
   void BindInt64(int index, std::int64_t value);
   void BindDouble(int index, double value);
+  void BindNull(int index);
 
   // True when a row is ready to read, false when the statement is done.
   Result<bool> Step();
@@ -84,6 +99,7 @@ class SqliteStatement {
 
   std::int64_t ColumnInt64(int column) const;
   double ColumnDouble(int column) const;
+  bool ColumnIsNull(int column) const;
   // Valid until the next Step() or Reset().
   std::string_view ColumnText(int column) const;
 

@@ -25,6 +25,67 @@ CREATE TABLE captures (
 CREATE INDEX captures_endpoint_time ON captures (endpoint, time_us);
 CREATE INDEX captures_endpoint_id ON captures (endpoint, id);
 )sql"},
+    // Metadata (metadata_store.h). Plain SQL types and constraints that
+    // PostgreSQL's migrations can mirror; times are microseconds since the
+    // Unix epoch, booleans 0/1, JSON documents TEXT.
+    {2, "task definitions",
+     R"sql(
+CREATE TABLE task_definitions (
+  name TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  spec_json TEXT NOT NULL,
+  spec_sha256 TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  UNIQUE (name, revision)
+);
+CREATE TABLE task_definition_names (
+  name TEXT NOT NULL PRIMARY KEY,
+  active INTEGER NOT NULL
+);
+)sql"},
+    {3, "tasks",
+     R"sql(
+CREATE TABLE tasks (
+  id TEXT NOT NULL PRIMARY KEY,
+  definition TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  spec_json TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  exit_code INTEGER,
+  reason TEXT NOT NULL,
+  handle TEXT NOT NULL,
+  group_id TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  started_us BIGINT NOT NULL,
+  finished_us BIGINT NOT NULL,
+  next_attempt_us BIGINT
+);
+CREATE INDEX tasks_created ON tasks (created_us, id);
+CREATE INDEX tasks_state ON tasks (state, created_us);
+CREATE INDEX tasks_definition ON tasks (definition, created_us);
+CREATE INDEX tasks_group ON tasks (group_id, created_us);
+)sql"},
+    {4, "model registry",
+     R"sql(
+CREATE TABLE model_versions (
+  model TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  modelfile_path TEXT NOT NULL,
+  metrics_json TEXT NOT NULL,
+  lineage_json TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  UNIQUE (model, version)
+);
+CREATE TABLE model_aliases (
+  model TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  updated_us BIGINT NOT NULL,
+  UNIQUE (model, alias)
+);
+)sql"},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

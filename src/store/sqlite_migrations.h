@@ -23,7 +23,9 @@ struct Migration {
   std::string_view sql;
 };
 
-// The capture store's migrations, versions 1, 2, ... in order.
+// The migrations of store's SQLite database, versions 1, 2, ... in order:
+// one list for every SQLite store (captures, metadata), so stores opened on
+// the same file agree on its schema whichever opens it first.
 std::span<const Migration> SqliteMigrations();
 
 // The highest migration recorded in `db`, or 0 for a fresh database.

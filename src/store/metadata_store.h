@@ -1,0 +1,207 @@
+#pragma once
+// The control plane's metadata: task definitions (named, revisioned specs),
+// the tasks run from them, and the model registry (versions and aliases).
+//
+// One interface, several backends: SQLite (a file shared with the capture
+// store, same migrations table) today, PostgreSQL later. JSON documents are
+// stored as text, unparsed: the control layer owns their format. Times are
+// microseconds since the Unix epoch. Writes that allocate a number (a
+// revision, a model version) or change a task's state are atomic, so several
+// stores open on one database (threads or processes) never hand out the same
+// number twice and never both win one task transition.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/status.h"
+
+namespace wharf::store {
+
+// One revision of a named task definition. Revisions are immutable.
+struct TaskDefinition {
+  std::string name{};
+  int revision = 0;  // 1, 2, ... per name
+  // The definition body: job or command, resources, env, inputs/outputs,
+  // count, retries, timeout.
+  std::string spec_json{};
+  std::string spec_sha256{};  // lower-case hex SHA-256 of spec_json
+  bool active = true;         // false once the name is deregistered (for every revision of it)
+  std::int64_t created_us = 0;
+};
+
+// Where a task is in its life. PENDING → RUNNING | CANCELLED | FAILED;
+// RUNNING → SUCCEEDED | FAILED | CANCELLED | PENDING (a retry); SUCCEEDED,
+// FAILED and CANCELLED are final.
+enum class TaskState { kPending, kRunning, kSucceeded, kFailed, kCancelled };
+
+// "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED": how a state is
+// stored and shown.
+std::string_view TaskStateName(TaskState state);
+
+// The state named `name` (any case). InvalidArgument listing the known names.
+Result<TaskState> ParseTaskState(std::string_view name);
+
+bool IsTerminal(TaskState state);
+
+// OK when a task in state `from` may move to `to` (nullopt: `from` itself,
+// an update of fields only, allowed unless `from` is final). Otherwise
+// FailedPrecondition naming both states.
+Status CheckTaskTransition(TaskState from, std::optional<TaskState> to);
+
+// One run of a task definition (one of `count` when a run starts several).
+struct TaskRecord {
+  std::string id{};          // from NewTaskId()
+  std::string definition{};  // task definition name
+  int revision = 0;          // ...and the revision it ran
+  std::string spec_json{};   // the effective spec after overrides
+  TaskState state = TaskState::kPending;
+  int attempt = 0;  // attempts started so far
+  int max_attempts = 1;
+  std::optional<int> exit_code{};
+  std::string reason{};         // why it failed or was cancelled (free text)
+  std::string handle{};         // executor handle (process id, Slurm job id, ...)
+  std::string group_id{};       // tasks of one run share it
+  std::int64_t created_us = 0;  // 0 when creating: the store uses the current time
+  std::int64_t started_us = 0;
+  std::int64_t finished_us = 0;
+  std::optional<std::int64_t> next_attempt_us{};  // retry backoff: not to start before this time
+};
+
+// Which tasks to list, newest first. Empty or unset filters match every task.
+struct TaskQuery {
+  std::vector<TaskState> states{};  // any of these states
+  std::optional<std::string> definition{};
+  std::optional<std::string> group_id{};
+  std::size_t limit = 100;  // 0 = no limit
+};
+
+// What a transition changes; fields left unset keep their stored value.
+struct TaskUpdate {
+  std::optional<TaskState> state{};
+  std::optional<std::string> handle{};
+  std::optional<int> exit_code{};
+  bool clear_exit_code = false;  // store no exit code (e.g. when a retry starts)
+  std::optional<std::string> reason{};
+  std::optional<int> attempt{};
+  std::optional<std::int64_t> started_us{};
+  std::optional<std::int64_t> finished_us{};
+  std::optional<std::int64_t> next_attempt_us{};
+  bool clear_next_attempt = false;  // store no retry time (e.g. when the retry starts)
+};
+
+// A new task id: 13 lower-case hex digits of `now_us` then 8 random ones, so
+// ids sort by creation time (until the year 2112) and practically never
+// collide (32 random bits per microsecond).
+std::string NewTaskId(std::int64_t now_us);
+std::string NewTaskId();  // at the current time
+
+// One immutable version of a registered model.
+struct ModelVersion {
+  std::string model{};
+  int version = 0;  // 1, 2, ... per model
+  std::string modelfile_path{};
+  std::string metrics_json{};
+  std::string lineage_json{};  // task id, definition:revision, data sha256
+  std::int64_t created_us = 0;
+};
+
+// OK when `name` may name a task definition or a model: 1 to 128 letters,
+// digits, '.', '_' or '-'. Otherwise InvalidArgument naming `kind` ("task
+// definition", "model") and that rule.
+Status ValidateName(std::string_view kind, std::string_view name);
+
+// OK when `alias` may name a model version: it starts with a letter (so it
+// is never mistaken for a version number) and has only letters, digits,
+// '.', '_' and '-'. Otherwise InvalidArgument stating that rule.
+Status ValidateModelAlias(std::string_view alias);
+
+// Task definitions, tasks and model versions; see the top of this file.
+// Registering a definition or model whose name breaks ValidateName's rule
+// is InvalidArgument (looking one up is simply NotFound).
+// Thread-safe: calls on one object are serialized; threads that want to
+// read in parallel open one object each.
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+
+  // Task definitions.
+
+  // Stores `spec_json` as the next revision of `name` (1 for a new name) and
+  // returns it; when it is byte-identical to the latest revision, returns that
+  // revision unchanged instead. Either way `name` is active afterwards (this
+  // re-registers a deregistered name). InvalidArgument for an empty spec.
+  virtual Result<TaskDefinition> RegisterDefinition(std::string_view name, std::string_view spec_json) = 0;
+
+  // Revision `revision` of `name`, or its latest when nullopt. A deregistered
+  // name's revisions stay readable (runs name them), with active false.
+  // NotFound naming "name" or "name:revision".
+  virtual Result<TaskDefinition> GetDefinition(std::string_view name, std::optional<int> revision) = 0;
+
+  // The latest revision of every name, by name; deregistered names only when
+  // `include_inactive`.
+  virtual Result<std::vector<TaskDefinition>> ListDefinitions(bool include_inactive) = 0;
+
+  // Marks `name` inactive (hidden from ListDefinitions). NotFound if unknown.
+  virtual Status DeregisterDefinition(std::string_view name) = 0;
+
+  // Tasks.
+
+  // Stores `tasks` in one transaction: all or none. InvalidArgument for a
+  // task without an id or definition, AlreadyExists for an id already stored.
+  virtual Status CreateTasks(std::span<const TaskRecord> tasks) = 0;
+
+  // NotFound naming `id`.
+  virtual Result<TaskRecord> GetTask(std::string_view id) = 0;
+
+  // The tasks matching `query`, newest first, at most query.limit of them.
+  virtual Result<std::vector<TaskRecord>> ListTasks(const TaskQuery& query) = 0;
+
+  // Compare-and-set: applies `update` only if task `id` is in state `from`
+  // now, and returns whether it did, so of two callers moving a task out of
+  // one state (the scheduler starting it, a user cancelling it) exactly one
+  // wins. FailedPrecondition if from → update.state is not a legal move
+  // (see TaskState), checked before the store is read; NotFound naming `id`.
+  virtual Result<bool> TransitionTask(std::string_view id, TaskState from, const TaskUpdate& update) = 0;
+
+  // Model registry.
+
+  // Stores the next version of `model` (1 for a new model) and returns it.
+  virtual Result<ModelVersion> RegisterModelVersion(std::string_view model, std::string_view modelfile_path,
+                                                    std::string_view metrics_json, std::string_view lineage_json) = 0;
+
+  // A version of `model` named by number or by alias (a string of digits is
+  // read as a number, since aliases never are). NotFound naming the model,
+  // version or alias that does not exist.
+  virtual Result<ModelVersion> GetModelVersion(std::string_view model,
+                                               const std::variant<int, std::string>& version_or_alias) = 0;
+
+  // Every model name with at least one version, sorted.
+  virtual Result<std::vector<std::string>> ListModels() = 0;
+
+  // Every version of `model`, oldest first. NotFound if it has none.
+  virtual Result<std::vector<ModelVersion>> ListModelVersions(std::string_view model) = 0;
+
+  // Points `alias` of `model` at `version`, moving it if it pointed elsewhere.
+  // InvalidArgument for a bad alias (see ValidateModelAlias); NotFound if the
+  // version does not exist.
+  virtual Status SetAlias(std::string_view model, std::string_view alias, int version) = 0;
+
+  // Alias → version for `model`. NotFound if the model has no versions.
+  virtual Result<std::map<std::string, int>> ListAliases(std::string_view model) = 0;
+};
+
+// Opens (creating if needed, with parent directories) the SQLite metadata
+// store at `path`, in WAL mode with synchronous=FULL, applying pending
+// migrations; the file may be shared with OpenSqliteCaptureStore. Fails like
+// OpenSqliteCaptureStore: DataLoss, FailedPrecondition, IoError.
+Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::filesystem::path& path);
+
+}  // namespace wharf::store
