@@ -1,0 +1,240 @@
+#include "exec/local/local_executor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include "exec/local/lost_task.h"
+#include "exec/local/proc.h"
+#include "exec/local/run_dir.h"
+#include "exec/local/sandbox.h"
+#include "exec/shim.h"
+#include "exec/task_json.h"
+
+extern char** environ;
+
+namespace wharf::exec {
+namespace {
+
+namespace fs = std::filesystem;
+using local::ReadWholeFile;
+
+bool IsNameChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-';
+}
+
+// "/a/b/" and "/a/./b" both become "/a/b": the handle is this string.
+fs::path NormalRunDir(const fs::path& run_dir) {
+  fs::path normal = run_dir.lexically_normal();
+  if (!normal.has_filename() && normal.has_parent_path() && normal != normal.root_path()) {
+    normal = normal.parent_path();
+  }
+  return normal;
+}
+
+Result<fs::path> RunDirOf(const std::string& handle) {
+  const fs::path run_dir(handle);
+  if (handle.empty() || !run_dir.is_absolute()) return InvalidArgument("not a local task handle: '" + handle + "'");
+  return run_dir;
+}
+
+bool Exists(const fs::path& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// The final status if the supervisor has written it; nullopt otherwise.
+Result<std::optional<TaskStatus>> ReadFinalStatus(const fs::path& run_dir) {
+  Result<std::string> text = ReadWholeFile(run_dir / local::kStatusFile);
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return std::optional<TaskStatus>();
+    return text.status();
+  }
+  WHARF_ASSIGN_OR_RETURN(TaskStatus status, TaskStatusFromJson(*text));
+  return std::optional<TaskStatus>(std::move(status));
+}
+
+// Creates `path` with `contents`; AlreadyExists if it exists.
+Status CreateExclusively(const fs::path& path, std::string_view contents) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return AlreadyExists("run_dir " + path.parent_path().string() + " already holds a task");
+    return IoError("cannot create '" + path.string() + "': " + std::strerror(errno));
+  }
+  bool ok = true;
+  while (ok && !contents.empty()) {
+    const ssize_t n = ::write(fd, contents.data(), contents.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) contents.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (!ok) return IoError("cannot write '" + path.string() + "'");
+  return Status::Ok();
+}
+
+std::string LastLines(const std::string& text, std::size_t max_chars) {
+  if (text.size() <= max_chars) return text;
+  return "..." + text.substr(text.size() - max_chars);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(LocalExecutorOptions options) {
+  const std::string& parent = options.cgroup_parent;
+  if (parent.empty() || parent == "." || parent == ".." || !std::all_of(parent.begin(), parent.end(), IsNameChar)) {
+    return InvalidArgument("cgroup_parent '" + parent + "' must be a name of [A-Za-z0-9._-]");
+  }
+  if (options.kill_grace.count() < 0) return InvalidArgument("kill_grace must not be negative");
+  local::CgroupLayout cgroups;
+  if (options.use_cgroups) {
+    cgroups = local::PrepareCgroupParent(local::DetectCgroups(options.cgroup_root), options.cgroup_parent);
+  }
+  return std::unique_ptr<LocalExecutor>(new LocalExecutor(std::move(options), std::move(cgroups)));
+}
+
+Result<std::string> LocalExecutor::Submit(const TaskSpec& spec) {
+  WHARF_RETURN_IF_ERROR(ValidateTaskSpec(spec));
+  const fs::path run_dir = NormalRunDir(spec.run_dir);
+  std::error_code error;
+  fs::create_directories(run_dir, error);
+  if (error) return IoError("cannot create run_dir '" + run_dir.string() + "': " + error.message());
+  TaskSpec stored = spec;
+  stored.run_dir = run_dir;
+  // Claims the run_dir: a second Submit into it fails here.
+  WHARF_RETURN_IF_ERROR(CreateExclusively(run_dir / local::kSpecFile, TaskSpecToJson(stored)));
+  const local::Sandbox sandbox{cgroups_, options_.cgroup_parent, options_.kill_grace};
+  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(run_dir / local::kSandboxFile, local::SandboxToJson(sandbox)));
+  WHARF_RETURN_IF_ERROR(SpawnShim(run_dir));
+  return run_dir.string();
+}
+
+Status LocalExecutor::SpawnShim(const fs::path& run_dir) const {
+  const std::string log = (run_dir / local::kShimLogFile).string();
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  ::posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  // The server's sockets and files must not leak into the supervisor or the task.
+  ::posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+
+  // The calling thread may block or ignore signals; the supervisor starts clean.
+  posix_spawnattr_t attributes;
+  ::posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigset_t defaults;
+  ::sigemptyset(&none);
+  ::sigemptyset(&defaults);
+  for (int signal = 1; signal < SIGRTMIN; ++signal) {
+    if (signal != SIGKILL && signal != SIGSTOP) ::sigaddset(&defaults, signal);
+  }
+  ::posix_spawnattr_setsigmask(&attributes, &none);
+  ::posix_spawnattr_setsigdefault(&attributes, &defaults);
+  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  const std::string executable = options_.shim_executable.string();
+  const std::string marker(kShimArgument);
+  const std::string dir = run_dir.string();
+  char* argv[] = {const_cast<char*>(executable.c_str()), const_cast<char*>(marker.c_str()),
+                  const_cast<char*>(dir.c_str()), nullptr};
+  pid_t pid = -1;
+  const int spawned = ::posix_spawn(&pid, executable.c_str(), &actions, &attributes, argv, environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) {
+    return Internal("cannot start the task supervisor '" + executable + "': " + std::strerror(spawned));
+  }
+  // The launcher exits as soon as the supervisor has written shim.pid.
+  int wait_status = 0;
+  pid_t waited;
+  do {
+    waited = ::waitpid(pid, &wait_status, 0);
+  } while (waited < 0 && errno == EINTR);
+  const bool launched = waited == pid ? WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0
+                                      : Exists(run_dir / local::kShimPidFile);  // reaped elsewhere
+  if (launched) return Status::Ok();
+  Result<std::string> shim_log = ReadWholeFile(log);
+  return Internal("the task supervisor for '" + dir + "' did not start: " +
+                  LastLines(shim_log.ok() ? *shim_log : std::string("(no shim.log)"), 2000));
+}
+
+Result<TaskStatus> LocalExecutor::Poll(const std::string& handle) {
+  WHARF_ASSIGN_OR_RETURN(const fs::path run_dir, RunDirOf(handle));
+  WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, ReadFinalStatus(run_dir));
+  if (final_status) return *final_status;
+  Result<std::string> shim_text = ReadWholeFile(run_dir / local::kShimPidFile);
+  if (!shim_text.ok()) {
+    if (shim_text.status().code() != StatusCode::kNotFound) return shim_text.status();
+    if (!Exists(run_dir / local::kSpecFile)) return NotFound("no task at '" + handle + "'");
+    // A Submit is under way, or one died before its supervisor started.
+    if (!local::SubmitAbandoned(run_dir)) return TaskStatus{TaskOutcome::kRunning, {}, {}, "starting", 0, 0};
+    return local::RecordLostTask(run_dir, std::nullopt);
+  }
+  WHARF_ASSIGN_OR_RETURN(const local::ProcessIdentity shim, local::ParseIdentity(*shim_text));
+  if (local::IsRunning(shim)) {
+    return TaskStatus{TaskOutcome::kRunning, {}, {}, "running", local::TaskStartedMicros(run_dir), 0};
+  }
+  // It may have finished between the first read and the liveness check.
+  WHARF_ASSIGN_OR_RETURN(final_status, ReadFinalStatus(run_dir));
+  if (final_status) return *final_status;
+  return local::RecordLostTask(run_dir, shim);
+}
+
+Status LocalExecutor::Cancel(const std::string& handle, std::chrono::milliseconds grace) {
+  WHARF_ASSIGN_OR_RETURN(const fs::path run_dir, RunDirOf(handle));
+  if (Exists(run_dir / local::kStatusFile)) return Status::Ok();
+  if (!Exists(run_dir / local::kSpecFile)) return NotFound("no task at '" + handle + "'");
+  const auto grace_ms = std::max<std::int64_t>(0, grace.count());
+  // The supervisor reads this when it gets SIGTERM, or before it starts the command.
+  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(run_dir / local::kCancelFile, std::to_string(grace_ms) + "\n"));
+  Result<std::string> shim_text = ReadWholeFile(run_dir / local::kShimPidFile);
+  if (!shim_text.ok()) {
+    // A Submit is under way: the supervisor will find the marker when it starts.
+    if (shim_text.status().code() == StatusCode::kNotFound) return Status::Ok();
+    return shim_text.status();
+  }
+  WHARF_ASSIGN_OR_RETURN(const local::ProcessIdentity shim, local::ParseIdentity(*shim_text));
+  Status sent = local::SignalProcess(shim, SIGTERM);
+  if (sent.code() == StatusCode::kNotFound) {
+    // Finished meanwhile, or died: Poll records which, and ends what is left.
+    WHARF_RETURN_IF_ERROR(Poll(handle).status());
+    return Status::Ok();
+  }
+  return sent;
+}
+
+Result<std::string> LocalExecutor::ReadLog(const std::string& handle, LogStream stream, std::uint64_t offset,
+                                           std::size_t max_bytes) {
+  WHARF_ASSIGN_OR_RETURN(const fs::path run_dir, RunDirOf(handle));
+  const fs::path path = run_dir / (stream == LogStream::kStdout ? local::kStdoutFile : local::kStderrFile);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) return IoError("cannot open '" + path.string() + "': " + std::strerror(errno));
+    if (!Exists(run_dir / local::kSpecFile)) return NotFound("no task at '" + handle + "'");
+    return std::string();  // not started yet
+  }
+  struct stat info {};
+  std::string out;
+  if (::fstat(fd, &info) == 0 && offset < static_cast<std::uint64_t>(info.st_size)) {
+    out.resize(std::min<std::uint64_t>(max_bytes, static_cast<std::uint64_t>(info.st_size) - offset));
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    out.resize(done);
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace wharf::exec

@@ -1,0 +1,99 @@
+// The launcher half of the shim: turns the process that the executor spawned
+// into a detached supervisor. The executor waits for the launcher, so the
+// supervisor is never the server's child (no zombies in the server) and
+// shim.pid exists by the time Submit returns.
+
+#include "exec/shim.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "exec/local/proc.h"
+#include "exec/local/run_dir.h"
+#include "exec/local/supervisor.h"
+
+namespace wharf::exec {
+namespace {
+
+// In the forked supervisor: detach, become a subreaper, write shim.pid and
+// tell the launcher. false if that failed (the launcher then reports it).
+bool BecomeSupervisor(const std::filesystem::path& run_dir, int ready_fd) {
+  if (::setsid() < 0) {
+    std::fprintf(stderr, "wharf: setsid: %s\n", std::strerror(errno));
+    return false;
+  }
+  // Hold no directory of the server's busy: every path we use is absolute.
+  if (::chdir("/") != 0) std::fprintf(stderr, "wharf: chdir /: %s\n", std::strerror(errno));
+  // Orphaned descendants of the task come to us, so we can end and reap them.
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    std::fprintf(stderr, "wharf: PR_SET_CHILD_SUBREAPER: %s\n", std::strerror(errno));
+  }
+  const auto self = local::IdentifyProcess(::getpid());
+  if (!self) {
+    std::fprintf(stderr, "wharf: cannot read /proc/self/stat\n");
+    return false;
+  }
+  Status written = local::WriteFileAtomically(run_dir / local::kShimPidFile, local::FormatIdentity(*self) + "\n");
+  if (!written.ok()) {
+    std::fprintf(stderr, "wharf: %s\n", written.message().c_str());
+    return false;
+  }
+  const char ready = 'r';
+  return ::write(ready_fd, &ready, 1) == 1;
+}
+
+int Launch(const std::filesystem::path& run_dir) {
+  // Blocked before fork so no signal is lost before the supervisor waits for it.
+  const sigset_t signals = local::SupervisorSignals();
+  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    std::fprintf(stderr, "wharf: pipe2: %s\n", std::strerror(errno));
+    return 1;
+  }
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    std::fprintf(stderr, "wharf: fork: %s\n", std::strerror(errno));
+    return 1;
+  }
+  if (pid == 0) {
+    ::close(ready[0]);
+    const bool ok = BecomeSupervisor(run_dir, ready[1]);
+    ::close(ready[1]);
+    if (!ok) ::_exit(1);
+    const int code = local::RunSupervisor(run_dir);
+    std::fflush(nullptr);
+    // Skip the static destructors of whichever binary hosts the shim.
+    ::_exit(code);
+  }
+  ::close(ready[1]);
+  char ready_byte = 0;
+  ssize_t n;
+  do {
+    n = ::read(ready[0], &ready_byte, 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(ready[0]);
+  return n == 1 ? 0 : 1;
+}
+
+}  // namespace
+
+std::optional<int> MaybeRunShim(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) != kShimArgument) return std::nullopt;
+  if (argc != 3 || argv[2][0] != '/') {
+    std::fprintf(stderr, "usage: %s %s ABSOLUTE_RUN_DIR\n", argv[0], std::string(kShimArgument).c_str());
+    return 2;
+  }
+  return Launch(argv[2]);
+}
+
+}  // namespace wharf::exec

@@ -1,0 +1,35 @@
+#pragma once
+// Counts the cpus that running tasks declared against a capacity, so the
+// control plane starts a task only when it fits.
+//
+// A task that declares more than the whole capacity is admitted only when
+// nothing else runs: it can never fit, but it must not wait forever.
+// Thread-safe: TryAcquire and Release may race from any thread.
+
+#include <mutex>
+
+namespace wharf::exec {
+
+class SlotScheduler {
+ public:
+  // `capacity` in cpus; <= 0 means the number of hardware threads.
+  explicit SlotScheduler(double capacity = 0);
+
+  // Takes `cpus` (>= 0) if they fit (or if nothing runs) and returns true;
+  // otherwise takes nothing and returns false.
+  bool TryAcquire(double cpus);
+  // Gives back what one successful TryAcquire(cpus) took.
+  void Release(double cpus);
+
+  double capacity() const { return capacity_; }
+  double used() const;
+  int running() const;
+
+ private:
+  const double capacity_;
+  mutable std::mutex mu_;
+  double used_ = 0;  // guarded by mu_
+  int running_ = 0;  // guarded by mu_
+};
+
+}  // namespace wharf::exec
