@@ -177,7 +177,7 @@ std::string FormatCaptureTable(std::span<const store::CaptureRecord> records) {
   std::vector<Row> rows = {{"TIME", "ID", "VARIANT", "VERSION", "SHADOW", "STATUS", "LATENCY_MS"}};
   for (const auto& r : records) {
     rows.push_back({FormatTimeUtc(r.time_us), r.id, r.variant, r.model_version, r.shadow ? "yes" : "no",
-                    std::to_string(r.status), fmt::format("{:.2f}", r.latency_ms)});
+                    std::to_string(r.status), fmt::format("{:.3f}", r.latency_ms)});
   }
   std::array<std::size_t, 7> widths{};
   for (const Row& row : rows) {

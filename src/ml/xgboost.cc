@@ -92,6 +92,15 @@ class XgboostModel final : public FittedEstimator {
     bst_ulong dims = 0;
     const float* result = nullptr;
     WHARF_XGB(XGBoosterPredictFromDense(booster_.get(), array.c_str(), kConfig, nullptr, &shape, &dims, &result));
+    // A booster that disagrees with the schema's classes (a tampered Modelfile)
+    // must not make us read past the end of its answer.
+    bst_ulong values = 1;
+    for (bst_ulong d = 0; d < dims; ++d) values *= shape[d];
+    const std::size_t width = ordinal_ ? 1 : k_;
+    if (values != rows * width) {
+      return DataLoss(fmt::format("xgboost: the booster gives {} values per row, the model's schema expects {}",
+                                  values / rows, width));
+    }
     if (ordinal_) {
       for (std::size_t r = 0; r < rows; ++r) SoftRound(result[r], k_, out + r * k_);
     } else {

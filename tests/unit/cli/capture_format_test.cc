@@ -120,8 +120,8 @@ TEST(FormatCaptureTableTest, AlignsColumnsUnderAHeader) {
   const std::vector<store::CaptureRecord> records = {Record(), shadow};
   EXPECT_EQ(FormatCaptureTable(records),
             "TIME                      ID     VARIANT    VERSION  SHADOW  STATUS  LATENCY_MS\n"
-            "2026-11-23T12:00:00.123Z  req-1  main       v3       no         200        1.50\n"
-            "2026-11-23T12:00:00.123Z  req-1  candidate  v3       yes        200       12.35\n");
+            "2026-11-23T12:00:00.123Z  req-1  main       v3       no         200       1.500\n"
+            "2026-11-23T12:00:00.123Z  req-1  candidate  v3       yes        200      12.345\n");
 }
 
 TEST(FormatCaptureDetailTest, ShowsEveryFieldAndPrettyJson) {
