@@ -1,5 +1,6 @@
 // `wharf serve`: serve Modelfiles over HTTP until SIGTERM/SIGINT.
 
+#include <atomic>
 #include <csignal>
 #include <memory>
 
@@ -76,8 +77,15 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   options.threads = f.threads > 0 ? f.threads : HardwareThreads();
   options.max_body_bytes = f.max_body_bytes;
   options.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
+  // The loops answer /metrics from the moment Start runs them, so the source
+  // is set before it and reads the server through an atomic pointer.
+  std::atomic<const serve::HttpServer*> running{nullptr};
+  service.set_in_flight_source([&running] {
+    const serve::HttpServer* s = running.load();
+    return s ? s->in_flight() : 0;
+  });
   WHARF_ASSIGN_OR_RETURN(auto server, serve::HttpServer::Start(options, service));
-  service.set_in_flight_source([&server] { return server->in_flight(); });
+  running.store(server.get());
 
   fmt::print("wharf serve: listening on http://{}:{} ({} threads)\n", f.host, server->port(), options.threads);
   for (const auto& e : config.endpoints) {
