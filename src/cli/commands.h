@@ -19,6 +19,8 @@ void AddTrainCommand(CLI::App& app, const CommandContext& context);
 void AddPredictCommand(CLI::App& app, const CommandContext& context);
 void AddEvaluateCommand(CLI::App& app, const CommandContext& context);
 void AddModelCommand(CLI::App& app, const CommandContext& context);
+// `wharf model register|list|describe|alias`, added under `model`.
+void AddModelRegistryCommands(CLI::App& model, const CommandContext& context);
 void AddCaptureCommand(CLI::App& app, const CommandContext& context);
 void AddServeCommand(CLI::App& app, const CommandContext& context);
 

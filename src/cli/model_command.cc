@@ -110,7 +110,7 @@ Status Export(const ModelFlags& f) {
 }  // namespace
 
 void AddModelCommand(CLI::App& app, const CommandContext& context) {
-  auto* model = app.add_subcommand("model", "Inspect or export Modelfiles");
+  auto* model = app.add_subcommand("model", "Inspect, export and register models");
   model->require_subcommand(1);
 
   auto inspect_flags = std::make_shared<ModelFlags>();
@@ -127,6 +127,8 @@ void AddModelCommand(CLI::App& app, const CommandContext& context) {
       ->capture_default_str();
   exp->add_option("--output", export_flags->output, "Output file")->required();
   exp->callback([export_flags, context] { *context.exit_code = ExitWith(Export(*export_flags)); });
+
+  AddModelRegistryCommands(*model, context);
 }
 
 }  // namespace wharf::cli

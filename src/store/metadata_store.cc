@@ -92,11 +92,13 @@ std::string NewTaskId() {
 }
 
 Status ValidateName(std::string_view kind, std::string_view name) {
-  bool valid = !name.empty() && name.size() <= kMaxNameChars;
+  // Names become directory names (artifacts, registered models): "." and ".." never.
+  bool valid = !name.empty() && name.size() <= kMaxNameChars && name != "." && name != "..";
   for (const char c : name) valid = valid && IsNameChar(c);
   if (valid) return Status::Ok();
-  return InvalidArgument(fmt::format("invalid {} name '{}': a name is 1 to {} letters, digits, '.', '_' or '-'", kind,
-                                     name, kMaxNameChars));
+  return InvalidArgument(fmt::format(
+      "invalid {} name '{}': a name is 1 to {} letters, digits, '.', '_' or '-', and not '.' or '..'", kind, name,
+      kMaxNameChars));
 }
 
 Status ValidateModelAlias(std::string_view alias) {

@@ -1,0 +1,284 @@
+// `wharf model register | list | describe | alias`: the model registry.
+//
+// Registered Modelfiles are copied next to the database, under
+// DB_DIR/models/NAME/VERSION/Modelfile, and never overwritten: the copy is
+// written to a temporary name and then hard-linked into place, which fails
+// rather than replaces if the name is taken.
+
+#include <charconv>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "artifact/modelfile.h"
+#include "cli/commands.h"
+#include "cli/exit_code.h"
+#include "store/capture_store.h"
+#include "store/metadata_store.h"
+
+namespace wharf::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct RegistryFlags {
+  std::string db, name, modelfile, alias, spec;
+  int version = 0;
+  bool json = false;
+};
+
+fs::path DatabasePath(const RegistryFlags& f) { return f.db.empty() ? store::DefaultDatabasePath() : fs::path(f.db); }
+
+// Read commands never create a database: a missing file holds no models.
+Result<std::unique_ptr<store::MetadataStore>> OpenForRead(const RegistryFlags& f, std::string_view model) {
+  const auto path = DatabasePath(f);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return NotFound(fmt::format("model '{}' not found (no registry at {})", model, path.string()));
+  }
+  return store::OpenSqliteMetadataStore(path);
+}
+
+json ParseOrEmpty(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json::object() : j;
+}
+
+std::string FormatTime(std::int64_t us) {
+  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
+  std::tm tm{};
+  if (gmtime_r(&secs, &tm) == nullptr) return "?";
+  char buf[32];
+  return std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? std::string(buf) : "?";
+}
+
+Result<std::string> ReadBytes(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return NotFound(path.string() + ": no such file");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in && !in.eof()) return IoError(path.string() + ": cannot read");
+  return bytes.str();
+}
+
+// Writes `bytes` to `target`, failing with AlreadyExists rather than
+// replacing a file already there.
+Status WriteNoReplace(const std::string& bytes, const fs::path& target) {
+  const fs::path temp = target.parent_path() / fmt::format(".Modelfile.tmp.{}", ::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << bytes;
+    out.close();
+    if (!out) return IoError(temp.string() + ": cannot write");
+  }
+  std::error_code ec;
+  fs::create_hard_link(temp, target, ec);
+  std::error_code ignored;
+  fs::remove(temp, ignored);
+  if (ec == std::errc::file_exists) return AlreadyExists(target.string() + " already exists");
+  if (ec) return IoError(fmt::format("{}: cannot create: {}", target.string(), ec.message()));
+  return Status::Ok();
+}
+
+// Copies `bytes` to DB_DIR/models/NAME/N/Modelfile for the first N from
+// `first` whose slot is free (one left by a crashed or concurrent register
+// is skipped), returning the path.
+Result<fs::path> StoreCopy(const fs::path& db, std::string_view name, int first, const std::string& bytes) {
+  const fs::path model_dir = fs::absolute(db).parent_path() / "models" / std::string(name);
+  for (int n = first; n < first + 100; ++n) {
+    const fs::path dir = model_dir / std::to_string(n);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return IoError(fmt::format("{}: cannot create: {}", dir.string(), ec.message()));
+    Status s = WriteNoReplace(bytes, dir / "Modelfile");
+    if (s.ok()) return dir / "Modelfile";
+    if (s.code() != StatusCode::kAlreadyExists) return s;
+  }
+  return Internal(fmt::format("{}: no free version directory", model_dir.string()));
+}
+
+Status Register(const RegistryFlags& f) {
+  WHARF_RETURN_IF_ERROR(store::ValidateName("model", f.name));
+  if (!f.alias.empty()) WHARF_RETURN_IF_ERROR(store::ValidateModelAlias(f.alias));
+  WHARF_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(f.modelfile));
+  WHARF_ASSIGN_OR_RETURN(artifact::Modelfile file, artifact::ParseModelfile(bytes, f.modelfile));
+
+  const json& h = file.header;
+  json metrics = h.contains("metrics") ? h["metrics"] : json::object();
+  json lineage = {{"source", fs::absolute(f.modelfile).string()}};
+  const json train = h.value("data", json::object()).value("train", json::object());
+  if (train.is_object() && train.contains("sha256")) lineage["data_sha256"] = train["sha256"];
+  const json estimator = h.value("estimator", json::object());
+  if (estimator.is_object() && estimator.contains("kind")) lineage["estimator"] = estimator["kind"];
+  if (h.contains("created_at")) lineage["created_at"] = h["created_at"];
+
+  const fs::path db = DatabasePath(f);
+  WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteMetadataStore(db));
+  int next = 1;
+  if (auto versions = store->ListModelVersions(f.name); versions.ok() && !versions.value().empty()) {
+    next = versions.value().back().version + 1;
+  }
+  WHARF_ASSIGN_OR_RETURN(fs::path path, StoreCopy(db, f.name, next, bytes));
+  WHARF_ASSIGN_OR_RETURN(store::ModelVersion v,
+                         store->RegisterModelVersion(f.name, path.string(), metrics.dump(), lineage.dump()));
+  if (!f.alias.empty()) WHARF_RETURN_IF_ERROR(store->SetAlias(f.name, f.alias, v.version));
+  if (f.json) {
+    fmt::print("{}\n", json{{"name", v.model}, {"version", v.version}, {"path", v.modelfile_path}}.dump(2));
+  } else {
+    fmt::print("Registered {} version {}\n", v.model, v.version);
+    if (!f.alias.empty()) fmt::print("{}@{} -> version {}\n", v.model, f.alias, v.version);
+  }
+  return Status::Ok();
+}
+
+Status List(const RegistryFlags& f) {
+  json out = json::array();
+  const auto db = DatabasePath(f);
+  std::error_code ec;
+  if (fs::exists(db, ec)) {
+    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteMetadataStore(db));
+    WHARF_ASSIGN_OR_RETURN(std::vector<std::string> models, store->ListModels());
+    for (const auto& name : models) {
+      WHARF_ASSIGN_OR_RETURN(std::vector<store::ModelVersion> versions, store->ListModelVersions(name));
+      WHARF_ASSIGN_OR_RETURN(auto aliases, store->ListAliases(name));
+      out.push_back({{"name", name}, {"latest_version", versions.back().version}, {"aliases", aliases}});
+    }
+  }
+  if (f.json) {
+    fmt::print("{}\n", out.dump(2));
+    return Status::Ok();
+  }
+  if (out.empty()) {
+    fmt::print("No models registered in {}\n", db.string());
+    return Status::Ok();
+  }
+  fmt::print("{:<32} {:>7}  {}\n", "MODEL", "LATEST", "ALIASES");
+  for (const auto& m : out) {
+    std::vector<std::string> aliases;
+    for (const auto& [alias, version] : m["aliases"].items()) {
+      aliases.push_back(fmt::format("{}={}", alias, version.get<int>()));
+    }
+    fmt::print("{:<32} {:>7}  {}\n", m["name"].get<std::string>(), m["latest_version"].get<int>(),
+               fmt::join(aliases, ", "));
+  }
+  return Status::Ok();
+}
+
+json VersionJson(const store::ModelVersion& v, const std::map<std::string, int>& aliases) {
+  json j = {{"version", v.version},
+            {"path", v.modelfile_path},
+            {"created_at", FormatTime(v.created_us)},
+            {"metrics", ParseOrEmpty(v.metrics_json)},
+            {"lineage", ParseOrEmpty(v.lineage_json)},
+            {"aliases", json::array()}};
+  for (const auto& [alias, version] : aliases) {
+    if (version == v.version) j["aliases"].push_back(alias);
+  }
+  return j;
+}
+
+void PrintVersion(const json& v) {
+  const auto aliases = v["aliases"].get<std::vector<std::string>>();
+  fmt::print("Version {}{}\n", v["version"].get<int>(),
+             aliases.empty() ? "" : fmt::format(" ({})", fmt::join(aliases, ", ")));
+  fmt::print("  Path:        {}\n", v["path"].get<std::string>());
+  fmt::print("  Registered:  {}\n", v["created_at"].get<std::string>());
+  const json validation = v["metrics"].is_object() ? v["metrics"].value("validation", json::object()) : json::object();
+  if (validation.is_object() && validation.contains("weighted_f1") && validation["weighted_f1"].is_number()) {
+    fmt::print("  Validation:  weighted F1 {:.4f}\n", validation["weighted_f1"].get<double>());
+  }
+  if (v["lineage"].is_object()) {
+    for (const auto& [key, value] : v["lineage"].items()) {
+      fmt::print("  {:<12} {}\n", key + ":", value.is_string() ? value.get<std::string>() : value.dump());
+    }
+  }
+}
+
+Status Describe(const RegistryFlags& f) {
+  const auto at = f.spec.find('@');
+  const std::string name = f.spec.substr(0, at);
+  WHARF_ASSIGN_OR_RETURN(auto store, OpenForRead(f, name));
+  std::vector<store::ModelVersion> versions;
+  if (at == std::string::npos) {
+    WHARF_ASSIGN_OR_RETURN(versions, store->ListModelVersions(name));
+  } else {
+    const std::string which = f.spec.substr(at + 1);
+    std::variant<int, std::string> key = which;
+    int number = 0;
+    const auto [end, err] = std::from_chars(which.data(), which.data() + which.size(), number);
+    if (!which.empty() && err == std::errc() && end == which.data() + which.size()) key = number;
+    WHARF_ASSIGN_OR_RETURN(store::ModelVersion v, store->GetModelVersion(name, key));
+    versions.push_back(std::move(v));
+  }
+  WHARF_ASSIGN_OR_RETURN(auto aliases, store->ListAliases(name));
+  json out = {{"name", name}, {"aliases", aliases}, {"versions", json::array()}};
+  for (const auto& v : versions) out["versions"].push_back(VersionJson(v, aliases));
+  if (f.json) {
+    fmt::print("{}\n", out.dump(2));
+    return Status::Ok();
+  }
+  fmt::print("Model {}\n", name);
+  for (const auto& v : out["versions"]) PrintVersion(v);
+  return Status::Ok();
+}
+
+Status Alias(const RegistryFlags& f) {
+  WHARF_ASSIGN_OR_RETURN(auto store, OpenForRead(f, f.name));
+  WHARF_RETURN_IF_ERROR(store->SetAlias(f.name, f.alias, f.version));
+  if (f.json) {
+    fmt::print("{}\n", json{{"name", f.name}, {"alias", f.alias}, {"version", f.version}}.dump(2));
+  } else {
+    fmt::print("{}@{} -> version {}\n", f.name, f.alias, f.version);
+  }
+  return Status::Ok();
+}
+
+CLI::App* AddCommon(CLI::App& model, const char* name, const char* help, RegistryFlags& flags) {
+  auto* cmd = model.add_subcommand(name, help);
+  cmd->add_option("--db", flags.db, "Registry database (default: $WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
+  cmd->add_flag("--json", flags.json, "Print JSON");
+  return cmd;
+}
+
+}  // namespace
+
+void AddModelRegistryCommands(CLI::App& model, const CommandContext& context) {
+  auto reg = std::make_shared<RegistryFlags>();
+  auto* cmd = AddCommon(model, "register", "Copy a Modelfile into the registry as the model's next version", *reg);
+  cmd->add_option("name", reg->name, "Model name")->required();
+  cmd->add_option("modelfile", reg->modelfile, "Modelfile")->required();
+  cmd->add_option("--alias", reg->alias, "Point this alias at the new version");
+  cmd->callback([reg, context] { *context.exit_code = ExitWith(Register(*reg)); });
+
+  auto list = std::make_shared<RegistryFlags>();
+  cmd = AddCommon(model, "list", "List registered models with their latest version and aliases", *list);
+  cmd->callback([list, context] { *context.exit_code = ExitWith(List(*list)); });
+
+  auto describe = std::make_shared<RegistryFlags>();
+  cmd = AddCommon(model, "describe", "Show a model's versions, metrics, lineage and aliases", *describe);
+  cmd->add_option("model", describe->spec, "NAME, NAME@VERSION or NAME@ALIAS")->required();
+  cmd->callback([describe, context] { *context.exit_code = ExitWith(Describe(*describe)); });
+
+  auto alias = std::make_shared<RegistryFlags>();
+  cmd = AddCommon(model, "alias", "Point an alias of a model at one of its versions", *alias);
+  cmd->add_option("name", alias->name, "Model name")->required();
+  cmd->add_option("alias", alias->alias, "Alias")->required();
+  cmd->add_option("version", alias->version, "Version number")->required();
+  cmd->callback([alias, context] { *context.exit_code = ExitWith(Alias(*alias)); });
+}
+
+}  // namespace wharf::cli
