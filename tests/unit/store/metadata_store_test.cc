@@ -95,7 +95,7 @@ TEST(NewTaskIdTest, SortsByTimeWithFixedWidth) {
 
 TEST(ValidateNameTest, AllowsUrlSafeNamesOnly) {
   EXPECT_TRUE(ValidateName("model", "wine-quality_v2.1").ok());
-  for (const std::string& bad : std::vector<std::string>{"", "a b", "a:b", "a/b", std::string(129, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{"", "a b", "a:b", "a/b", ".", "..", std::string(129, 'a')}) {
     const Status status = ValidateName("model", bad);
     EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(status.message().find("letters, digits"), std::string::npos);
