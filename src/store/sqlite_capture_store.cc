@@ -156,11 +156,6 @@ class SqliteCaptureStore final : public CaptureStore {
 
 Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesystem::path& path,
                                                              Durability durability) {
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) return IoError(fmt::format("{}: cannot create directory: {}", path.parent_path().string(), ec.message()));
-  }
   WHARF_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path));
   WHARF_RETURN_IF_ERROR(db->EnableWal());
   WHARF_RETURN_IF_ERROR(

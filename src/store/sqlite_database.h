@@ -28,7 +28,7 @@ class SqliteStatement;
 // every SqliteStatement prepared on it must be destroyed first.
 class SqliteDatabase {
  public:
-  // Opens `path`, creating the file if it does not exist (its directory must),
+  // Opens `path`, creating the file and its parent directories if need be,
   // and sets a 5 s busy timeout so a reader waits out a writer's lock instead
   // of failing at once. SQLite reads the file lazily: a file that is not a
   // database fails on the first statement, with DataLoss.

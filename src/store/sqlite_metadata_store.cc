@@ -47,11 +47,6 @@ std::int64_t NowMicros() {
 }
 
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::filesystem::path& path) {
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec) return IoError(fmt::format("{}: cannot create directory: {}", path.parent_path().string(), ec.message()));
-  }
   WHARF_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path));
   WHARF_RETURN_IF_ERROR(db->EnableWal());
   // Metadata writes are few and each matters (a revision handed out, a task
