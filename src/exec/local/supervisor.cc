@@ -114,10 +114,10 @@ int Supervisor::Run() {
   }
   const std::optional<int> wait_status = Supervise();
   EndDescendants();
-  const TaskStatus status = Compose(wait_status);
-  const int code = Finish(status);
+  const TaskStatus status = Compose(wait_status);  // reads the OOM counter, so before the cgroups go
+  // Clean up before publishing the status: a finished task leaves nothing behind.
   if (Status removed = cgroup_.Remove(); !removed.ok()) std::fprintf(stderr, "%s\n", removed.message().c_str());
-  return code;
+  return Finish(status);
 }
 
 Status Supervisor::Load() {
