@@ -68,7 +68,7 @@ const Variant& Endpoint::Route(std::string_view sticky_key) const {
 }
 
 std::optional<std::size_t> Endpoint::ColumnOf(std::string_view field) const {
-  auto it = columns_.find(std::string(field));
+  auto it = columns_.find(field);
   if (it == columns_.end()) return std::nullopt;
   return it->second;
 }

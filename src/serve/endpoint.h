@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <map>
 #include <vector>
 
 #include "artifact/model.h"
@@ -62,7 +62,8 @@ class Endpoint {
   TrafficRouter router_;
   std::vector<Variant> variants_;
   std::optional<Variant> shadow_;
-  std::unordered_map<std::string, std::size_t> columns_;  // field or alias -> column
+  // Field or alias -> column; std::less<> looks up string_views without copying them.
+  std::map<std::string, std::size_t, std::less<>> columns_;
   std::unique_ptr<RequestMetrics> rejected_ = std::make_unique<RequestMetrics>();
 };
 
