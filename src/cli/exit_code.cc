@@ -12,7 +12,8 @@ int ExitCode(const Status& status) {
     case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition:
     case StatusCode::kDataLoss:
-    case StatusCode::kUnimplemented: return kExitBadInput;
+    case StatusCode::kUnimplemented:
+    case StatusCode::kUnauthenticated: return kExitBadInput;
     case StatusCode::kInternal:
     case StatusCode::kIoError:
     case StatusCode::kUnavailable: return kExitInternal;

@@ -11,7 +11,7 @@
 #include "core/parallel.h"
 #include "serve/capture_writer.h"
 #include "serve/config.h"
-#include "serve/http_server.h"
+#include "net/http_server.h"
 #include "serve/model_service.h"
 #include "store/capture_store.h"
 
@@ -71,7 +71,7 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  serve::HttpServerOptions options;
+  net::HttpServerOptions options;
   options.host = f.host;
   options.port = f.port;
   options.threads = f.threads > 0 ? f.threads : HardwareThreads();
@@ -79,12 +79,12 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   options.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
   // The loops answer /metrics from the moment Start runs them, so the source
   // is set before it and reads the server through an atomic pointer.
-  std::atomic<const serve::HttpServer*> running{nullptr};
+  std::atomic<const net::HttpServer*> running{nullptr};
   service.set_in_flight_source([&running] {
-    const serve::HttpServer* s = running.load();
+    const net::HttpServer* s = running.load();
     return s ? s->in_flight() : 0;
   });
-  WHARF_ASSIGN_OR_RETURN(auto server, serve::HttpServer::Start(options, service));
+  WHARF_ASSIGN_OR_RETURN(auto server, net::HttpServer::Start(options, service));
   running.store(server.get());
 
   fmt::print("wharf serve: listening on http://{}:{} ({} threads)\n", f.host, server->port(), options.threads);

@@ -29,6 +29,7 @@ enum class StatusCode {
   kInternal,            // a broken invariant or a library failure
   kIoError,             // the operating system refused a read or write
   kUnavailable,         // overloaded or not ready yet: retrying later may succeed
+  kUnauthenticated,     // missing or wrong credentials (a bearer token)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -67,6 +68,7 @@ inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented,
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 
 // A value of type T, or the Status that explains why there is none.
 template <typename T>

@@ -30,7 +30,7 @@ std::vector<std::string_view> Segments(std::string_view target) {
   return parts;
 }
 
-HttpResponse Json(std::string body, unsigned status = 200) { return {status, std::move(body)}; }
+net::HttpResponse Json(std::string body, unsigned status = 200) { return {status, std::move(body)}; }
 
 std::string Versions(const Endpoint& e) {
   std::vector<std::string> versions;
@@ -77,7 +77,7 @@ const Endpoint* ModelService::Find(std::string_view name) const {
   return nullptr;
 }
 
-void ModelService::Handle(HttpRequest& request, Respond respond) {
+void ModelService::Handle(net::HttpRequest& request, net::Respond respond) {
   const auto path = Segments(request.target);
   const bool get = request.method == "GET", post = request.method == "POST";
   auto method_not_allowed = [&] {
@@ -166,7 +166,7 @@ void ModelService::Handle(HttpRequest& request, Respond respond) {
   respond(Json(ErrorJson("no route for " + std::string(request.target)), 404));
 }
 
-void ModelService::Infer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, std::string_view version,
+void ModelService::Infer(net::HttpRequest& request, net::Respond& respond, const Endpoint& endpoint, std::string_view version,
                          bool run) {
   const auto start = Clock::now();
   auto batch = run ? ParseRunRequest(*request.body, endpoint) : ParseInferRequest(*request.body, endpoint);
@@ -184,7 +184,7 @@ void ModelService::Infer(HttpRequest& request, Respond& respond, const Endpoint&
   Answer(request, respond, endpoint, variant, std::move(*batch), std::move(body), start);
 }
 
-void ModelService::Answer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, const Variant& variant,
+void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, const Endpoint& endpoint, const Variant& variant,
                           FeatureBatch batch, std::string body, Clock::time_point start) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   variant.metrics->requests.fetch_add(1, std::memory_order_relaxed);
@@ -203,7 +203,7 @@ void ModelService::Answer(HttpRequest& request, Respond& respond, const Endpoint
                                 shadowed ? inputs : std::move(inputs), body, seconds * 1e3, 200};
     if (mode == CaptureMode::kDurable) {
       // The answer waits for its row to be committed; 503 if it cannot be.
-      auto shared_respond = std::make_shared<Respond>(std::move(respond));
+      auto shared_respond = std::make_shared<net::Respond>(std::move(respond));
       auto answer = std::make_shared<std::string>(std::move(body));
       const bool queued = capture_->Enqueue(std::move(record), [shared_respond, answer](const Status& status) {
         if (status.ok()) return (*shared_respond)(Json(std::move(*answer)));
@@ -245,7 +245,7 @@ void ModelService::Shadow(const Endpoint& endpoint, const FeatureBatch& batch, c
                         std::move(outputs), seconds * 1e3, prediction.ok() ? 200 : 500});
 }
 
-void ModelService::Reject(const Endpoint* endpoint, Respond& respond, const Status& status) const {
+void ModelService::Reject(const Endpoint* endpoint, net::Respond& respond, const Status& status) const {
   if (endpoint) {
     endpoint->rejected().requests.fetch_add(1, std::memory_order_relaxed);
     endpoint->rejected().errors.fetch_add(1, std::memory_order_relaxed);
@@ -253,14 +253,14 @@ void ModelService::Reject(const Endpoint* endpoint, Respond& respond, const Stat
   respond(Json(ErrorJson(status.message()), HttpStatusOf(status)));
 }
 
-void ModelService::Output(Respond& respond, std::string_view id) const {
+void ModelService::Output(net::Respond& respond, std::string_view id) const {
   const Endpoint& classic = *endpoints_.front();
   if (!capture_ || classic.config().capture.mode == CaptureMode::kOff) {
     return respond(Json(ErrorJson(fmt::format("capture is off for endpoint '{}': outputs are not stored",
                                               classic.name())),
                         404));
   }
-  auto shared_respond = std::make_shared<Respond>(std::move(respond));
+  auto shared_respond = std::make_shared<net::Respond>(std::move(respond));
   const bool queued = capture_->AfterCommit(
       [shared_respond, endpoint = classic.name(), id = std::string(id),
        sample = classic.config().capture.sample_percent](store::CaptureStore& store) {

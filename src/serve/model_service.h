@@ -20,18 +20,18 @@
 
 #include "serve/capture_writer.h"
 #include "serve/endpoint.h"
-#include "serve/http_server.h"
+#include "net/http_server.h"
 #include "serve/inference.h"
 
 namespace wharf::serve {
 
-class ModelService final : public HttpHandler {
+class ModelService final : public net::HttpHandler {
  public:
   // `capture` may be null when every endpoint's capture is off; it must
   // outlive the service.
   ModelService(std::vector<std::unique_ptr<Endpoint>> endpoints, CaptureWriter* capture);
 
-  void Handle(HttpRequest& request, Respond respond) override;
+  void Handle(net::HttpRequest& request, net::Respond respond) override;
 
   // Readiness as reported by /v2/health/ready (false while shutting down).
   void set_ready(bool ready) { ready_.store(ready); }
@@ -44,14 +44,14 @@ class ModelService final : public HttpHandler {
   using Clock = std::chrono::steady_clock;
 
   const Endpoint* Find(std::string_view name) const;
-  void Infer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, std::string_view version, bool run);
+  void Infer(net::HttpRequest& request, net::Respond& respond, const Endpoint& endpoint, std::string_view version, bool run);
   // Records metrics, captures (per the endpoint's mode), answers, then runs the shadow.
-  void Answer(HttpRequest& request, Respond& respond, const Endpoint& endpoint, const Variant& variant,
+  void Answer(net::HttpRequest& request, net::Respond& respond, const Endpoint& endpoint, const Variant& variant,
               FeatureBatch batch, std::string body, Clock::time_point start);
   void Shadow(const Endpoint& endpoint, const FeatureBatch& batch, const std::string& inputs,
               std::int64_t time_us) const;
-  void Reject(const Endpoint* endpoint, Respond& respond, const Status& status) const;
-  void Output(Respond& respond, std::string_view id) const;
+  void Reject(const Endpoint* endpoint, net::Respond& respond, const Status& status) const;
+  void Output(net::Respond& respond, std::string_view id) const;
   bool Sampled(const Endpoint& endpoint) const;
 
   std::vector<std::unique_ptr<Endpoint>> endpoints_;

@@ -1,4 +1,4 @@
-#include "serve/http_server.h"
+#include "net/http_server.h"
 
 #include <sys/socket.h>
 
@@ -11,7 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
-namespace wharf::serve {
+namespace wharf::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -208,4 +208,4 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   for (auto& thread : impl_->threads) thread.join();
 }
 
-}  // namespace wharf::serve
+}  // namespace wharf::net

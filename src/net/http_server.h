@@ -17,7 +17,7 @@
 
 #include "core/status.h"
 
-namespace wharf::serve {
+namespace wharf::net {
 
 // One parsed request. Valid only during HttpHandler::Handle; copy what must outlive it.
 struct HttpRequest {
@@ -75,4 +75,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace wharf::serve
+}  // namespace wharf::net
