@@ -23,6 +23,8 @@ void AddModelCommand(CLI::App& app, const CommandContext& context);
 void AddModelRegistryCommands(CLI::App& model, const CommandContext& context);
 void AddCaptureCommand(CLI::App& app, const CommandContext& context);
 void AddServeCommand(CLI::App& app, const CommandContext& context);
+// `wharf taskdef|run|task|logs|artifact`: clients of a running `wharf server`.
+void AddControlCommands(CLI::App& app, const CommandContext& context);
 
 // Builds the whole command-line interface; returns the exit code of the
 // command that ran (usage errors give 2).

@@ -23,6 +23,7 @@ int RunCli(int argc, char** argv) {
   AddModelCommand(app, context);
   AddCaptureCommand(app, context);
   AddServeCommand(app, context);
+  AddControlCommands(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
