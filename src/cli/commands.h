@@ -6,12 +6,15 @@
 #include <CLI/CLI.hpp>
 
 #include "artifact/registry.h"
+#include "control/job_registry.h"
 
 namespace wharf::cli {
 
-// What commands share: the model loaders, filled by the composition root.
+// What commands share: the model loaders and the built-in jobs, filled by
+// the composition root.
 struct CommandContext {
   const artifact::ModelRegistry* registry = nullptr;
+  const control::JobRegistry* jobs = nullptr;
   int* exit_code = nullptr;
 };
 
@@ -23,6 +26,10 @@ void AddModelCommand(CLI::App& app, const CommandContext& context);
 void AddModelRegistryCommands(CLI::App& model, const CommandContext& context);
 void AddCaptureCommand(CLI::App& app, const CommandContext& context);
 void AddServeCommand(CLI::App& app, const CommandContext& context);
+// `wharf server`: the control plane.
+void AddServerCommand(CLI::App& app, const CommandContext& context);
+// Adds train, predict, evaluate and serve as jobs task definitions can name.
+void RegisterBuiltinJobs(control::JobRegistry& jobs);
 // `wharf taskdef|run|task|logs|artifact`: clients of a running `wharf server`.
 void AddControlCommands(CLI::App& app, const CommandContext& context);
 

@@ -5,25 +5,20 @@
 // written to a temporary name and then hard-linked into place, which fails
 // rather than replaces if the name is taken.
 
-#include <charconv>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
 
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "artifact/modelfile.h"
 #include "cli/commands.h"
 #include "cli/exit_code.h"
+#include "control/model_registry.h"
 #include "store/capture_store.h"
 #include "store/metadata_store.h"
 
@@ -52,90 +47,12 @@ Result<std::unique_ptr<store::MetadataStore>> OpenForRead(const RegistryFlags& f
   return store::OpenSqliteMetadataStore(path);
 }
 
-json ParseOrEmpty(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? json::object() : j;
-}
-
-std::string FormatTime(std::int64_t us) {
-  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
-  std::tm tm{};
-  if (gmtime_r(&secs, &tm) == nullptr) return "?";
-  char buf[32];
-  return std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0 ? std::string(buf) : "?";
-}
-
-Result<std::string> ReadBytes(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return NotFound(path.string() + ": no such file");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in && !in.eof()) return IoError(path.string() + ": cannot read");
-  return bytes.str();
-}
-
-// Writes `bytes` to `target`, failing with AlreadyExists rather than
-// replacing a file already there.
-Status WriteNoReplace(const std::string& bytes, const fs::path& target) {
-  const fs::path temp = target.parent_path() / fmt::format(".Modelfile.tmp.{}", ::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << bytes;
-    out.close();
-    if (!out) return IoError(temp.string() + ": cannot write");
-  }
-  std::error_code ec;
-  fs::create_hard_link(temp, target, ec);
-  std::error_code ignored;
-  fs::remove(temp, ignored);
-  if (ec == std::errc::file_exists) return AlreadyExists(target.string() + " already exists");
-  if (ec) return IoError(fmt::format("{}: cannot create: {}", target.string(), ec.message()));
-  return Status::Ok();
-}
-
-// Copies `bytes` to DB_DIR/models/NAME/N/Modelfile for the first N from
-// `first` whose slot is free (one left by a crashed or concurrent register
-// is skipped), returning the path.
-Result<fs::path> StoreCopy(const fs::path& db, std::string_view name, int first, const std::string& bytes) {
-  const fs::path model_dir = fs::absolute(db).parent_path() / "models" / std::string(name);
-  for (int n = first; n < first + 100; ++n) {
-    const fs::path dir = model_dir / std::to_string(n);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return IoError(fmt::format("{}: cannot create: {}", dir.string(), ec.message()));
-    Status s = WriteNoReplace(bytes, dir / "Modelfile");
-    if (s.ok()) return dir / "Modelfile";
-    if (s.code() != StatusCode::kAlreadyExists) return s;
-  }
-  return Internal(fmt::format("{}: no free version directory", model_dir.string()));
-}
-
 Status Register(const RegistryFlags& f) {
-  WHARF_RETURN_IF_ERROR(store::ValidateName("model", f.name));
-  if (!f.alias.empty()) WHARF_RETURN_IF_ERROR(store::ValidateModelAlias(f.alias));
-  WHARF_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(f.modelfile));
-  WHARF_ASSIGN_OR_RETURN(artifact::Modelfile file, artifact::ParseModelfile(bytes, f.modelfile));
-
-  const json& h = file.header;
-  json metrics = h.contains("metrics") ? h["metrics"] : json::object();
-  json lineage = {{"source", fs::absolute(f.modelfile).string()}};
-  const json train = h.value("data", json::object()).value("train", json::object());
-  if (train.is_object() && train.contains("sha256")) lineage["data_sha256"] = train["sha256"];
-  const json estimator = h.value("estimator", json::object());
-  if (estimator.is_object() && estimator.contains("kind")) lineage["estimator"] = estimator["kind"];
-  if (h.contains("created_at")) lineage["created_at"] = h["created_at"];
-
   const fs::path db = DatabasePath(f);
   WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteMetadataStore(db));
-  int next = 1;
-  if (auto versions = store->ListModelVersions(f.name); versions.ok() && !versions.value().empty()) {
-    next = versions.value().back().version + 1;
-  }
-  WHARF_ASSIGN_OR_RETURN(fs::path path, StoreCopy(db, f.name, next, bytes));
+  const control::ModelRegistration registration{f.name, f.modelfile, json::object(), f.alias};
   WHARF_ASSIGN_OR_RETURN(store::ModelVersion v,
-                         store->RegisterModelVersion(f.name, path.string(), metrics.dump(), lineage.dump()));
-  if (!f.alias.empty()) WHARF_RETURN_IF_ERROR(store->SetAlias(f.name, f.alias, v.version));
+                         control::RegisterModelfile(*store, fs::absolute(db).parent_path() / "models", registration));
   if (f.json) {
     fmt::print("{}\n", json{{"name", v.model}, {"version", v.version}, {"path", v.modelfile_path}}.dump(2));
   } else {
@@ -178,19 +95,6 @@ Status List(const RegistryFlags& f) {
   return Status::Ok();
 }
 
-json VersionJson(const store::ModelVersion& v, const std::map<std::string, int>& aliases) {
-  json j = {{"version", v.version},
-            {"path", v.modelfile_path},
-            {"created_at", FormatTime(v.created_us)},
-            {"metrics", ParseOrEmpty(v.metrics_json)},
-            {"lineage", ParseOrEmpty(v.lineage_json)},
-            {"aliases", json::array()}};
-  for (const auto& [alias, version] : aliases) {
-    if (version == v.version) j["aliases"].push_back(alias);
-  }
-  return j;
-}
-
 void PrintVersion(const json& v) {
   const auto aliases = v["aliases"].get<std::vector<std::string>>();
   fmt::print("Version {}{}\n", v["version"].get<int>(),
@@ -209,24 +113,19 @@ void PrintVersion(const json& v) {
 }
 
 Status Describe(const RegistryFlags& f) {
-  const auto at = f.spec.find('@');
-  const std::string name = f.spec.substr(0, at);
+  WHARF_ASSIGN_OR_RETURN(control::ModelRef ref, control::ParseModelRef(f.spec));
+  const std::string& name = ref.model;
   WHARF_ASSIGN_OR_RETURN(auto store, OpenForRead(f, name));
   std::vector<store::ModelVersion> versions;
-  if (at == std::string::npos) {
-    WHARF_ASSIGN_OR_RETURN(versions, store->ListModelVersions(name));
-  } else {
-    const std::string which = f.spec.substr(at + 1);
-    std::variant<int, std::string> key = which;
-    int number = 0;
-    const auto [end, err] = std::from_chars(which.data(), which.data() + which.size(), number);
-    if (!which.empty() && err == std::errc() && end == which.data() + which.size()) key = number;
-    WHARF_ASSIGN_OR_RETURN(store::ModelVersion v, store->GetModelVersion(name, key));
+  if (ref.version_or_alias) {
+    WHARF_ASSIGN_OR_RETURN(store::ModelVersion v, store->GetModelVersion(name, *ref.version_or_alias));
     versions.push_back(std::move(v));
+  } else {
+    WHARF_ASSIGN_OR_RETURN(versions, store->ListModelVersions(name));
   }
   WHARF_ASSIGN_OR_RETURN(auto aliases, store->ListAliases(name));
   json out = {{"name", name}, {"aliases", aliases}, {"versions", json::array()}};
-  for (const auto& v : versions) out["versions"].push_back(VersionJson(v, aliases));
+  for (const auto& v : versions) out["versions"].push_back(control::ModelVersionToJson(v, aliases));
   if (f.json) {
     fmt::print("{}\n", out.dump(2));
     return Status::Ok();

@@ -10,8 +10,10 @@ namespace wharf::cli {
 int RunCli(int argc, char** argv) {
   artifact::ModelRegistry registry;
   ml::Register(registry);
+  control::JobRegistry jobs;
+  RegisterBuiltinJobs(jobs);
   int exit_code = kExitOk;
-  const CommandContext context{&registry, &exit_code};
+  const CommandContext context{&registry, &jobs, &exit_code};
 
   CLI::App app{"wharf: train, predict and serve machine-learning models from one binary"};
   app.name("wharf");
@@ -23,6 +25,7 @@ int RunCli(int argc, char** argv) {
   AddModelCommand(app, context);
   AddCaptureCommand(app, context);
   AddServeCommand(app, context);
+  AddServerCommand(app, context);
   AddControlCommands(app, context);
   try {
     app.parse(argc, argv);

@@ -23,7 +23,7 @@ struct TrainFlags {
               cv_split = "stratified";
   std::vector<std::string> params;
   std::size_t trials = 0;
-  int parallel = 1, folds = 5;
+  int parallel = 1, folds = 5, threads = 0;
   bool cv = false;
   std::uint64_t seed = 1;
 };
@@ -45,6 +45,7 @@ Status Run(const TrainFlags& f) {
   WHARF_ASSIGN_OR_RETURN(options.params, ParseParams(f.params));
   options.trials = f.trials;
   options.parallel = f.parallel;
+  options.threads = f.threads;
   options.folds = f.folds;
   options.cv_split = f.cv_split == "blocked" ? ml::CvSplit::kBlocked : ml::CvSplit::kStratified;
   options.cross_validate = f.cv;
@@ -93,6 +94,7 @@ void AddTrainCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--parallel", flags->parallel, "Trials evaluated at a time")->capture_default_str();
   cmd->add_option("--search", flags->search, "random | grid")->check(CLI::IsMember({"random", "grid"}))
       ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "Cores the fit may use (default: all)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--folds", flags->folds, "Cross-validation folds")->capture_default_str();
   cmd->add_option("--cv-split", flags->cv_split,
                   "stratified (shuffled) | blocked (contiguous row blocks: for files whose rows come in segments)")

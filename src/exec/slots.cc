@@ -26,6 +26,13 @@ bool SlotScheduler::TryAcquire(double cpus) {
   return true;
 }
 
+void SlotScheduler::Acquire(double cpus) {
+  WHARF_CHECK(std::isfinite(cpus) && cpus >= 0);
+  std::lock_guard lock(mu_);
+  used_ += cpus;
+  ++running_;
+}
+
 void SlotScheduler::Release(double cpus) {
   std::lock_guard lock(mu_);
   WHARF_CHECK(running_ > 0);

@@ -18,7 +18,10 @@ class SlotScheduler {
   // Takes `cpus` (>= 0) if they fit (or if nothing runs) and returns true;
   // otherwise takes nothing and returns false.
   bool TryAcquire(double cpus);
-  // Gives back what one successful TryAcquire(cpus) took.
+  // Takes `cpus` whether or not they fit: for tasks already running that a
+  // restarted server adopts. Release it like a TryAcquire.
+  void Acquire(double cpus);
+  // Gives back what one successful TryAcquire(cpus) or Acquire(cpus) took.
   void Release(double cpus);
 
   double capacity() const { return capacity_; }

@@ -102,7 +102,8 @@ Result<std::vector<Trial>> RunSearch(const TrainingData& data, const SearchOptio
   WHARF_ASSIGN_OR_RETURN(std::vector<Trial> trials, PlanTrials(options));
   const std::vector<int> folds = MakeFolds(options.split, data.y, data.num_classes, options.folds, options.seed);
   const int parallel = std::max(1, std::min<int>(options.parallel, static_cast<int>(trials.size())));
-  const FitContext context{options.seed, std::max(1, HardwareThreads() / parallel)};
+  const int threads = options.threads > 0 ? options.threads : HardwareThreads();
+  const FitContext context{options.seed, std::max(1, threads / parallel)};
   std::mutex mu;
   std::size_t done = 0;
   ParallelFor(trials.size(), parallel, [&](std::size_t i) {

@@ -23,6 +23,7 @@ struct SearchOptions {
   Params fixed;                 // parameters the user pinned (applied to families that have them)
   std::size_t trials = 1;       // the first trial of each family is its defaults
   int parallel = 1;             // trials at a time
+  int threads = 0;              // cores in all; 0: every hardware thread
   int folds = 5;
   CvSplit split = CvSplit::kStratified;
   std::uint64_t seed = 0;

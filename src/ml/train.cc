@@ -74,6 +74,7 @@ Status Choose(const TrainOptions& options, const TrainingData& train, TrainResul
   s.fixed = options.params;
   s.trials = std::max(options.trials, families.size());
   s.parallel = options.parallel;
+  s.threads = options.threads;
   s.folds = options.folds;
   s.split = options.cv_split;
   s.seed = options.seed;
@@ -119,7 +120,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
   WHARF_RETURN_IF_ERROR(Choose(options, train, result));
   const artifact::ModelSchema schema{artifact::ModelKind::kClassifier, train_set.features, options.label,
                                      labels.classes()};
-  const FitContext context{options.seed, HardwareThreads()};
+  const FitContext context{options.seed, options.threads > 0 ? options.threads : HardwareThreads()};
   WHARF_ASSIGN_OR_RETURN(auto pipeline, Pipeline::Fit(*result.family, result.params, train, context, schema));
 
   WHARF_ASSIGN_OR_RETURN(auto train_predicted, pipeline->PredictClasses(train.x.data(), train.rows));

@@ -28,6 +28,7 @@ struct TrainOptions {
   Params params;                              // pinned hyperparameters
   std::size_t trials = 0;   // 0: fit the estimator's defaults (auto: compare every family's defaults by CV)
   int parallel = 1;
+  int threads = 0;  // cores the fit may use; 0: every hardware thread
   int folds = 5;
   CvSplit cv_split = CvSplit::kStratified;
   bool cross_validate = false;  // also report CV of a single fixed configuration

@@ -71,3 +71,14 @@ TEST(SlotSchedulerTest, NeverOvercommitsUnderContention) {
 
 }  // namespace
 }  // namespace wharf::exec
+
+TEST(SlotSchedulerTest, AcquireTakesEvenWhenFullAndBlocksOthersUntilReleased) {
+  SlotScheduler slots(2);
+  ASSERT_TRUE(slots.TryAcquire(2));
+  slots.Acquire(1);  // an adopted task: over capacity, but it is already running
+  EXPECT_DOUBLE_EQ(slots.used(), 3);
+  EXPECT_EQ(slots.running(), 2);
+  slots.Release(2);
+  EXPECT_FALSE(slots.TryAcquire(1.5));
+  EXPECT_TRUE(slots.TryAcquire(1));
+}

@@ -1,0 +1,168 @@
+// The built-in jobs a task definition can name ("job": "train", ...): each
+// turns its parameters into the argv of a child `wharf` process running the
+// matching command. Registered here, in the composition root, so the
+// control plane never links the ML code.
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace wharf::cli {
+
+namespace {
+
+using control::JobContext;
+using control::JobParam;
+using control::JobType;
+using nlohmann::json;
+
+// A parameter as one argv element: strings as they are, numbers and
+// booleans as JSON writes them. InvalidArgument for objects, arrays, null.
+Result<std::string> Scalar(const json& params, const std::string& name) {
+  const json& v = params.at(name);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number() || v.is_boolean()) return v.dump();
+  return InvalidArgument(fmt::format("params.{}: must be a string, number or boolean", name));
+}
+
+// Appends "--flag value" for each (param, flag) present in `params`.
+Status AddOptions(std::vector<std::string>& argv, const json& params,
+                  std::initializer_list<std::pair<const char*, const char*>> options) {
+  for (const auto& [param, flag] : options) {
+    if (!params.contains(param)) continue;
+    WHARF_ASSIGN_OR_RETURN(std::string value, Scalar(params, param));
+    argv.push_back(flag);
+    argv.push_back(std::move(value));
+  }
+  return Status::Ok();
+}
+
+Result<bool> Flag(const json& params, const char* name) {
+  if (!params.contains(name)) return false;
+  if (!params[name].is_boolean()) return InvalidArgument(fmt::format("params.{}: must be true or false", name));
+  return params[name].get<bool>();
+}
+
+std::string Threads(const JobContext& context) {
+  return std::to_string(std::max(1, static_cast<int>(std::ceil(context.cpus))));
+}
+
+JobType TrainJob() {
+  JobType job;
+  job.name = "train";
+  job.description = "Train a model on a CSV (wharf train); its Modelfile is registered as a new model version";
+  job.params = {{"train", true, "training CSV"},
+                {"validation", false, "validation CSV, reported as [Test]"},
+                {"label", false, "label column (default quality)"},
+                {"estimator", false, "logistic | ordinal-logistic | xgboost | rf | auto"},
+                {"hyperparameters", false, "object of pinned hyperparameters, e.g. {\"max_depth\": 6}"},
+                {"trials", false, "hyperparameter search: configurations to evaluate"},
+                {"parallel", false, "trials evaluated at a time"},
+                {"search", false, "random | grid"},
+                {"folds", false, "cross-validation folds"},
+                {"cv_split", false, "stratified | blocked"},
+                {"cv", false, "true: report k-fold CV of a fixed configuration"},
+                {"seed", false, "seed for folds, search and estimators"}};
+  job.produces_model = true;
+  job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
+    std::vector<std::string> argv = {context.wharf_executable.string(), "train", "--out",
+                                     context.output_dir.string(), "--threads", Threads(context)};
+    WHARF_RETURN_IF_ERROR(AddOptions(argv, p,
+                                     {{"train", "--train"},
+                                      {"validation", "--validation"},
+                                      {"label", "--label"},
+                                      {"estimator", "--estimator"},
+                                      {"trials", "--trials"},
+                                      {"parallel", "--parallel"},
+                                      {"search", "--search"},
+                                      {"folds", "--folds"},
+                                      {"cv_split", "--cv-split"},
+                                      {"seed", "--seed"}}));
+    if (p.contains("hyperparameters")) {
+      if (!p["hyperparameters"].is_object()) return InvalidArgument("params.hyperparameters: must be an object");
+      for (const auto& [name, value] : p["hyperparameters"].items()) {
+        if (!value.is_number() && !value.is_string()) {
+          return InvalidArgument(fmt::format("params.hyperparameters.{}: must be a number or string", name));
+        }
+        argv.push_back("--param");
+        argv.push_back(name + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+      }
+    }
+    WHARF_ASSIGN_OR_RETURN(bool cv, Flag(p, "cv"));
+    if (cv) argv.push_back("--cv");
+    return argv;
+  };
+  return job;
+}
+
+JobType PredictJob() {
+  JobType job;
+  job.name = "predict";
+  job.description = "Predict a CSV in batch (wharf predict) into OUTPUT_DIR/predictions.csv";
+  job.params = {{"model", true, "Modelfile path, or model:NAME[@VERSION|@ALIAS]"},
+                {"input", true, "input CSV"},
+                {"proba", false, "true: add a probability column per class"},
+                {"top_k", false, "add the k most probable classes"},
+                {"batch_rows", false, "rows per batch"}};
+  job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
+    std::vector<std::string> argv = {context.wharf_executable.string(), "predict", "--output",
+                                     (context.output_dir / "predictions.csv").string()};
+    WHARF_RETURN_IF_ERROR(
+        AddOptions(argv, p, {{"model", "--model"}, {"input", "--input"}, {"top_k", "--top-k"}, {"batch_rows", "--batch-rows"}}));
+    WHARF_ASSIGN_OR_RETURN(bool proba, Flag(p, "proba"));
+    if (proba) argv.push_back("--proba");
+    return argv;
+  };
+  return job;
+}
+
+JobType EvaluateJob() {
+  JobType job;
+  job.name = "evaluate";
+  job.description = "Score a Modelfile on a labelled CSV (wharf evaluate --json); the metrics are the task's stdout";
+  job.params = {{"model", true, "Modelfile path, or model:NAME[@VERSION|@ALIAS]"}, {"input", true, "labelled CSV"}};
+  job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
+    std::vector<std::string> argv = {context.wharf_executable.string(), "evaluate", "--json"};
+    WHARF_RETURN_IF_ERROR(AddOptions(argv, p, {{"model", "--model"}, {"input", "--input"}}));
+    return argv;
+  };
+  return job;
+}
+
+JobType ServeJob() {
+  JobType job;
+  job.name = "serve";
+  job.description = "Serve a model over HTTP (wharf serve) until the task is stopped";
+  job.params = {{"model", false, "Modelfile path, or model:NAME[@VERSION|@ALIAS]"},
+                {"name", false, "endpoint name (default: model)"},
+                {"config", false, "endpoint YAML instead of model"},
+                {"host", false, "address to bind (default 127.0.0.1)"},
+                {"port", false, "port (default 8080)"},
+                {"capture", false, "off | async | durable"}};
+  job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
+    if (p.contains("model") == p.contains("config")) return InvalidArgument("params: serve needs model or config");
+    std::vector<std::string> argv = {context.wharf_executable.string(), "serve", "--threads", Threads(context)};
+    if (p.contains("model")) {
+      WHARF_ASSIGN_OR_RETURN(std::string path, Scalar(p, "model"));
+      const std::string name = p.contains("name") && p["name"].is_string() ? p["name"].get<std::string>() : "model";
+      argv.push_back("--model");
+      argv.push_back(name + "=" + path);
+    }
+    WHARF_RETURN_IF_ERROR(
+        AddOptions(argv, p, {{"config", "--config"}, {"host", "--host"}, {"port", "--port"}, {"capture", "--capture"}}));
+    return argv;
+  };
+  return job;
+}
+
+}  // namespace
+
+void RegisterBuiltinJobs(control::JobRegistry& jobs) {
+  for (JobType job : {TrainJob(), PredictJob(), EvaluateJob(), ServeJob()}) {
+    WHARF_CHECK(jobs.Add(std::move(job)).ok());
+  }
+}
+
+}  // namespace wharf::cli

@@ -1,0 +1,73 @@
+// `wharf server`: the control plane (REST API, scheduler, artifact store)
+// over one home directory, until SIGTERM or SIGINT.
+
+#include <signal.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/exit_code.h"
+#include "control/client.h"
+#include "control/server.h"
+
+namespace wharf::cli {
+
+namespace {
+
+struct ServerFlags {
+  std::string home, host = "127.0.0.1", token_file;
+  int port = 8765;
+  double cpus = 0;
+  int threads = 2;
+};
+
+Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
+  control::ServerOptions options;
+  options.home = control::ResolveHome(f.home);
+  options.host = f.host;
+  options.port = static_cast<std::uint16_t>(f.port);
+  options.token_file = f.token_file;
+  options.cpus = f.cpus;
+  options.threads = f.threads;
+
+  // Loop and scheduler threads inherit this mask, so only sigwait sees the signals.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  WHARF_ASSIGN_OR_RETURN(auto server, control::ControlServer::Start(options, jobs));
+  const std::filesystem::path token_file =
+      f.token_file.empty() ? options.home / "server.token" : std::filesystem::path(f.token_file);
+  fmt::print("wharf server: listening on {} (home {}, {} cpus, token in {})\n", server->url(),
+             options.home.string(), server->capacity(), token_file.string());
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  fmt::print("wharf server: {} received; stopping (running tasks carry on and are adopted by the next server)\n",
+             signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::fflush(stdout);
+  server->Shutdown();
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddServerCommand(CLI::App& app, const CommandContext& context) {
+  auto flags = std::make_shared<ServerFlags>();
+  auto* cmd = app.add_subcommand("server", "Run the control plane: task definitions, tasks, artifacts, REST API");
+  cmd->add_option("--home", flags->home, "State directory (default: $WHARF_HOME, else ~/.wharf)");
+  cmd->add_option("--host", flags->host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", flags->port, "Port (0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--token-file", flags->token_file, "Bearer token file, created 0600 if missing (default HOME/server.token)");
+  cmd->add_option("--cpus", flags->cpus, "CPUs the scheduler fills (default: the hardware threads)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", flags->threads, "HTTP event loops")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags, *context.jobs)); });
+}
+
+}  // namespace wharf::cli

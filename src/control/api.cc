@@ -1,0 +1,486 @@
+#include "control/api.h"
+
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "control/model_registry.h"
+#include "control/task_definition.h"
+#include "control/token.h"
+#include "core/sha256.h"
+#include "core/version.h"
+
+namespace wharf::control {
+
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kDefaultLogBytes = 64 * 1024;
+constexpr std::size_t kMaxLogBytes = 1 << 20;
+constexpr milliseconds kDefaultStopGrace{10000};
+
+net::HttpResponse Json(unsigned status, const json& body) {
+  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+net::HttpResponse Error(unsigned status, std::string_view message) { return Json(status, {{"error", message}}); }
+
+unsigned HttpStatusOf(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+net::HttpResponse Error(const Status& status) { return Error(HttpStatusOf(status), status.message()); }
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding; nullopt for a malformed escape or a decoded NUL.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += plus_is_space && text[i] == '+' ? ' ' : text[i];
+    }
+  }
+  return out;
+}
+
+std::optional<int> ParseInt(std::string_view text) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::vector<std::string> Split(std::string_view text, char sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t at = text.find(sep, start);
+    parts.emplace_back(text.substr(start, at - start));
+    if (at == std::string_view::npos) return parts;
+    start = at + 1;
+  }
+}
+
+json ParseOrNull(const std::string& text) { return json::parse(text, nullptr, /*allow_exceptions=*/false); }
+
+json TaskdefToJson(const store::TaskDefinition& d) {
+  return {{"name", d.name},        {"revision", d.revision},   {"active", d.active},
+          {"sha256", d.spec_sha256}, {"created_at", TimeToJson(d.created_us)}, {"spec", ParseOrNull(d.spec_json)}};
+}
+
+json TaskToJson(const store::TaskRecord& t) {
+  json j = {{"id", t.id},
+            {"taskdef", t.definition},
+            {"revision", t.revision},
+            {"group_id", t.group_id},
+            {"state", store::TaskStateName(t.state)},
+            {"attempt", t.attempt},
+            {"max_attempts", t.max_attempts},
+            {"exit_code", nullptr},
+            {"reason", t.reason},
+            {"created_at", TimeToJson(t.created_us)},
+            {"started_at", TimeToJson(t.started_us)},
+            {"finished_at", TimeToJson(t.finished_us)},
+            {"next_attempt_at", TimeToJson(t.next_attempt_us.value_or(0))},
+            {"output_prefix", ArtifactStore::TaskOutputPrefix(t.id) + "/"},
+            {"spec", ParseOrNull(t.spec_json)}};
+  if (t.exit_code) j["exit_code"] = *t.exit_code;
+  return j;
+}
+
+}  // namespace
+
+// One request, split into what routing needs.
+struct ControlApi::Call {
+  std::string method;
+  std::vector<std::string> segments;         // the decoded path below /api, e.g. {"tasks", "ID"}
+  std::map<std::string, std::string> query;  // decoded
+  const std::string* body = nullptr;
+
+  // The body as JSON; InvalidArgument when it is not.
+  Result<json> Json() const {
+    if (body->size() > kMaxJsonBody) return InvalidArgument("request body too large for JSON");
+    if (body->empty()) return json::object();
+    json parsed = json::parse(*body, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded()) return InvalidArgument("request body is not valid JSON");
+    return parsed;
+  }
+  std::string Query(const std::string& key) const {
+    auto it = query.find(key);
+    return it == query.end() ? std::string() : it->second;
+  }
+};
+
+ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
+                       const ArtifactStore& artifacts, const JobRegistry& jobs, Scheduler& scheduler,
+                       std::string token)
+    : store_(std::move(store)),
+      executor_(executor),
+      artifacts_(artifacts),
+      jobs_(jobs),
+      scheduler_(scheduler),
+      token_(std::move(token)) {}
+
+void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
+  const std::string_view target = request.target;
+  const std::size_t q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  if (request.method == "GET" && path == "/api/health") {
+    respond(Json(200, {{"status", "ok"}, {"version", kVersion}}));
+    return;
+  }
+  if (request.method == "GET" && path == "/api/openapi.json") {
+    respond({200, std::string(OpenApiDocument())});
+    return;
+  }
+  if (!path.starts_with("/api/")) {
+    respond(Error(404, fmt::format("no route {} {}", request.method, path)));
+    return;
+  }
+  if (!BearerMatches(request.header("Authorization"), token_)) {
+    respond(Error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)"));
+    return;
+  }
+  Call call;
+  call.method = std::string(request.method);
+  call.body = request.body;
+  for (const auto& raw : Split(path.substr(5), '/')) {
+    auto decoded = PercentDecode(raw, false);
+    if (!decoded) {
+      respond(Error(400, "malformed percent-encoding in the path"));
+      return;
+    }
+    call.segments.push_back(std::move(*decoded));
+  }
+  if (q != std::string_view::npos) {
+    for (const auto& pair : Split(target.substr(q + 1), '&')) {
+      const std::size_t eq = pair.find('=');
+      auto key = PercentDecode(std::string_view(pair).substr(0, eq), true);
+      auto value = PercentDecode(eq == std::string::npos ? "" : std::string_view(pair).substr(eq + 1), true);
+      if (!key || !value) {
+        respond(Error(400, "malformed percent-encoding in the query"));
+        return;
+      }
+      call.query[*key] = *value;
+    }
+  }
+  try {
+    respond(Route(call));
+  } catch (const std::exception& e) {  // a JSON type error in a well-formed body, or a library failure
+    respond(Error(400, fmt::format("bad request: {}", e.what())));
+  }
+}
+
+net::HttpResponse ControlApi::Route(const Call& c) {
+  const auto& s = c.segments;
+  const std::string& m = c.method;
+  const std::size_t n = s.size();
+  if (s[0] == "taskdefs") {
+    if (n == 1 && m == "POST") return RegisterTaskdef(c);
+    if (n == 1 && m == "GET") return ListTaskdefs(c);
+    if (n == 2 && m == "GET") return GetTaskdef(s[1], std::nullopt);
+    if (n == 2 && m == "DELETE") return DeregisterTaskdef(s[1]);
+    if (n == 4 && m == "GET" && s[2] == "revisions") {
+      const auto revision = ParseInt(s[3]);
+      if (!revision) return Error(400, fmt::format("revision '{}' is not a number", s[3]));
+      return GetTaskdef(s[1], revision);
+    }
+  } else if (s[0] == "runs" && n == 1 && m == "POST") {
+    return CreateRun(c);
+  } else if (s[0] == "tasks") {
+    if (n == 1 && m == "GET") return ListTasks(c);
+    if (n == 2 && m == "GET") return GetTask(s[1]);
+    if (n == 3 && m == "POST" && s[2] == "stop") return StopTask(s[1], c);
+    if (n == 3 && m == "GET" && s[2] == "logs") return TaskLogs(s[1], c);
+  } else if (s[0] == "artifacts") {
+    if (n == 1 && m == "GET") return ListArtifacts(c);
+    std::string name;
+    for (std::size_t i = 1; i < n; ++i) name += (i > 1 ? "/" : "") + s[i];
+    if (n >= 2 && m == "PUT") return PutArtifact(name, c);
+    if (n >= 2 && m == "GET") return GetArtifact(name);
+  } else if (s[0] == "models") {
+    if (n == 1 && m == "GET") return ListModels();
+    if (n == 2 && m == "GET") return GetModel(s[1]);
+  } else if (s[0] == "jobs" && n == 1 && m == "GET") {
+    return ListJobs();
+  }
+  return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
+}
+
+net::HttpResponse ControlApi::RegisterTaskdef(const Call& c) {
+  Result<json> parsed = c.Json();
+  if (!parsed.ok()) return Error(parsed.status());
+  json body = std::move(*parsed);
+  if (!body.is_object()) return Error(400, "a task definition must be a JSON object");
+  if (!body.contains("name") || !body["name"].is_string()) return Error(400, "name: required, a string");
+  const std::string name = body["name"].get<std::string>();
+  if (Status s = store::ValidateName("task definition", name); !s.ok()) return Error(s);
+  body.erase("name");
+  Result<DefinitionSpec> spec = ParseDefinition(body, jobs_);
+  if (!spec.ok()) return Error(spec.status());
+  Result<store::TaskDefinition> before = store_->GetDefinition(name, std::nullopt);
+  Result<store::TaskDefinition> stored = store_->RegisterDefinition(name, DefinitionToJson(*spec).dump());
+  if (!stored.ok()) return Error(stored.status());
+  const bool created = !before.ok() || before->revision != stored->revision;
+  return Json(created ? 201 : 200, TaskdefToJson(*stored));
+}
+
+net::HttpResponse ControlApi::GetTaskdef(const std::string& name, std::optional<int> revision) {
+  Result<store::TaskDefinition> d = store_->GetDefinition(name, revision);
+  if (!d.ok()) return Error(d.status());
+  return Json(200, TaskdefToJson(*d));
+}
+
+net::HttpResponse ControlApi::ListTaskdefs(const Call& c) {
+  Result<std::vector<store::TaskDefinition>> all = store_->ListDefinitions(c.Query("all") == "true");
+  if (!all.ok()) return Error(all.status());
+  json out = json::array();
+  for (const auto& d : *all) out.push_back(TaskdefToJson(d));
+  return Json(200, {{"taskdefs", out}});
+}
+
+net::HttpResponse ControlApi::DeregisterTaskdef(const std::string& name) {
+  if (Status s = store_->DeregisterDefinition(name); !s.ok()) return Error(s);
+  return GetTaskdef(name, std::nullopt);
+}
+
+net::HttpResponse ControlApi::CreateRun(const Call& c) {
+  Result<json> parsed = c.Json();
+  if (!parsed.ok()) return Error(parsed.status());
+  json body = std::move(*parsed);
+  if (!body.is_object() || !body.contains("taskdef") || !body["taskdef"].is_string()) {
+    return Error(400, "taskdef: required, the name of a task definition");
+  }
+  for (const auto& [key, value] : body.items()) {
+    if (key != "taskdef" && key != "revision" && key != "count" && key != "overrides") {
+      return Error(400, fmt::format("{}: unknown field (known: taskdef, revision, count, overrides)", key));
+    }
+  }
+  const std::string name = body["taskdef"].get<std::string>();
+  std::optional<int> revision;
+  if (body.contains("revision")) {
+    if (!body["revision"].is_number_integer()) return Error(400, "revision: must be an integer");
+    revision = body["revision"].get<int>();
+  }
+  Result<store::TaskDefinition> def = store_->GetDefinition(name, revision);
+  if (!def.ok()) return Error(def.status());
+  if (!def->active && !revision) {
+    return Error(409, fmt::format("task definition '{}' is deregistered: run a revision explicitly ({}:{})", name,
+                                  name, def->revision));
+  }
+  json spec_json = json::parse(def->spec_json, nullptr, false);
+  if (body.contains("overrides")) {
+    if (!body["overrides"].is_object()) return Error(400, "overrides: must be an object (a JSON merge patch)");
+    MergePatch(spec_json, body["overrides"]);
+  }
+  Result<DefinitionSpec> spec = ParseDefinition(spec_json, jobs_);
+  if (!spec.ok()) return Error(400, (body.contains("overrides") ? "after overrides: " : "") + spec.status().message());
+  int count = spec->count;
+  if (body.contains("count")) {
+    if (!body["count"].is_number_integer() || body["count"].get<std::int64_t>() < 1 ||
+        body["count"].get<std::int64_t>() > kMaxCount) {
+      return Error(400, fmt::format("count: must be an integer between 1 and {}", kMaxCount));
+    }
+    count = body["count"].get<int>();
+  }
+  // Fail now, not in every task, when a reference names nothing.
+  if (Result<json> r = ResolveReferences(spec->params, "params", artifacts_, *store_); !r.ok()) return Error(r.status());
+  for (const auto& [input, artifact] : spec->inputs) {
+    if (Result<json> r = ResolveReferences(json("artifact:" + artifact), "inputs." + input, artifacts_, *store_);
+        !r.ok()) {
+      return Error(r.status());
+    }
+  }
+
+  const std::string spec_text = DefinitionToJson(*spec).dump();
+  const std::string group = store::NewTaskId();
+  std::vector<store::TaskRecord> tasks(static_cast<std::size_t>(count));
+  for (auto& t : tasks) {
+    t.id = store::NewTaskId();
+    t.definition = def->name;
+    t.revision = def->revision;
+    t.spec_json = spec_text;
+    t.max_attempts = spec->retries + 1;
+    t.group_id = group;
+  }
+  if (Status s = store_->CreateTasks(tasks); !s.ok()) return Error(s);
+  scheduler_.Wake();
+  json out = {{"group_id", group}, {"tasks", json::array()}};
+  for (const auto& t : tasks) {
+    Result<store::TaskRecord> stored = store_->GetTask(t.id);
+    out["tasks"].push_back(TaskToJson(stored.ok() ? *stored : t));
+  }
+  return Json(201, out);
+}
+
+net::HttpResponse ControlApi::ListTasks(const Call& c) {
+  store::TaskQuery query;
+  if (const std::string states = c.Query("state"); !states.empty()) {
+    for (const auto& name : Split(states, ',')) {
+      Result<store::TaskState> state = store::ParseTaskState(name);
+      if (!state.ok()) return Error(state.status());
+      query.states.push_back(*state);
+    }
+  }
+  if (const std::string d = c.Query("taskdef"); !d.empty()) query.definition = d;
+  if (const std::string g = c.Query("group"); !g.empty()) query.group_id = g;
+  if (const std::string l = c.Query("limit"); !l.empty()) {
+    const auto limit = ParseInt(l);
+    if (!limit || *limit < 0) return Error(400, "limit: must be a non-negative integer");
+    query.limit = static_cast<std::size_t>(*limit);
+  }
+  Result<std::vector<store::TaskRecord>> tasks = store_->ListTasks(query);
+  if (!tasks.ok()) return Error(tasks.status());
+  json out = json::array();
+  for (const auto& t : *tasks) out.push_back(TaskToJson(t));
+  return Json(200, {{"tasks", out}});
+}
+
+net::HttpResponse ControlApi::GetTask(const std::string& id) {
+  Result<store::TaskRecord> t = store_->GetTask(id);
+  if (!t.ok()) return Error(t.status());
+  return Json(200, TaskToJson(*t));
+}
+
+net::HttpResponse ControlApi::StopTask(const std::string& id, const Call& c) {
+  Result<json> parsed = c.Json();
+  if (!parsed.ok()) return Error(parsed.status());
+  json body = std::move(*parsed);
+  milliseconds grace = kDefaultStopGrace;
+  if (body.is_object() && body.contains("grace_ms")) {
+    if (!body["grace_ms"].is_number_integer() || body["grace_ms"].get<std::int64_t>() < 0) {
+      return Error(400, "grace_ms: must be a non-negative integer");
+    }
+    grace = milliseconds(body["grace_ms"].get<std::int64_t>());
+  }
+  Result<store::TaskRecord> t = store_->GetTask(id);
+  if (!t.ok()) return Error(t.status());
+  if (t->state == store::TaskState::kPending) {
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    store::TaskUpdate update{.state = store::TaskState::kCancelled, .reason = "stopped", .finished_us = now};
+    Result<bool> done = store_->TransitionTask(id, store::TaskState::kPending, update);
+    if (!done.ok()) return Error(done.status());
+    if (!*done) scheduler_.RequestStop(id, grace);  // it started meanwhile
+  } else if (t->state == store::TaskState::kRunning) {
+    scheduler_.RequestStop(id, grace);
+  }
+  Result<store::TaskRecord> now = store_->GetTask(id);
+  if (!now.ok()) return Error(now.status());
+  return Json(202, TaskToJson(*now));
+}
+
+net::HttpResponse ControlApi::TaskLogs(const std::string& id, const Call& c) {
+  Result<store::TaskRecord> t = store_->GetTask(id);
+  if (!t.ok()) return Error(t.status());
+  const std::string stream_name = c.Query("stream").empty() ? "stdout" : c.Query("stream");
+  if (stream_name != "stdout" && stream_name != "stderr") return Error(400, "stream: must be stdout or stderr");
+  std::uint64_t offset = 0;
+  std::size_t max_bytes = kDefaultLogBytes;
+  if (const std::string o = c.Query("offset"); !o.empty()) {
+    const auto [end, ec] = std::from_chars(o.data(), o.data() + o.size(), offset);
+    if (ec != std::errc() || end != o.data() + o.size()) return Error(400, "offset: must be a non-negative integer");
+  }
+  if (const std::string m = c.Query("max_bytes"); !m.empty()) {
+    const auto parsed = ParseInt(m);
+    if (!parsed || *parsed < 1) return Error(400, "max_bytes: must be a positive integer");
+    max_bytes = std::min<std::size_t>(static_cast<std::size_t>(*parsed), kMaxLogBytes);
+  }
+  std::string data;
+  if (!t->handle.empty()) {
+    const auto stream = stream_name == "stdout" ? exec::LogStream::kStdout : exec::LogStream::kStderr;
+    Result<std::string> read = executor_.ReadLog(t->handle, stream, offset, max_bytes);
+    if (!read.ok()) return Error(read.status());
+    data = std::move(*read);
+  }
+  const bool final = store::IsTerminal(t->state) && data.size() < max_bytes;
+  return Json(200, {{"data", data}, {"offset", offset}, {"next_offset", offset + data.size()}, {"final", final}});
+}
+
+net::HttpResponse ControlApi::PutArtifact(const std::string& name, const Call& c) {
+  if (Status s = ArtifactStore::ValidateName(name); !s.ok()) return Error(s);
+  if (name.starts_with("tasks/")) return Error(400, "artifact names under tasks/ are reserved for task outputs");
+  if (Status s = artifacts_.Put(name, *c.body); !s.ok()) return Error(s);
+  Sha256 hash;
+  hash.Update(*c.body);
+  return Json(201, {{"name", name}, {"size", c.body->size()}, {"sha256", hash.HexDigest()}});
+}
+
+net::HttpResponse ControlApi::GetArtifact(const std::string& name) {
+  Result<std::string> bytes = artifacts_.Get(name);
+  if (!bytes.ok()) return Error(bytes.status());
+  return {200, std::move(*bytes), "application/octet-stream"};
+}
+
+net::HttpResponse ControlApi::ListArtifacts(const Call& c) {
+  Result<std::vector<ArtifactInfo>> all = artifacts_.List(c.Query("prefix"));
+  if (!all.ok()) return Error(all.status());
+  json out = json::array();
+  for (const auto& a : *all) {
+    out.push_back({{"name", a.name}, {"size", a.size}, {"modified_at", TimeToJson(a.modified_us)}});
+  }
+  return Json(200, {{"artifacts", out}});
+}
+
+net::HttpResponse ControlApi::ListModels() {
+  Result<std::vector<std::string>> models = store_->ListModels();
+  if (!models.ok()) return Error(models.status());
+  json out = json::array();
+  for (const auto& name : *models) {
+    Result<std::vector<store::ModelVersion>> versions = store_->ListModelVersions(name);
+    Result<std::map<std::string, int>> aliases = store_->ListAliases(name);
+    if (!versions.ok() || !aliases.ok()) continue;
+    out.push_back({{"name", name}, {"latest_version", versions->back().version}, {"aliases", *aliases}});
+  }
+  return Json(200, {{"models", out}});
+}
+
+net::HttpResponse ControlApi::GetModel(const std::string& name) {
+  Result<std::vector<store::ModelVersion>> versions = store_->ListModelVersions(name);
+  if (!versions.ok()) return Error(versions.status());
+  Result<std::map<std::string, int>> aliases = store_->ListAliases(name);
+  if (!aliases.ok()) return Error(aliases.status());
+  json out = {{"name", name}, {"aliases", *aliases}, {"versions", json::array()}};
+  for (const auto& v : *versions) out["versions"].push_back(ModelVersionToJson(v, *aliases));
+  return Json(200, out);
+}
+
+net::HttpResponse ControlApi::ListJobs() const {
+  json out = json::array();
+  for (const auto& [name, job] : jobs_.jobs()) {
+    json params = json::array();
+    for (const auto& p : job.params) {
+      params.push_back({{"name", p.name}, {"required", p.required}, {"description", p.description}});
+    }
+    out.push_back({{"name", name}, {"description", job.description}, {"params", params},
+                   {"produces_model", job.produces_model}});
+  }
+  return Json(200, {{"jobs", out}});
+}
+
+}  // namespace wharf::control

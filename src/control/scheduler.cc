@@ -1,0 +1,386 @@
+#include "control/scheduler.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "control/model_registry.h"
+
+namespace wharf::control {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kMaxBackoff{5 * 60 * 1000};
+constexpr milliseconds kIdleWait{1000};
+constexpr std::string_view kArtifactPrefix = "artifact:";
+constexpr std::string_view kModelPrefix = "model:";
+
+std::int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string FormatDelay(milliseconds delay) {
+  if (delay.count() % 1000 == 0) return fmt::format("{} s", delay.count() / 1000);
+  return fmt::format("{:.1f} s", static_cast<double>(delay.count()) / 1000);
+}
+
+milliseconds Backoff(milliseconds base, int failed_attempt) {
+  milliseconds delay = base;
+  for (int i = 1; i < failed_attempt && delay < kMaxBackoff; ++i) delay *= 2;
+  return std::min(delay, kMaxBackoff);
+}
+
+std::string Upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+Result<json> ResolveReferences(const json& value, std::string_view field, const ArtifactStore& artifacts,
+                               store::MetadataStore& store) {
+  if (value.is_object() || value.is_array()) {
+    json out = value;
+    for (auto& [key, item] : out.items()) {
+      WHARF_ASSIGN_OR_RETURN(item, ResolveReferences(item, fmt::format("{}.{}", field, key), artifacts, store));
+    }
+    return out;
+  }
+  if (!value.is_string()) return value;
+  const std::string& text = value.get_ref<const std::string&>();
+  if (text.starts_with(kArtifactPrefix)) {
+    const std::string_view name = std::string_view(text).substr(kArtifactPrefix.size());
+    Result<fs::path> path = artifacts.PathOf(name);
+    if (!path.ok()) return InvalidArgument(fmt::format("{}: {}", field, path.status().message()));
+    std::error_code ec;
+    if (!fs::is_regular_file(*path, ec)) return NotFound(fmt::format("{}: artifact '{}' not found", field, name));
+    return json(path->string());
+  }
+  if (text.starts_with(kModelPrefix)) {
+    const std::string_view ref_text = std::string_view(text).substr(kModelPrefix.size());
+    Result<ModelRef> ref = ParseModelRef(ref_text);
+    if (!ref.ok()) return InvalidArgument(fmt::format("{}: {}", field, ref.status().message()));
+    Result<store::ModelVersion> version = ResolveModelRef(store, *ref);
+    if (!version.ok()) return NotFound(fmt::format("{}: model '{}': {}", field, ref_text, version.status().message()));
+    return json(version->modelfile_path);
+  }
+  return value;
+}
+
+Scheduler::Scheduler(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
+                     const ArtifactStore& artifacts, const JobRegistry& jobs, SchedulerOptions options)
+    : store_(std::move(store)),
+      executor_(executor),
+      artifacts_(artifacts),
+      jobs_(jobs),
+      options_(std::move(options)),
+      slots_(options_.capacity_cpus) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+Status Scheduler::Start() {
+  store::TaskQuery query;
+  query.states = {store::TaskState::kRunning};
+  query.limit = 0;
+  WHARF_ASSIGN_OR_RETURN(std::vector<store::TaskRecord> running, store_->ListTasks(query));
+  for (auto& record : running) {
+    Result<DefinitionSpec> spec = ParseDefinition(json::parse(record.spec_json, nullptr, false), jobs_);
+    if (!spec.ok()) {
+      store::TaskUpdate update{.state = store::TaskState::kFailed,
+                               .reason = "lost: its stored spec no longer parses: " + spec.status().message(),
+                               .finished_us = NowUs()};
+      (void)store_->TransitionTask(record.id, store::TaskState::kRunning, update);
+      continue;
+    }
+    if (record.handle.empty()) {
+      FailAttempt(record, *spec, std::nullopt, "lost: the server stopped while starting it");
+      continue;
+    }
+    slots_.Acquire(spec->resources.cpus);
+    std::string id = record.id, handle = record.handle;
+    running_.emplace(std::move(id), Running{std::move(record), std::move(*spec), std::move(handle)});
+  }
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Scheduler::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    refresh_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Scheduler::RequestStop(const std::string& task_id, milliseconds grace) {
+  {
+    std::lock_guard lock(mu_);
+    stops_.push_back({task_id, grace});
+  }
+  wake_.notify_all();
+}
+
+void Scheduler::Loop() {
+  while (true) {
+    bool refresh = false;
+    {
+      std::unique_lock lock(mu_);
+      if (stopping_) return;
+      refresh = std::exchange(refresh_, false);
+    }
+    HandleStops();
+    PollRunning();
+    if (refresh) RefreshPending();
+    const std::int64_t now = NowUs();
+    StartReady(now);
+
+    // Sleep until the next poll, the next retry, or a wake-up.
+    milliseconds wait = running_.empty() ? kIdleWait : options_.poll_interval;
+    for (const auto& record : pending_) {
+      if (record.next_attempt_us && *record.next_attempt_us > now) {
+        wait = std::min(wait, milliseconds((*record.next_attempt_us - now) / 1000 + 1));
+      }
+    }
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, wait, [this] { return stopping_ || refresh_ || !stops_.empty(); });
+  }
+}
+
+void Scheduler::RefreshPending() {
+  store::TaskQuery query;
+  query.states = {store::TaskState::kPending};
+  query.limit = 0;
+  Result<std::vector<store::TaskRecord>> tasks = store_->ListTasks(query);
+  if (!tasks.ok()) return;  // the next wake-up tries again
+  pending_.assign(std::make_move_iterator(tasks->rbegin()), std::make_move_iterator(tasks->rend()));
+}
+
+void Scheduler::StartReady(std::int64_t now_us) {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->next_attempt_us && *it->next_attempt_us > now_us) {
+      ++it;  // backing off: it does not hold back the tasks behind it
+      continue;
+    }
+    Result<DefinitionSpec> spec = ParseDefinition(json::parse(it->spec_json, nullptr, false), jobs_);
+    if (!spec.ok()) {
+      store::TaskUpdate update{.state = store::TaskState::kFailed,
+                               .reason = "invalid spec: " + spec.status().message(),
+                               .finished_us = now_us};
+      (void)store_->TransitionTask(it->id, store::TaskState::kPending, update);
+      it = pending_.erase(it);
+      continue;
+    }
+    if (!slots_.TryAcquire(spec->resources.cpus)) break;  // oldest first: wait for room
+    store::TaskRecord record = std::move(*it);
+    it = pending_.erase(it);
+    Launch(std::move(record), std::move(*spec));
+  }
+}
+
+void Scheduler::Launch(store::TaskRecord record, DefinitionSpec spec) {
+  const int attempt = record.attempt + 1;
+  const std::int64_t now = NowUs();
+  store::TaskUpdate claim{.state = store::TaskState::kRunning,
+                          .clear_exit_code = true,
+                          .reason = "",
+                          .attempt = attempt,
+                          .started_us = now,
+                          .clear_next_attempt = true};
+  Result<bool> claimed = store_->TransitionTask(record.id, store::TaskState::kPending, claim);
+  if (!claimed.ok() || !*claimed) {  // stopped meanwhile, or the store failed: leave it
+    slots_.Release(spec.resources.cpus);
+    return;
+  }
+  record.state = store::TaskState::kRunning;
+  record.attempt = attempt;
+  record.started_us = now;
+
+  Result<std::string> handle = [&]() -> Result<std::string> {
+    WHARF_ASSIGN_OR_RETURN(exec::TaskSpec exec_spec, BuildExecSpec(record, spec, attempt));
+    return executor_.Submit(exec_spec);
+  }();
+  if (!handle.ok()) {
+    slots_.Release(spec.resources.cpus);
+    FailAttempt(record, spec, std::nullopt, "could not start: " + handle.status().message());
+    return;
+  }
+  (void)store_->TransitionTask(record.id, store::TaskState::kRunning, store::TaskUpdate{.handle = *handle});
+  record.handle = *handle;
+  std::string id = record.id;
+  running_.emplace(std::move(id), Running{std::move(record), std::move(spec), std::move(*handle)});
+}
+
+Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record, const DefinitionSpec& spec,
+                                                int attempt) {
+  WHARF_ASSIGN_OR_RETURN(fs::path output_dir, artifacts_.ResetTaskOutputDir(record.id));
+  exec::TaskSpec task;
+  task.id = fmt::format("{}.{}", record.id, attempt);
+  task.run_dir = options_.runs_dir / record.id / std::to_string(attempt);
+  task.work_dir = output_dir;
+  task.resources = spec.resources;
+  task.timeout = spec.timeout;
+
+  task.env = spec.env;
+  task.env.emplace("PATH", "/usr/local/bin:/usr/bin:/bin");
+  const char* home = std::getenv("HOME");
+  task.env.emplace("HOME", home != nullptr ? home : options_.home.string());
+  task.env["WHARF_TASK_ID"] = record.id;
+  task.env["WHARF_ATTEMPT"] = std::to_string(attempt);
+  task.env["WHARF_OUTPUT_DIR"] = output_dir.string();
+  task.env["WHARF_HOME"] = options_.home.string();
+  for (const auto& [name, artifact] : spec.inputs) {
+    WHARF_ASSIGN_OR_RETURN(json path, ResolveReferences(json(std::string(kArtifactPrefix) + artifact),
+                                                        "inputs." + name, artifacts_, *store_));
+    task.env["WHARF_INPUT_" + Upper(name)] = path.get<std::string>();
+  }
+
+  if (!spec.job.empty()) {
+    const JobType* job = jobs_.Find(spec.job);
+    if (job == nullptr) return InvalidArgument(fmt::format("job '{}' is not known to this server", spec.job));
+    WHARF_ASSIGN_OR_RETURN(json params, ResolveReferences(spec.params, "params", artifacts_, *store_));
+    const JobContext context{options_.wharf_executable, output_dir, spec.resources.cpus};
+    WHARF_ASSIGN_OR_RETURN(task.argv, job->argv(params, context));
+  } else {
+    for (const auto& arg : spec.command) task.argv.push_back(ExpandEnvReferences(arg, task.env));
+  }
+  return task;
+}
+
+void Scheduler::PollRunning() {
+  for (auto it = running_.begin(); it != running_.end();) {
+    Result<exec::TaskStatus> status = executor_.Poll(it->second.handle);
+    if (status.ok() && !exec::IsFinal(status->outcome)) {
+      ++it;
+      continue;
+    }
+    if (!status.ok()) {
+      exec::TaskStatus lost;
+      lost.outcome = exec::TaskOutcome::kLost;
+      lost.reason = "lost: " + status.status().message();
+      Finish(it->second, lost);
+    } else {
+      Finish(it->second, *status);
+    }
+    it = running_.erase(it);
+  }
+}
+
+void Scheduler::HandleStops() {
+  std::vector<StopRequest> stops;
+  {
+    std::lock_guard lock(mu_);
+    stops.swap(stops_);
+  }
+  for (const auto& stop : stops) {
+    auto it = running_.find(stop.task_id);
+    if (it != running_.end()) {
+      it->second.stop_requested = true;
+      (void)executor_.Cancel(it->second.handle, stop.grace);
+      continue;
+    }
+    // It ended and is waiting for a retry: the stop still holds.
+    store::TaskUpdate update{.state = store::TaskState::kCancelled, .reason = "stopped", .finished_us = NowUs()};
+    Result<bool> cancelled = store_->TransitionTask(stop.task_id, store::TaskState::kPending, update);
+    if (cancelled.ok() && *cancelled) {
+      std::erase_if(pending_, [&](const store::TaskRecord& r) { return r.id == stop.task_id; });
+    }
+  }
+}
+
+void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
+  slots_.Release(task.spec.resources.cpus);
+  const std::int64_t finished = status.finished_us != 0 ? status.finished_us : NowUs();
+  if (status.outcome == exec::TaskOutcome::kSucceeded) {
+    Result<std::string> note = CompleteOutputs(task);
+    if (!note.ok()) {
+      FailAttempt(task.record, task.spec, status.exit_code, note.status().message());
+      return;
+    }
+    store::TaskUpdate update{.state = store::TaskState::kSucceeded,
+                             .exit_code = 0,
+                             .reason = *note,
+                             .finished_us = finished};
+    (void)store_->TransitionTask(task.record.id, store::TaskState::kRunning, update);
+    return;
+  }
+  if (status.outcome == exec::TaskOutcome::kCancelled || task.stop_requested) {
+    store::TaskUpdate update{.state = store::TaskState::kCancelled,
+                             .exit_code = status.exit_code,
+                             .reason = status.signal ? fmt::format("stopped ({})", status.reason) : "stopped",
+                             .finished_us = finished};
+    (void)store_->TransitionTask(task.record.id, store::TaskState::kRunning, update);
+    return;
+  }
+  FailAttempt(task.record, task.spec, status.exit_code, status.reason);
+}
+
+void Scheduler::FailAttempt(const store::TaskRecord& record, const DefinitionSpec& spec,
+                            std::optional<int> exit_code, const std::string& reason) {
+  const std::int64_t now = NowUs();
+  if (record.attempt < record.max_attempts) {
+    const milliseconds delay = Backoff(spec.retry_backoff, record.attempt);
+    store::TaskUpdate update{.state = store::TaskState::kPending,
+                             .exit_code = exit_code,
+                             .clear_exit_code = !exit_code.has_value(),
+                             .reason = fmt::format("attempt {} of {} failed: {}; retrying in {}", record.attempt,
+                                                   record.max_attempts, reason, FormatDelay(delay)),
+                             .next_attempt_us = now + delay.count() * 1000};
+    Result<bool> moved = store_->TransitionTask(record.id, store::TaskState::kRunning, update);
+    if (moved.ok() && *moved) {
+      store::TaskRecord retry = record;
+      retry.state = store::TaskState::kPending;
+      retry.next_attempt_us = update.next_attempt_us;
+      auto at = std::find_if(pending_.begin(), pending_.end(),
+                             [&](const store::TaskRecord& r) { return r.id > retry.id; });
+      pending_.insert(at, std::move(retry));
+    }
+    return;
+  }
+  const std::string why =
+      record.max_attempts > 1 ? fmt::format("{} (after {} attempts)", reason, record.attempt) : reason;
+  store::TaskUpdate update{.state = store::TaskState::kFailed,
+                           .exit_code = exit_code,
+                           .reason = why,
+                           .finished_us = now};
+  (void)store_->TransitionTask(record.id, store::TaskState::kRunning, update);
+}
+
+Result<std::string> Scheduler::CompleteOutputs(const Running& task) {
+  WHARF_ASSIGN_OR_RETURN(fs::path output_dir, artifacts_.PathOf(ArtifactStore::TaskOutputPrefix(task.record.id)));
+  for (const auto& name : task.spec.outputs) {
+    std::error_code ec;
+    if (!fs::is_regular_file(output_dir / name, ec)) {
+      return FailedPrecondition(fmt::format("declared output '{}' was not written", name));
+    }
+  }
+  const JobType* job = task.spec.job.empty() ? nullptr : jobs_.Find(task.spec.job);
+  if (job == nullptr || !job->produces_model) return std::string();
+  ModelRegistration registration;
+  registration.model = task.spec.model.empty() ? task.record.definition : task.spec.model;
+  registration.modelfile = output_dir / "Modelfile";
+  registration.lineage = {{"task_id", task.record.id},
+                          {"definition", fmt::format("{}:{}", task.record.definition, task.record.revision)},
+                          {"attempt", task.record.attempt}};
+  Result<store::ModelVersion> version = RegisterModelfile(*store_, options_.models_dir, registration);
+  if (!version.ok()) return FailedPrecondition("registering the model failed: " + version.status().message());
+  return fmt::format("registered model {} version {}", version->model, version->version);
+}
+
+}  // namespace wharf::control

@@ -1,0 +1,134 @@
+#include "control/server.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "control/api.h"
+#include "control/artifact_store.h"
+#include "control/scheduler.h"
+#include "control/token.h"
+#include "exec/local/local_executor.h"
+#include "net/http_server.h"
+#include "store/metadata_store.h"
+
+namespace wharf::control {
+
+namespace fs = std::filesystem;
+
+struct ControlServer::Parts {
+  int lock_fd = -1;
+  fs::path server_json;
+  std::string url;
+  std::unique_ptr<ArtifactStore> artifacts;
+  std::unique_ptr<exec::LocalExecutor> executor;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<ControlApi> api;
+  std::unique_ptr<net::HttpServer> http;
+
+  ~Parts() {
+    if (lock_fd >= 0) ::close(lock_fd);  // releases the flock
+  }
+};
+
+namespace {
+
+// Holds HOME/server.lock for the server's life: one server per home.
+Result<int> LockHome(const fs::path& home) {
+  const fs::path path = home / "server.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return FailedPrecondition(fmt::format("another wharf server is using {} (it holds {})", home.string(),
+                                          path.string()));
+  }
+  return fd;
+}
+
+Status WriteServerJson(const fs::path& path, const std::string& url) {
+  const fs::path temp = path.string() + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() << "\n";
+    if (!out) return IoError("cannot write " + temp.string());
+  }
+  std::error_code ec;
+  fs::rename(temp, path, ec);
+  if (ec) return IoError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  return Status::Ok();
+}
+
+}  // namespace
+
+ControlServer::ControlServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+ControlServer::~ControlServer() { Shutdown(); }
+
+Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions& options, const JobRegistry& jobs) {
+  if (options.home.empty()) return InvalidArgument("the server needs a home directory");
+  const fs::path home = fs::absolute(options.home);
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) return IoError(fmt::format("cannot create {}: {}", home.string(), ec.message()));
+
+  auto parts = std::make_unique<Parts>();
+  WHARF_ASSIGN_OR_RETURN(parts->lock_fd, LockHome(home));
+  const fs::path token_file = options.token_file.empty() ? home / "server.token" : options.token_file;
+  WHARF_ASSIGN_OR_RETURN(std::string token, LoadOrCreateToken(token_file));
+
+  const fs::path db = home / "wharf.db";
+  WHARF_ASSIGN_OR_RETURN(auto api_store, store::OpenSqliteMetadataStore(db));
+  WHARF_ASSIGN_OR_RETURN(auto scheduler_store, store::OpenSqliteMetadataStore(db));
+  WHARF_ASSIGN_OR_RETURN(ArtifactStore artifacts, ArtifactStore::Open(home / "artifacts"));
+  parts->artifacts = std::make_unique<ArtifactStore>(std::move(artifacts));
+
+  exec::LocalExecutorOptions executor_options;
+  executor_options.shim_executable = options.wharf_executable;
+  WHARF_ASSIGN_OR_RETURN(parts->executor, exec::LocalExecutor::Create(executor_options));
+
+  SchedulerOptions scheduler_options;
+  scheduler_options.home = home;
+  scheduler_options.runs_dir = home / "runs";
+  scheduler_options.models_dir = home / "models";
+  scheduler_options.wharf_executable = fs::canonical(options.wharf_executable, ec);
+  if (ec) return IoError(fmt::format("cannot resolve {}: {}", options.wharf_executable.string(), ec.message()));
+  scheduler_options.capacity_cpus = options.cpus;
+  parts->scheduler = std::make_unique<Scheduler>(std::move(scheduler_store), *parts->executor, *parts->artifacts,
+                                                 jobs, scheduler_options);
+  WHARF_RETURN_IF_ERROR(parts->scheduler->Start());
+
+  parts->api = std::make_unique<ControlApi>(std::move(api_store), *parts->executor, *parts->artifacts, jobs,
+                                            *parts->scheduler, std::move(token));
+  net::HttpServerOptions http;
+  http.host = options.host;
+  http.port = options.port;
+  http.threads = std::max(1, options.threads);
+  http.max_body_bytes = options.max_body_bytes;
+  WHARF_ASSIGN_OR_RETURN(parts->http, net::HttpServer::Start(http, *parts->api));
+  const std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  parts->url = fmt::format("http://{}:{}", host, parts->http->port());
+  parts->server_json = home / "server.json";
+  WHARF_RETURN_IF_ERROR(WriteServerJson(parts->server_json, parts->url));
+  return std::unique_ptr<ControlServer>(new ControlServer(std::move(parts)));
+}
+
+const std::string& ControlServer::url() const { return parts_->url; }
+
+double ControlServer::capacity() const { return parts_->scheduler->capacity(); }
+
+void ControlServer::Shutdown() {
+  if (!parts_) return;
+  if (parts_->http) parts_->http->Shutdown(std::chrono::seconds(5));
+  if (parts_->scheduler) parts_->scheduler->Stop();
+  std::error_code ec;
+  fs::remove(parts_->server_json, ec);
+  parts_.reset();
+}
+
+}  // namespace wharf::control
