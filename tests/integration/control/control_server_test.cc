@@ -1,0 +1,368 @@
+// `wharf server` as a user runs it: a real server process on a temporary
+// home, driven over its REST API. Covers the task lifecycle (success,
+// failure, retry, timeout, stop, a command that ignores SIGTERM), literal
+// argv, authentication, artifact name checks, restart recovery, cpu slots,
+// and the seed flow: four parallel wine trainings → four model versions →
+// one of them served.
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "testing/http_client.h"
+#include "testing/process.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
+
+namespace wharf::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+bool ProcessAlive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// Milliseconds since the epoch of an RFC 3339 "YYYY-MM-DDTHH:MM:SS.mmmZ".
+std::int64_t Millis(const json& time) {
+  std::tm tm{};
+  const std::string text = time.get<std::string>();
+  ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + std::stoi(text.substr(20, 3));
+}
+
+// The most intervals [started, finished) that overlap at one instant.
+int MaxOverlap(const std::vector<json>& tasks) {
+  std::vector<std::pair<std::int64_t, int>> events;
+  for (const auto& t : tasks) {
+    events.emplace_back(Millis(t["started_at"]), +1);
+    events.emplace_back(Millis(t["finished_at"]), -1);
+  }
+  std::sort(events.begin(), events.end());  // at a tie, -1 sorts first: an end frees its slot
+  int now = 0, most = 0;
+  for (const auto& [at, delta] : events) most = std::max(most, now += delta);
+  return most;
+}
+
+class ControlServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  void Start(const std::string& cpus = "2") {
+    server_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"server", "--home", home_.path().string(), "--port", "0", "--cpus", cpus});
+    ASSERT_TRUE(server_->started()) << server_->output();
+    token_ = Trim(ReadFile(home_.path() / "server.token"));
+    ASSERT_EQ(token_.size(), 64u);
+    http_ = std::make_unique<HttpClient>(server_->port());
+  }
+
+  HttpResult Call(const std::string& method, const std::string& path, const std::string& body = "") {
+    return http_->Request(method, path, body, {{"Authorization", "Bearer " + token_}});
+  }
+
+  json CallJson(const std::string& method, const std::string& path, const json& body, int expect) {
+    const HttpResult r = Call(method, path, body.is_null() ? "" : body.dump());
+    EXPECT_EQ(r.status, expect) << method << " " << path << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  // Registers `spec` as `name` and runs it; returns the tasks.
+  std::vector<json> Run(const std::string& name, json spec, int count = 1) {
+    spec["name"] = name;
+    CallJson("POST", "/api/taskdefs", spec, 201);
+    const json run = CallJson("POST", "/api/runs", {{"taskdef", name}, {"count", count}}, 201);
+    return run["tasks"].get<std::vector<json>>();
+  }
+
+  json Task(const std::string& id) { return CallJson("GET", "/api/tasks/" + id, nullptr, 200); }
+
+  // Polls the task until `done` holds (or the deadline passes: the last state is returned).
+  template <typename Predicate>
+  json WaitFor(const std::string& id, Predicate done, std::chrono::seconds timeout = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    json task = Task(id);
+    while (!done(task) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+      task = Task(id);
+    }
+    return task;
+  }
+
+  json WaitFinal(const std::string& id, std::chrono::seconds timeout = 60s) {
+    return WaitFor(
+        id,
+        [](const json& t) {
+          const auto s = t["state"].get<std::string>();
+          return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
+        },
+        timeout);
+  }
+
+  std::string Log(const std::string& id, const std::string& stream = "stdout") {
+    return CallJson("GET", "/api/tasks/" + id + "/logs?stream=" + stream, nullptr, 200)["data"].get<std::string>();
+  }
+
+  TempDir home_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpClient> http_;
+  std::string token_;
+};
+
+TEST_F(ControlServerTest, ACommandSucceedsAndItsLogsAreKeptPerStream) {
+  const auto tasks = Run("hello", {{"command", {"sh", "-c", "echo out $(WHARF_TASK_ID); echo err >&2"}}});
+  const std::string id = tasks[0]["id"];
+  const json t = WaitFinal(id);
+  EXPECT_EQ(t["state"], "SUCCEEDED") << t.dump();
+  EXPECT_EQ(t["exit_code"], 0);
+  EXPECT_EQ(t["attempt"], 1);
+  EXPECT_EQ(Log(id), "out " + id + "\n");
+  EXPECT_EQ(Log(id, "stderr"), "err\n");
+  const json logs = CallJson("GET", "/api/tasks/" + id + "/logs?offset=4", nullptr, 200);
+  EXPECT_EQ(logs["data"], id + "\n");
+  EXPECT_TRUE(logs["final"].get<bool>());
+}
+
+TEST_F(ControlServerTest, ANonZeroExitFailsWithItsExitCode) {
+  const auto tasks = Run("fails", {{"command", {"sh", "-c", "exit 3"}}});
+  const json t = WaitFinal(tasks[0]["id"]);
+  EXPECT_EQ(t["state"], "FAILED");
+  EXPECT_EQ(t["exit_code"], 3);
+  EXPECT_NE(t["reason"].get<std::string>().find("exit code 3"), std::string::npos) << t["reason"];
+}
+
+TEST_F(ControlServerTest, AFailedAttemptIsRetriedAfterItsBackoff) {
+  const std::string marker = (home_.path() / "first-attempt-ran").string();
+  const auto tasks = Run("flaky", {{"command", {"sh", "-c", "if [ -f \"$0\" ]; then echo second; else touch \"$0\"; exit 1; fi", marker}},
+                                   {"retries", 2},
+                                   {"retry_backoff", "300ms"}});
+  const std::string id = tasks[0]["id"];
+  const json waiting = WaitFor(id, [](const json& t) { return t["state"] == "PENDING" && t["attempt"] == 1; }, 30s);
+  EXPECT_NE(waiting["reason"].get<std::string>().find("retrying"), std::string::npos) << waiting.dump();
+  const json t = WaitFinal(id);
+  EXPECT_EQ(t["state"], "SUCCEEDED") << t.dump();
+  EXPECT_EQ(t["attempt"], 2);
+  EXPECT_EQ(t["max_attempts"], 3);
+  EXPECT_EQ(Log(id), "second\n");
+}
+
+TEST_F(ControlServerTest, ATimeoutKillsTheTaskAndSaysSo) {
+  const auto tasks = Run("slow", {{"command", {"sleep", "60"}}, {"timeout", "500ms"}});
+  const json t = WaitFinal(tasks[0]["id"], 30s);
+  EXPECT_EQ(t["state"], "FAILED");
+  EXPECT_NE(t["reason"].get<std::string>().find("timed out"), std::string::npos) << t["reason"];
+}
+
+TEST_F(ControlServerTest, StopKillsTheWholeProcessGroup) {
+  const auto tasks = Run("tree", {{"command", {"sh", "-c", "sleep 60 & echo $! > child.pid; echo started; wait"}}});
+  const std::string id = tasks[0]["id"];
+  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
+  const pid_t child = std::stoi(ReadFile(home_.path() / "artifacts" / "tasks" / id / "child.pid"));
+  ASSERT_TRUE(ProcessAlive(child));
+  CallJson("POST", "/api/tasks/" + id + "/stop", {{"grace_ms", 2000}}, 202);
+  const json t = WaitFinal(id, 30s);
+  EXPECT_EQ(t["state"], "CANCELLED");
+  EXPECT_EQ(t["reason"].get<std::string>().substr(0, 7), "stopped");
+  for (int i = 0; i < 100 && ProcessAlive(child); ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(ProcessAlive(child)) << "the task's child survived the stop";
+}
+
+TEST_F(ControlServerTest, StopEscalatesToSigkillWhenSigtermIsIgnored) {
+  const auto tasks =
+      Run("stubborn", {{"command", {"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"}}});
+  const std::string id = tasks[0]["id"];
+  WaitFor(id, [&](const json&) { return Log(id) == "ready\n"; }, 30s);
+  const auto start = std::chrono::steady_clock::now();
+  CallJson("POST", "/api/tasks/" + id + "/stop", {{"grace_ms", 300}}, 202);
+  const json t = WaitFinal(id, 30s);
+  EXPECT_EQ(t["state"], "CANCELLED") << t.dump();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+}
+
+TEST_F(ControlServerTest, StoppingAPendingTaskCancelsItBeforeItStarts) {
+  // One cpu of capacity: the second task waits behind the first.
+  server_.reset();
+  Start("1");
+  const auto tasks = Run("queue", {{"command", {"sleep", "60"}}}, 2);
+  const std::string waiting = tasks[0]["id"];  // both are PENDING at creation; find the one not started
+  const std::string other = tasks[1]["id"];
+  WaitFor(waiting, [&](const json&) { return Task(waiting)["state"] == "RUNNING" || Task(other)["state"] == "RUNNING"; });
+  const std::string queued = Task(waiting)["state"] == "RUNNING" ? other : waiting;
+  const std::string running = queued == waiting ? other : waiting;
+  EXPECT_EQ(Task(queued)["state"], "PENDING");
+  CallJson("POST", "/api/tasks/" + queued + "/stop", nullptr, 202);
+  EXPECT_EQ(Task(queued)["state"], "CANCELLED");
+  EXPECT_EQ(Task(queued)["attempt"], 0);
+  CallJson("POST", "/api/tasks/" + running + "/stop", {{"grace_ms", 100}}, 202);
+  EXPECT_EQ(WaitFinal(running, 30s)["state"], "CANCELLED");
+}
+
+TEST_F(ControlServerTest, ArgvWithShellMetacharactersRunsLiterally) {
+  const std::string tricky = "$(whoami); rm -rf ./x | cat `id` && echo * > out 'q' \"dq\" \\ $HOME ~";
+  const auto tasks = Run("literal", {{"command", {"printf", "%s\\n", tricky}}});
+  const std::string id = tasks[0]["id"];
+  EXPECT_EQ(WaitFinal(id)["state"], "SUCCEEDED");
+  EXPECT_EQ(Log(id), tricky + "\n");
+}
+
+TEST_F(ControlServerTest, OverridesReplaceTheCommandAndEnvironmentOfOneRun) {
+  CallJson("POST", "/api/taskdefs", {{"name", "greet"}, {"command", {"printenv", "GREETING"}}, {"env", {{"GREETING", "hi"}}}},
+           201);
+  const json run = CallJson("POST", "/api/runs",
+                            {{"taskdef", "greet"}, {"overrides", {{"env", {{"GREETING", "bonjour"}}}}}}, 201);
+  const std::string id = run["tasks"][0]["id"];
+  EXPECT_EQ(WaitFinal(id)["state"], "SUCCEEDED");
+  EXPECT_EQ(Log(id), "bonjour\n");
+  // The environment is explicit: nothing of the server's own leaks in.
+  const json env_run = CallJson("POST", "/api/runs",
+                                {{"taskdef", "greet"}, {"overrides", {{"command", {"printenv"}}}}}, 201);
+  const std::string env_id = env_run["tasks"][0]["id"];
+  EXPECT_EQ(WaitFinal(env_id)["state"], "SUCCEEDED");
+  const std::string env = Log(env_id);
+  EXPECT_NE(env.find("WHARF_TASK_ID=" + env_id), std::string::npos) << env;
+  EXPECT_NE(env.find("GREETING=hi"), std::string::npos) << env;
+  EXPECT_EQ(env.find("GTEST"), std::string::npos) << env;
+  // A bad override is refused with the field, before any task exists.
+  const HttpResult bad = Call("POST", "/api/runs",
+                              json{{"taskdef", "greet"}, {"overrides", {{"resources", {{"cpus", -1}}}}}}.dump());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("resources.cpus"), std::string::npos) << bad.body;
+}
+
+TEST_F(ControlServerTest, AMissingOrWrongTokenIsRefusedWith401) {
+  EXPECT_EQ(http_->Request("GET", "/api/tasks").status, 401);
+  EXPECT_EQ(http_->Request("GET", "/api/tasks", "", {{"Authorization", "Bearer " + std::string(64, '0')}}).status, 401);
+  EXPECT_EQ(http_->Request("GET", "/api/tasks", "", {{"Authorization", token_}}).status, 401);
+  EXPECT_EQ(http_->Request("POST", "/api/taskdefs", R"({"name":"x","command":["true"]})").status, 401);
+  EXPECT_EQ(http_->Request("GET", "/api/health").status, 200);
+  const HttpResult openapi = http_->Request("GET", "/api/openapi.json");
+  ASSERT_EQ(openapi.status, 200);
+  const json doc = json::parse(openapi.body);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  EXPECT_TRUE(doc["paths"].contains("/api/runs"));
+  EXPECT_EQ(Call("GET", "/api/tasks").status, 200);
+}
+
+TEST_F(ControlServerTest, ArtifactNamesCannotEscapeTheStore) {
+  for (const std::string name : {"../escape", "a/../../escape", "%2e%2e/escape", "a/%2e%2e/%2e%2e/escape", "a//b",
+                                 "..%2fserver.token", "%2fetc%2fpasswd", "./a"}) {
+    EXPECT_EQ(Call("PUT", "/api/artifacts/" + name, "x").status, 400) << name;
+    EXPECT_EQ(Call("GET", "/api/artifacts/" + name).status, 400) << name;
+  }
+  EXPECT_FALSE(fs::exists(home_.path() / "escape"));
+  EXPECT_EQ(Trim(ReadFile(home_.path() / "server.token")), token_);
+  // A proper name round-trips.
+  EXPECT_EQ(Call("PUT", "/api/artifacts/data/in.csv", "a,b\n1,2\n").status, 201);
+  const HttpResult got = Call("GET", "/api/artifacts/data/in.csv");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, "a,b\n1,2\n");
+}
+
+TEST_F(ControlServerTest, DeclaredCpusAreNeverOversubscribed) {
+  const auto tasks = Run("sleeper", {{"command", {"sleep", "0.3"}}, {"resources", {{"cpus", 1}}}}, 6);
+  std::vector<json> done;
+  for (const auto& t : tasks) {
+    done.push_back(WaitFinal(t["id"]));
+    EXPECT_EQ(done.back()["state"], "SUCCEEDED");
+  }
+  EXPECT_EQ(MaxOverlap(done), 2);
+}
+
+TEST_F(ControlServerTest, ARestartedServerAdoptsLiveTasksAndMarksDeadOnes) {
+  const std::string marker = (home_.path() / "go").string();
+  const auto live = Run("survivor", {{"command", {"sh", "-c", "while [ ! -f \"$0\" ]; do sleep 0.05; done; echo finished", marker}},
+                                     {"resources", {{"cpus", 0.5}}}});
+  const auto dead = Run("victim", {{"command", {"sleep", "60"}}, {"resources", {{"cpus", 0.5}}}});
+  const std::string live_id = live[0]["id"], dead_id = dead[0]["id"];
+  WaitFor(live_id, [](const json& t) { return t["state"] == "RUNNING"; });
+  WaitFor(dead_id, [](const json& t) { return t["state"] == "RUNNING"; });
+
+  server_->Stop(SIGKILL);
+  // While the server is down, the victim's supervisor and command die.
+  const fs::path run_dir = home_.path() / "runs" / dead_id / "1";
+  for (const char* file : {"task.pid", "shim.pid"}) {
+    std::string text = ReadFile(run_dir / file);
+    for (int i = 0; i < 500 && text.empty(); ++i) {  // RUNNING is recorded before the supervisor writes it
+      std::this_thread::sleep_for(10ms);
+      text = ReadFile(run_dir / file);
+    }
+    ASSERT_FALSE(text.empty()) << file;
+    ::kill(std::stoi(text), SIGKILL);
+  }
+  Start();
+  const json victim = WaitFinal(dead_id, 30s);
+  EXPECT_EQ(victim["state"], "FAILED");
+  EXPECT_NE(victim["reason"].get<std::string>().find("lost"), std::string::npos) << victim.dump();
+
+  EXPECT_EQ(Task(live_id)["state"], "RUNNING");
+  {
+    std::FILE* f = std::fopen(marker.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
+  const json survivor = WaitFinal(live_id, 30s);
+  EXPECT_EQ(survivor["state"], "SUCCEEDED") << survivor.dump();
+  EXPECT_EQ(Log(live_id), "finished\n");
+}
+
+TEST_F(ControlServerTest, FourParallelWineTrainingsRegisterFourModelsAndOneServes) {
+  for (const std::string file : {"TrainingDataset.csv", "ValidationDataset.csv"}) {
+    ASSERT_EQ(Call("PUT", "/api/artifacts/wine/" + file, ReadFile(WineDir() / file)).status, 201);
+  }
+  const json spec = {{"job", "train"},
+                     {"model", "wine"},
+                     {"params",
+                      {{"train", "artifact:wine/TrainingDataset.csv"},
+                       {"validation", "artifact:wine/ValidationDataset.csv"},
+                       {"hyperparameters", {{"num_parallel_tree", 40}}}}},
+                     {"resources", {{"cpus", 0.5}}}};
+  const auto tasks = Run("wine-train", spec, 4);
+  ASSERT_EQ(tasks.size(), 4u);
+  std::vector<json> done;
+  for (const auto& t : tasks) {
+    done.push_back(WaitFinal(t["id"], 300s));
+    EXPECT_EQ(done.back()["state"], "SUCCEEDED") << done.back().dump() << Log(t["id"], "stderr");
+  }
+  EXPECT_EQ(MaxOverlap(done), 4) << "4 × 0.5 cpus fit on 2: all four run at once";
+
+  const json model = CallJson("GET", "/api/models/wine", nullptr, 200);
+  ASSERT_EQ(model["versions"].size(), 4u);
+  std::vector<std::string> lineage_tasks, task_ids;
+  for (const auto& v : model["versions"]) {
+    lineage_tasks.push_back(v["lineage"]["task_id"]);
+    EXPECT_EQ(v["lineage"]["definition"], "wine-train:1");
+    EXPECT_EQ(v["lineage"]["data_sha256"].get<std::string>().size(), 64u);
+    EXPECT_TRUE(fs::exists(v["path"].get<std::string>()));
+  }
+  for (const auto& t : tasks) task_ids.push_back(t["id"]);
+  std::sort(lineage_tasks.begin(), lineage_tasks.end());
+  std::sort(task_ids.begin(), task_ids.end());
+  EXPECT_EQ(lineage_tasks, task_ids);
+  EXPECT_NE(Log(tasks[0]["id"]).find("[Test]  weighted F1"), std::string::npos);
+
+  // Serve one version.
+  const std::string path = model["versions"][1]["path"];
+  ServerProcess serve({"serve", "--model", "wine=" + path, "--port", "0", "--capture", "off"});
+  ASSERT_TRUE(serve.started()) << serve.output();
+  HttpClient client(serve.port());
+  const HttpResult ready = client.Get("/v2/models/wine/ready");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+}
+
+}  // namespace
+}  // namespace wharf::testing
