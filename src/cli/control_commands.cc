@@ -69,6 +69,7 @@ std::string Str(const json& j, const char* key) {
 void PrintJson(const json& j) { fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace)); }
 
 // Columns padded to their widest cell, two spaces apart; the last unpadded.
+// An empty header prints no header line.
 void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
@@ -83,7 +84,7 @@ void PrintTable(const std::vector<std::string>& header, const std::vector<std::v
     while (!line.empty() && line.back() == ' ') line.pop_back();
     fmt::print("{}\n", line);
   };
-  print_row(header);
+  if (std::any_of(header.begin(), header.end(), [](const std::string& h) { return !h.empty(); })) print_row(header);
   for (const auto& row : rows) print_row(row);
 }
 
@@ -271,10 +272,9 @@ Status TaskdefJobs(const ControlFlags& f) {
     fmt::print("{}: {}\n", Str(job, "name"), Str(job, "description"));
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : job.value("params", json::array())) {
-      rows.push_back({"  " + Str(p, "name"), p.value("required", false) ? "required" : "optional",
-                      Str(p, "description")});
+      rows.push_back({"  " + Str(p, "name"), p.value("required", false) ? "required" : "", Str(p, "description")});
     }
-    if (!rows.empty()) PrintTable({"  PARAM", "", "DESCRIPTION"}, rows);
+    PrintTable({"", "", ""}, rows);
   }
   return Status::Ok();
 }
