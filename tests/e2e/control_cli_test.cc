@@ -1,0 +1,378 @@
+// The control plane as a user drives it from the CLI: a real `wharf server`
+// in a temporary home, and `wharf taskdef|run|task|logs|artifact` against it.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "testing/process.h"
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
+
+namespace wharf {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::ProcessResult;
+using testing::RunWharf;
+using testing::ServerProcess;
+using testing::TempDir;
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Parses `text`, failing the test (and returning null) if it is not JSON.
+json ParseJson(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
+  return j.is_discarded() ? json() : j;
+}
+
+bool IsFinal(const json& task) {
+  const std::string state = task.value("state", "");
+  return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
+}
+
+// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
+int UnusedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return 1;
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class ControlCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"server", "--home", home_.path().string(), "--port", "0", "--cpus", "2"});
+    ASSERT_TRUE(server_->started()) << server_->output();
+    url_ = "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+
+  void TearDown() override {
+    if (HasFailure() && server_) std::cerr << "server output:\n" << server_->output() << "\n";
+  }
+
+  // Runs wharf against this test's server.
+  ProcessResult Wharf(std::vector<std::string> args) const {
+    args.insert(args.end(), {"--server", url_, "--token-file", (home_.path() / "server.token").string()});
+    return RunWharf(args);
+  }
+
+  // Runs wharf with --json, expecting success, and parses what it printed.
+  json WharfJson(std::vector<std::string> args) const {
+    args.push_back("--json");
+    const ProcessResult r = Wharf(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return ParseJson(r.out);
+  }
+
+  // Writes a definition to a file and registers it; returns the taskdef.
+  json Register(const json& definition) const {
+    const std::string name = definition.value("name", "unnamed");
+    const fs::path file = work_.Write(name + ".json", definition.dump());
+    return WharfJson({"taskdef", "register", file.string()});
+  }
+
+  // Starts one task of `taskdef` and returns its id.
+  std::string Start(const std::string& taskdef) const {
+    const json run = WharfJson({"run", taskdef});
+    EXPECT_EQ(run["tasks"].size(), 1u) << run;
+    return run["tasks"].empty() ? "" : run["tasks"][0].value("id", "");
+  }
+
+  json WaitUntilFinal(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(30)) const {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    json task;
+    while (std::chrono::steady_clock::now() < deadline) {
+      task = WharfJson({"task", "describe", id});
+      if (IsFinal(task) || task.is_null()) return task;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "task " << id << " did not end within " << limit.count() << " s: " << task;
+    return task;
+  }
+
+  static std::vector<std::string> Names(const json& list) {
+    std::vector<std::string> names;
+    for (const auto& d : list.value("taskdefs", json::array())) names.push_back(d.value("name", ""));
+    return names;
+  }
+
+  TempDir home_;
+  TempDir work_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string url_;
+};
+
+TEST_F(ControlCliTest, RegisteringAChangedDefinitionMakesANewRevision) {
+  json def = {{"name", "hello"}, {"command", {"echo", "hi"}}};
+  EXPECT_EQ(Register(def)["revision"], 1);
+  EXPECT_EQ(Register(def)["revision"], 1);  // identical: the current revision
+  def["command"] = {"echo", "bye"};
+  const json second = Register(def);
+  EXPECT_EQ(second["name"], "hello");
+  EXPECT_EQ(second["revision"], 2);
+
+  const json list = WharfJson({"taskdef", "list"});
+  ASSERT_EQ(Names(list), std::vector<std::string>{"hello"}) << list;
+  EXPECT_EQ(list["taskdefs"][0]["revision"], 2);
+  EXPECT_EQ(WharfJson({"taskdef", "describe", "hello"})["revision"], 2);
+  const json first = WharfJson({"taskdef", "describe", "hello:1"});
+  EXPECT_EQ(first["revision"], 1);
+  EXPECT_EQ(first["spec"]["command"], json({"echo", "hi"}));
+
+  const ProcessResult human = Wharf({"taskdef", "list"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_TRUE(Contains(human.out, "hello")) << human.out;
+  const ProcessResult described = Wharf({"taskdef", "describe", "hello:1"});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  EXPECT_TRUE(Contains(described.out, "hi")) << described.out;
+}
+
+TEST_F(ControlCliTest, RegisterTakesTheNameFromTheFlag) {
+  const fs::path file = work_.Write("anonymous.json", R"({"command": ["true"]})");
+  const json d = WharfJson({"taskdef", "register", file.string(), "--name", "renamed"});
+  EXPECT_EQ(d["name"], "renamed");
+  EXPECT_EQ(d["revision"], 1);
+}
+
+TEST_F(ControlCliTest, DeregisterHidesTheNameButKeepsItsRevisions) {
+  Register({{"name", "old"}, {"command", {"true"}}});
+  Register({{"name", "kept"}, {"command", {"true"}}});
+  const json deregistered = WharfJson({"taskdef", "deregister", "old"});
+  EXPECT_EQ(deregistered["active"], false) << deregistered;
+
+  EXPECT_EQ(Names(WharfJson({"taskdef", "list"})), std::vector<std::string>{"kept"});
+  const json all = WharfJson({"taskdef", "list", "--all"});
+  bool found_inactive = false;
+  for (const auto& d : all["taskdefs"]) found_inactive |= d["name"] == "old" && d["active"] == false;
+  EXPECT_TRUE(found_inactive) << all;
+  EXPECT_EQ(WharfJson({"taskdef", "describe", "old:1"})["name"], "old");
+}
+
+TEST_F(ControlCliTest, DescribingAnUnknownDefinitionFails) {
+  const ProcessResult r = Wharf({"taskdef", "describe", "nobody"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.err, "nobody")) << r.err;
+}
+
+TEST_F(ControlCliTest, JobsListsTheBuiltInJobs) {
+  const json jobs = WharfJson({"taskdef", "jobs"});
+  std::vector<std::string> names;
+  for (const auto& j : jobs.value("jobs", json::array())) names.push_back(j.value("name", ""));
+  EXPECT_NE(std::find(names.begin(), names.end(), "train"), names.end()) << jobs;
+  const ProcessResult human = Wharf({"taskdef", "jobs"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_TRUE(Contains(human.out, "train")) << human.out;
+}
+
+TEST_F(ControlCliTest, RunWaitSucceedsAndLogsShowTheOutput) {
+  Register({{"name", "greet"}, {"command", {"echo", "hello $(WHARF_TASK_ID)"}}});
+  const json run = WharfJson({"run", "greet", "--wait"});
+  ASSERT_EQ(run["tasks"].size(), 1u) << run;
+  const json& task = run["tasks"][0];
+  EXPECT_EQ(task["state"], "SUCCEEDED") << task;
+  EXPECT_EQ(task["taskdef"], "greet");
+  EXPECT_EQ(task["revision"], 1);
+  const std::string id = task.value("id", "");
+
+  const ProcessResult logs = Wharf({"logs", id});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_EQ(logs.out, "hello " + id + "\n");
+  const json logs_json = WharfJson({"logs", id});
+  EXPECT_EQ(logs_json["data"], "hello " + id + "\n") << logs_json;
+
+  const ProcessResult human = Wharf({"run", "greet:1", "--wait"});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_TRUE(Contains(human.out, "SUCCEEDED")) << human.out;
+}
+
+TEST_F(ControlCliTest, RunWaitExitsOneWhenATaskFails) {
+  Register({{"name", "fails"}, {"command", {"sh", "-c", "exit 3"}}});
+  const ProcessResult r = Wharf({"run", "fails", "--wait"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "FAILED")) << r.out;
+  const json tasks = WharfJson({"task", "list", "--taskdef", "fails"});
+  ASSERT_EQ(tasks.value("tasks", json::array()).size(), 1u) << tasks;
+  EXPECT_EQ(tasks["tasks"][0]["state"], "FAILED");
+  EXPECT_EQ(tasks["tasks"][0]["exit_code"], 3);
+  EXPECT_EQ(tasks["tasks"][0]["reason"], "exit code 3");
+}
+
+TEST_F(ControlCliTest, OverridesReplaceTheCommandAndCountStartsMany) {
+  Register({{"name", "greet"}, {"command", {"echo", "original"}}});
+  const json run = WharfJson({"run", "greet", "--count", "2", "--override", R"(command=["echo","overridden"])",
+                              "--override", "env.GREETING=hi", "--wait"});
+  ASSERT_EQ(run["tasks"].size(), 2u) << run;
+  for (const auto& task : run["tasks"]) {
+    EXPECT_EQ(task["state"], "SUCCEEDED") << task;
+    EXPECT_EQ(task["spec"]["command"], json({"echo", "overridden"})) << task;
+    EXPECT_EQ(task["spec"]["env"]["GREETING"], "hi") << task;
+    const ProcessResult logs = Wharf({"logs", task.value("id", "")});
+    EXPECT_EQ(logs.out, "overridden\n") << logs.err;
+  }
+}
+
+TEST_F(ControlCliTest, TaskListFiltersAndParses) {
+  Register({{"name", "greet"}, {"command", {"echo", "hi"}}});
+  Register({{"name", "other"}, {"command", {"echo", "hi"}}});
+  const std::string id = WharfJson({"run", "greet", "--wait"})["tasks"][0].value("id", "");
+  WharfJson({"run", "other", "--wait"});
+
+  const json all = WharfJson({"task", "list"});
+  EXPECT_EQ(all["tasks"].size(), 2u) << all;
+  const json mine = WharfJson({"task", "list", "--taskdef", "greet", "--state", "SUCCEEDED", "--limit", "5"});
+  ASSERT_EQ(mine["tasks"].size(), 1u) << mine;
+  EXPECT_EQ(mine["tasks"][0]["id"], id);
+  EXPECT_TRUE(WharfJson({"task", "list", "--state", "RUNNING"})["tasks"].empty());
+
+  const ProcessResult human = Wharf({"task", "list"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_TRUE(Contains(human.out, id)) << human.out;
+  const ProcessResult described = Wharf({"task", "describe", id});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  EXPECT_TRUE(Contains(described.out, "SUCCEEDED")) << described.out;
+}
+
+TEST_F(ControlCliTest, StopCancelsASleepingTask) {
+  Register({{"name", "sleeper"}, {"command", {"sleep", "60"}}});
+  const std::string id = Start("sleeper");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (WharfJson({"task", "describe", id})["state"] == "PENDING" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const json stopped = WharfJson({"task", "stop", id, "--grace", "1s"});
+  EXPECT_EQ(stopped["id"], id);
+  const json task = WaitUntilFinal(id, std::chrono::seconds(20));
+  EXPECT_EQ(task["state"], "CANCELLED") << task;
+}
+
+TEST_F(ControlCliTest, LogsFollowPrintsUntilTheTaskEnds) {
+  Register({{"name", "slow"}, {"command", {"sh", "-c", "echo one; sleep 1; echo two; echo oops >&2"}}});
+  const std::string id = Start("slow");
+  const ProcessResult out = Wharf({"logs", id, "--follow"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(out.out, "one\ntwo\n");
+  const ProcessResult err = Wharf({"logs", id, "--stderr"});
+  ASSERT_EQ(err.exit_code, 0) << err.err;
+  EXPECT_EQ(err.out, "oops\n");
+  // With --follow, --json prints one object per line.
+  const ProcessResult lines = Wharf({"logs", id, "--follow", "--json"});
+  ASSERT_EQ(lines.exit_code, 0) << lines.err;
+  std::string data;
+  std::istringstream in(lines.out);
+  for (std::string line; std::getline(in, line);) data += ParseJson(line).value("data", "");
+  EXPECT_EQ(data, "one\ntwo\n");
+}
+
+TEST_F(ControlCliTest, ArtifactsRoundTrip) {
+  const std::string bytes = std::string("a,b\n1,2\n") + std::string(1, '\0') + "\xff";
+  const fs::path file = work_.Write("data.csv", bytes);
+  const json put = WharfJson({"artifact", "put", "wine/data.csv", file.string()});
+  EXPECT_EQ(put["name"], "wine/data.csv");
+  EXPECT_EQ(put["size"], bytes.size());
+  EXPECT_EQ(put.value("sha256", "").size(), 64u) << put;
+
+  const json list = WharfJson({"artifact", "list", "--prefix", "wine/"});
+  ASSERT_EQ(list["artifacts"].size(), 1u) << list;
+  EXPECT_EQ(list["artifacts"][0]["name"], "wine/data.csv");
+  EXPECT_TRUE(WharfJson({"artifact", "list", "--prefix", "nothing/"})["artifacts"].empty());
+
+  const ProcessResult to_stdout = Wharf({"artifact", "get", "wine/data.csv"});
+  ASSERT_EQ(to_stdout.exit_code, 0) << to_stdout.err;
+  EXPECT_EQ(to_stdout.out, bytes);
+  const fs::path copy = work_.path() / "copy.csv";
+  const json got = WharfJson({"artifact", "get", "wine/data.csv", "--output", copy.string()});
+  EXPECT_EQ(got["size"], bytes.size());
+  EXPECT_EQ(testing::ReadFile(copy), bytes);
+
+  const ProcessResult human = Wharf({"artifact", "list"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_TRUE(Contains(human.out, "wine/data.csv")) << human.out;
+}
+
+TEST_F(ControlCliTest, BadArtifactNamesAndMissingArtifactsAreErrors) {
+  const fs::path file = work_.Write("x", "x");
+  ProcessResult r = Wharf({"artifact", "put", "../escape", file.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_FALSE(r.err.empty());
+  r = Wharf({"artifact", "get", "no/such/thing"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_TRUE(Contains(r.err, "no/such/thing")) << r.err;
+}
+
+TEST_F(ControlCliTest, AWrongTokenIsRejectedNamingTheFile) {
+  const fs::path garbage = work_.Write("garbage.token", "not-the-token\n");
+  const ProcessResult r = RunWharf({"taskdef", "list", "--server", url_, "--token-file", garbage.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.err, "rejected the token")) << r.err;
+  EXPECT_TRUE(Contains(r.err, garbage.string())) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(ControlCliTest, FindsTheServerThroughWharfHome) {
+  // server.json and server.token in the home are all the CLI needs.
+  ASSERT_EQ(setenv("WHARF_HOME", home_.path().c_str(), 1), 0);
+  const ProcessResult r = RunWharf({"taskdef", "list", "--json"});
+  unsetenv("WHARF_HOME");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ParseJson(r.out).contains("taskdefs")) << r.out;
+}
+
+TEST(ControlCliErrorsTest, AnUnreachableServerIsOneLineNamingTheUrl) {
+  TempDir dir;
+  const fs::path token = dir.Write("server.token", "0123456789abcdef\n");
+  const std::string url = "http://127.0.0.1:" + std::to_string(UnusedPort());
+  const ProcessResult r = RunWharf({"task", "list", "--server", url, "--token-file", token.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.err, "cannot reach")) << r.err;
+  EXPECT_TRUE(Contains(r.err, url)) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(ControlCliErrorsTest, AMissingTokenFileSaysHowToGetOne) {
+  TempDir dir;
+  ASSERT_EQ(setenv("WHARF_HOME", dir.path().c_str(), 1), 0);
+  const ProcessResult r = RunWharf({"taskdef", "list", "--server", "http://127.0.0.1:1"});
+  unsetenv("WHARF_HOME");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, (dir.path() / "server.token").string())) << r.err;
+  EXPECT_TRUE(Contains(r.err, "wharf server")) << r.err;
+}
+
+TEST(ControlCliErrorsTest, ABadOverrideIsRejectedBeforeAnyRequest) {
+  TempDir dir;
+  const fs::path token = dir.Write("server.token", "0123456789abcdef\n");
+  const ProcessResult r = RunWharf({"run", "x", "--override", "no-equals-sign", "--server", "http://127.0.0.1:1",
+                                    "--token-file", token.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "KEY=VALUE")) << r.err;
+}
+
+}  // namespace
+}  // namespace wharf
