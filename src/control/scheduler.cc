@@ -197,7 +197,10 @@ void Scheduler::StartReady(std::int64_t now_us) {
 void Scheduler::Launch(store::TaskRecord record, DefinitionSpec spec) {
   const int attempt = record.attempt + 1;
   const std::int64_t now = NowUs();
+  // The previous attempt's handle goes: a server that stops before the new
+  // one is stored must find no handle (lost), not adopt a finished process.
   store::TaskUpdate claim{.state = store::TaskState::kRunning,
+                          .handle = "",
                           .clear_exit_code = true,
                           .reason = "",
                           .attempt = attempt,

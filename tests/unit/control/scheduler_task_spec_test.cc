@@ -1,0 +1,197 @@
+// What the scheduler hands the executor (environment, argv, resolved
+// references) and what it checks when a task ends (outputs, models).
+#include "control/scheduler.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "artifact/modelfile.h"
+#include "scheduler_fixture.h"
+
+namespace wharf::control {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using store::TaskRecord;
+using store::TaskState;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Key;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+TEST_F(SchedulerTest, GivesATaskOnlyItsOwnEnvironment) {
+  ASSERT_EQ(setenv("WHARF_SCHEDULER_TEST_LEAK", "secret", 1), 0);
+  ASSERT_TRUE(artifacts_->Put("wine/train.csv", "a,b\n1,2\n").ok());
+  StartScheduler();
+  const std::string id = Create({{"command", {"x"}},
+                                 {"env", {{"GREETING", "hi"}}},
+                                 {"inputs", {{"train", "wine/train.csv"}}},
+                                 {"resources", {{"cpus", 0.5}, {"memory", "64MiB"}}},
+                                 {"timeout", "30s"}})[0];
+  WaitForRunning(id);
+  unsetenv("WHARF_SCHEDULER_TEST_LEAK");
+  const exec::TaskSpec spec = executor_.spec(0);
+  const fs::path out = artifacts_->root() / "tasks" / id;
+
+  EXPECT_EQ(spec.env.at("WHARF_TASK_ID"), id);
+  EXPECT_EQ(spec.env.at("WHARF_ATTEMPT"), "1");
+  EXPECT_EQ(spec.env.at("WHARF_OUTPUT_DIR"), out.string());
+  EXPECT_EQ(spec.env.at("WHARF_HOME"), (dir_.path() / "home").string());
+  EXPECT_EQ(spec.env.at("WHARF_INPUT_TRAIN"), (artifacts_->root() / "wine" / "train.csv").string());
+  EXPECT_EQ(spec.env.at("GREETING"), "hi");
+  EXPECT_EQ(spec.env.at("PATH"), "/usr/local/bin:/usr/bin:/bin");
+  EXPECT_THAT(spec.env, Not(Contains(Key("WHARF_SCHEDULER_TEST_LEAK"))));
+  for (const auto& [name, value] : spec.env) {
+    EXPECT_TRUE(name == "PATH" || name == "HOME" || name == "GREETING" || name.starts_with("WHARF_")) << name;
+  }
+  EXPECT_EQ(spec.work_dir, out);
+  EXPECT_TRUE(fs::is_directory(out));
+  EXPECT_EQ(spec.resources.cpus, 0.5);
+  EXPECT_EQ(spec.resources.memory_bytes, 64u << 20);
+  EXPECT_EQ(spec.timeout, milliseconds(30'000));
+}
+
+TEST_F(SchedulerTest, ExpandsEnvironmentReferencesInTheCommand) {
+  StartScheduler();
+  const std::string id =
+      Create({{"command", {"tool", "--id=$(WHARF_TASK_ID)", "$(GREETING)", "$(NOPE)", "$$(WHARF_TASK_ID)", "a;b|c"}},
+              {"env", {{"GREETING", "hello world"}}}})[0];
+  WaitForRunning(id);
+  EXPECT_THAT(executor_.spec(0).argv,
+              ElementsAre("tool", "--id=" + id, "hello world", "$(NOPE)", "$(WHARF_TASK_ID)", "a;b|c"));
+}
+
+TEST_F(SchedulerTest, FailsATaskWhoseInputArtifactIsMissing) {
+  StartScheduler();
+  const std::string id = Create({{"command", {"x"}}, {"inputs", {{"train", "wine/absent.csv"}}}})[0];
+  const TaskRecord task = WaitForState(id, TaskState::kFailed);
+  EXPECT_THAT(task.reason, HasSubstr("wine/absent.csv"));
+  EXPECT_EQ(executor_.submitted(), 0u);
+}
+
+TEST_F(SchedulerTest, SucceedsWhenEveryDeclaredOutputIsWritten) {
+  StartScheduler();
+  const std::string id = Create({{"command", {"x"}}, {"outputs", {"result.json", "model.bin"}}})[0];
+  WaitForRunning(id);
+  const fs::path out = executor_.spec(0).env.at("WHARF_OUTPUT_DIR");
+  std::ofstream(out / "result.json") << "{}";
+  std::ofstream(out / "model.bin") << "m";
+  executor_.Succeed(HandleOf(id, 1));
+  WaitForState(id, TaskState::kSucceeded);
+}
+
+TEST_F(SchedulerTest, FailsATaskThatDidNotWriteADeclaredOutput) {
+  StartScheduler();
+  const std::string id = Create({{"command", {"x"}}, {"outputs", {"result.json", "model.bin"}}})[0];
+  WaitForRunning(id);
+  std::ofstream(fs::path(executor_.spec(0).env.at("WHARF_OUTPUT_DIR")) / "result.json") << "{}";
+  executor_.Succeed(HandleOf(id, 1));
+  const TaskRecord task = WaitForState(id, TaskState::kFailed);
+  EXPECT_THAT(task.reason, HasSubstr("'model.bin'"));
+  EXPECT_THAT(task.reason, Not(HasSubstr("result.json")));
+}
+
+class SchedulerJobTest : public SchedulerTest {
+ protected:
+  void SetUp() override {
+    SchedulerTest::SetUp();
+    JobType train;
+    train.name = "train";
+    train.params = {{"train", true, ""}, {"seed", false, ""}};
+    train.produces_model = true;
+    train.argv = [](const json& params, const JobContext& context) -> Result<std::vector<std::string>> {
+      std::vector<std::string> argv = {context.wharf_executable.string(), "train", "--train",
+                                       params["train"].get<std::string>(), "--out", context.output_dir.string(),
+                                       "--threads", std::to_string(static_cast<int>(context.cpus))};
+      if (params.contains("seed")) argv.push_back("--seed=" + params["seed"].dump());
+      return argv;
+    };
+    ASSERT_TRUE(jobs_.Add(std::move(train)).ok());
+    ASSERT_TRUE(artifacts_->Put("wine/train.csv", "a,b\n1,2\n").ok());
+  }
+
+  void WriteModelfile(const fs::path& out) {
+    artifact::Modelfile file;
+    file.header = {{"estimator", {{"kind", "logistic"}}}, {"metrics", {{"accuracy", 0.9}}}};
+    ASSERT_TRUE(artifact::WriteModelfile(file, out / "Modelfile").ok());
+  }
+};
+
+TEST_F(SchedulerJobTest, RunsAJobWithItsArtifactReferencesResolved) {
+  StartScheduler();
+  const std::string id = Create({{"job", "train"},
+                                 {"params", {{"train", "artifact:wine/train.csv"}, {"seed", 7}}},
+                                 {"resources", {{"cpus", 2}}}})[0];
+  WaitForRunning(id);
+  const fs::path out = artifacts_->root() / "tasks" / id;
+  EXPECT_THAT(executor_.spec(0).argv,
+              ElementsAre("/opt/wharf/bin/wharf", "train", "--train", (artifacts_->root() / "wine/train.csv").string(),
+                          "--out", out.string(), "--threads", "2", "--seed=7"));
+}
+
+TEST_F(SchedulerJobTest, RegistersTheModelATrainingTaskProduced) {
+  StartScheduler();
+  const std::string id =
+      Create({{"job", "train"}, {"params", {{"train", "artifact:wine/train.csv"}}}, {"model", "wine"}})[0];
+  WaitForRunning(id);
+  WriteModelfile(executor_.spec(0).env.at("WHARF_OUTPUT_DIR"));
+  executor_.Succeed(HandleOf(id, 1));
+  const TaskRecord task = WaitForState(id, TaskState::kSucceeded);
+  EXPECT_EQ(task.reason, "registered model wine version 1");
+
+  auto versions = store_->ListModelVersions("wine");
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  ASSERT_EQ(versions->size(), 1u);
+  EXPECT_EQ(fs::path(versions->at(0).modelfile_path), dir_.path() / "models" / "wine" / "1" / "Modelfile");
+  EXPECT_TRUE(artifact::ReadModelfile(versions->at(0).modelfile_path).ok());
+  const json lineage = json::parse(versions->at(0).lineage_json);
+  EXPECT_EQ(lineage["task_id"], id);
+  EXPECT_EQ(lineage["definition"], "t:1");
+  EXPECT_EQ(lineage["attempt"], 1);
+  EXPECT_EQ(lineage["estimator"], "logistic");
+}
+
+TEST_F(SchedulerJobTest, RegistersUnderTheDefinitionNameWhenNoModelIsGiven) {
+  StartScheduler();
+  const std::string id = Create({{"job", "train"}, {"params", {{"train", "artifact:wine/train.csv"}}}})[0];
+  WaitForRunning(id);
+  WriteModelfile(executor_.spec(0).env.at("WHARF_OUTPUT_DIR"));
+  executor_.Succeed(HandleOf(id, 1));
+  EXPECT_EQ(WaitForState(id, TaskState::kSucceeded).reason, "registered model t version 1");
+}
+
+TEST_F(SchedulerJobTest, FailsATrainingTaskThatLeftNoModelfile) {
+  StartScheduler();
+  const std::string id =
+      Create({{"job", "train"}, {"params", {{"train", "artifact:wine/train.csv"}}}, {"model", "wine"}})[0];
+  WaitForRunning(id);
+  executor_.Succeed(HandleOf(id, 1));
+  const TaskRecord task = WaitForState(id, TaskState::kFailed);
+  EXPECT_THAT(task.reason, HasSubstr("registering the model failed"));
+  auto models = store_->ListModels();
+  ASSERT_TRUE(models.ok());
+  EXPECT_TRUE(models->empty());
+}
+
+TEST_F(SchedulerJobTest, FailsAJobWhoseArtifactParameterIsMissing) {
+  StartScheduler();
+  const std::string id = Create({{"job", "train"}, {"params", {{"train", "artifact:wine/absent.csv"}}}})[0];
+  const TaskRecord task = WaitForState(id, TaskState::kFailed);
+  EXPECT_THAT(task.reason, StartsWith("could not start: "));
+  EXPECT_THAT(task.reason, HasSubstr("wine/absent.csv"));
+  EXPECT_EQ(executor_.submitted(), 0u);
+}
+
+}  // namespace
+}  // namespace wharf::control

@@ -1,0 +1,229 @@
+#include "control/task_definition.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "control/job_registry.h"
+
+namespace wharf::control {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+JobRegistry TrainJobs() {
+  JobRegistry jobs;
+  JobType train;
+  train.name = "train";
+  train.params = {{"train", true, ""}, {"validation", false, ""}, {"seed", false, ""}};
+  train.produces_model = true;
+  EXPECT_TRUE(jobs.Add(std::move(train)).ok());
+  return jobs;
+}
+
+Result<DefinitionSpec> Parse(std::string_view text) { return ParseDefinition(json::parse(text), TrainJobs()); }
+
+std::string CanonicalDump(std::string_view text) {
+  auto spec = Parse(text);
+  EXPECT_TRUE(spec.ok()) << text << ": " << spec.status().ToString();
+  return spec.ok() ? DefinitionToJson(*spec).dump() : "";
+}
+
+TEST(TaskDefinitionTest, ParsesAJobDefinition) {
+  const auto spec = Parse(R"({"job": "train", "params": {"train": "artifact:wine/train.csv", "seed": 7},
+                              "model": "wine", "resources": {"cpus": 0.5, "memory": "2GiB"},
+                              "env": {"OMP_NUM_THREADS": "1"}, "count": 3, "retries": 2,
+                              "retry_backoff": "2s", "timeout": "10m"})");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->job, "train");
+  EXPECT_EQ(spec->params, json({{"train", "artifact:wine/train.csv"}, {"seed", 7}}));
+  EXPECT_TRUE(spec->command.empty());
+  EXPECT_EQ(spec->model, "wine");
+  EXPECT_EQ(spec->resources.cpus, 0.5);
+  EXPECT_EQ(spec->resources.memory_bytes, 2ull << 30);
+  EXPECT_EQ(spec->env, (std::map<std::string, std::string>{{"OMP_NUM_THREADS", "1"}}));
+  EXPECT_EQ(spec->count, 3);
+  EXPECT_EQ(spec->retries, 2);
+  EXPECT_EQ(spec->retry_backoff, milliseconds(2000));
+  EXPECT_EQ(spec->timeout, milliseconds(600'000));
+}
+
+TEST(TaskDefinitionTest, ParsesACommandDefinitionWithDefaults) {
+  const auto spec = Parse(R"js({"command": ["python3", "train.py", "--out", "$(WHARF_OUTPUT_DIR)"],
+                                "inputs": {"data": "wine/train.csv"}, "outputs": ["result.json"]})js");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_TRUE(spec->job.empty());
+  EXPECT_EQ(spec->command, (std::vector<std::string>{"python3", "train.py", "--out", "$(WHARF_OUTPUT_DIR)"}));
+  EXPECT_EQ(spec->inputs, (std::map<std::string, std::string>{{"data", "wine/train.csv"}}));
+  EXPECT_EQ(spec->outputs, std::vector<std::string>{"result.json"});
+  EXPECT_EQ(spec->resources.cpus, 1);
+  EXPECT_FALSE(spec->resources.memory_bytes.has_value());
+  EXPECT_EQ(spec->count, 1);
+  EXPECT_EQ(spec->retries, 0);
+  EXPECT_EQ(spec->retry_backoff, milliseconds(1000));
+  EXPECT_FALSE(spec->timeout.has_value());
+}
+
+TEST(TaskDefinitionTest, AcceptsCountAndRetriesAtTheirBounds) {
+  for (const char* text : {R"({"command": ["x"], "count": 1, "retries": 0})",
+                           R"({"command": ["x"], "count": 10000, "retries": 100})"}) {
+    EXPECT_TRUE(Parse(text).ok()) << text << ": " << Parse(text).status().ToString();
+  }
+}
+
+struct Rejection {
+  const char* body;
+  const char* field;  // the message starts with "<field>:"
+};
+
+TEST(TaskDefinitionTest, RejectsBadDefinitionsNamingTheField) {
+  const Rejection cases[] = {
+      {R"({"job": "train", "params": {"train": "a"}, "command": ["x"]})", "job, command"},
+      {R"({"resources": {"cpus": 1}})", "job, command"},
+      {R"({"command": ["x"], "colour": "red"})", "colour"},
+      {R"({"command": ["x"], "name": "t"})", "name"},
+      {R"({"job": "fit"})", "job"},
+      {R"({"job": "train", "params": {"seed": 1}})", "params.train"},
+      {R"({"job": "train"})", "params.train"},
+      {R"({"job": "train", "params": {"train": "a", "depth": 3}})", "params.depth"},
+      {R"({"command": []})", "command"},
+      {R"({"command": "echo hi"})", "command"},
+      {R"({"command": ["x"], "params": {"a": 1}})", "params"},
+      {R"({"command": ["x"], "resources": {"cpus": 0}})", "resources.cpus"},
+      {R"({"command": ["x"], "resources": {"cpus": -1}})", "resources.cpus"},
+      {R"({"command": ["x"], "resources": {"cpus": "2"}})", "resources.cpus"},
+      {R"({"command": ["x"], "resources": {"gpus": 1}})", "resources.gpus"},
+      {R"({"command": ["x"], "resources": {"memory": "lots"}})", "resources.memory"},
+      {R"({"command": ["x"], "resources": {"memory": "12XB"}})", "resources.memory"},
+      {R"({"command": ["x"], "resources": {"memory": "MiB"}})", "resources.memory"},
+      {R"({"command": ["x"], "resources": {"memory": 0}})", "resources.memory"},
+      {R"({"command": ["x"], "resources": {"memory": -5}})", "resources.memory"},
+      {R"({"command": ["x"], "count": 0})", "count"},
+      {R"({"command": ["x"], "count": 10001})", "count"},
+      {R"({"command": ["x"], "count": 1.5})", "count"},
+      {R"({"command": ["x"], "retries": -1})", "retries"},
+      {R"({"command": ["x"], "timeout": "soon"})", "timeout"},
+      {R"({"command": ["x"], "timeout": "10x"})", "timeout"},
+      {R"({"command": ["x"], "timeout": "0s"})", "timeout"},
+      {R"({"command": ["x"], "timeout": -5})", "timeout"},
+      {R"({"command": ["x"], "timeout": true})", "timeout"},
+      {R"({"command": ["x"], "retry_backoff": "fast"})", "retry_backoff"},
+      {R"({"command": ["x"], "env": {"1BAD": "x"}})", "env.1BAD"},
+      {R"({"command": ["x"], "env": {"X": 1}})", "env.X"},
+      {R"({"command": ["x"], "outputs": ["../escape"]})", "outputs[0]"},
+  };
+  for (const auto& c : cases) {
+    const auto spec = Parse(c.body);
+    ASSERT_FALSE(spec.ok()) << c.body;
+    EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument) << c.body;
+    EXPECT_THAT(spec.status().message(), StartsWith(std::string(c.field) + ":")) << c.body;
+  }
+}
+
+TEST(TaskDefinitionTest, UnknownJobListsTheKnownJobs) {
+  const auto spec = Parse(R"({"job": "fit"})");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(spec.status().message(), HasSubstr("'fit'"));
+  EXPECT_THAT(spec.status().message(), HasSubstr("known: train"));
+}
+
+TEST(TaskDefinitionTest, ParsesMemorySizes) {
+  const std::pair<json, std::uint64_t> cases[] = {
+      {"512MiB", 512ull << 20}, {"2GiB", 2ull << 30}, {1048576, 1048576},
+      {"100MB", 100'000'000},   {"64k", 65536},       {"1.5GiB", 3ull << 29},
+  };
+  for (const auto& [value, bytes] : cases) {
+    const auto parsed = ParseBytes(value, "resources.memory");
+    ASSERT_TRUE(parsed.ok()) << value << ": " << parsed.status().ToString();
+    EXPECT_EQ(*parsed, bytes) << value;
+  }
+}
+
+TEST(TaskDefinitionTest, ParsesDurations) {
+  const std::pair<json, milliseconds> cases[] = {
+      {"500ms", milliseconds(500)}, {"30s", milliseconds(30'000)},     {"10m", milliseconds(600'000)},
+      {"2h", milliseconds(7'200'000)}, {1.5, milliseconds(1500)},     {30, milliseconds(30'000)},
+  };
+  for (const auto& [value, expected] : cases) {
+    const auto parsed = ParseDuration(value, "timeout");
+    ASSERT_TRUE(parsed.ok()) << value << ": " << parsed.status().ToString();
+    EXPECT_EQ(*parsed, expected) << value;
+  }
+}
+
+TEST(TaskDefinitionTest, CanonicalJsonParsesBackToTheSameBytes) {
+  for (const char* text : {
+           R"({"job": "train", "params": {"train": "artifact:a", "seed": 7}, "model": "wine",
+               "resources": {"cpus": 0.5, "memory": "2GiB", "pids": 64}, "env": {"B": "2", "A": "1"},
+               "count": 4, "retries": 2, "retry_backoff": 1.5, "timeout": "10m"})",
+           R"js({"command": ["sh", "-c", "echo $(X)"], "inputs": {"data": "d.csv"}, "outputs": ["o.txt"]})js",
+       }) {
+    const std::string first = CanonicalDump(text);
+    EXPECT_EQ(CanonicalDump(first), first) << text;
+  }
+}
+
+TEST(TaskDefinitionTest, EquivalentDefinitionsHaveIdenticalCanonicalJson) {
+  EXPECT_EQ(CanonicalDump(R"({"command": ["x"], "timeout": "60s", "resources": {"memory": "1GiB"}})"),
+            CanonicalDump(R"({"resources": {"memory": 1073741824, "cpus": 1}, "timeout": "1m", "command": ["x"]})"));
+  EXPECT_EQ(CanonicalDump(R"({"command": ["x"]})"),
+            CanonicalDump(R"({"command": ["x"], "count": 1, "retries": 0, "retry_backoff": "1s", "env": {}})"));
+  EXPECT_NE(CanonicalDump(R"({"command": ["x"], "timeout": "60s"})"),
+            CanonicalDump(R"({"command": ["x"], "timeout": "61s"})"));
+}
+
+// RFC 7386, Appendix A, plus a definition override.
+TEST(TaskDefinitionTest, MergePatchFollowsRfc7386) {
+  const char* cases[][3] = {
+      {R"({"a":"b"})", R"({"a":"c"})", R"({"a":"c"})"},
+      {R"({"a":"b"})", R"({"b":"c"})", R"({"a":"b","b":"c"})"},
+      {R"({"a":"b"})", R"({"a":null})", R"({})"},
+      {R"({"a":"b","b":"c"})", R"({"a":null})", R"({"b":"c"})"},
+      {R"({"a":["b"]})", R"({"a":"c"})", R"({"a":"c"})"},
+      {R"({"a":"c"})", R"({"a":["b"]})", R"({"a":["b"]})"},
+      {R"({"a":{"b":"c"}})", R"({"a":{"b":"d","c":null}})", R"({"a":{"b":"d"}})"},
+      {R"({"a":[{"b":"c"}]})", R"({"a":[1]})", R"({"a":[1]})"},
+      {R"(["a","b"])", R"(["c","d"])", R"(["c","d"])"},
+      {R"({"a":"b"})", R"(["c"])", R"(["c"])"},
+      {R"({"a":"foo"})", "null", "null"},
+      {R"({"a":"foo"})", R"("bar")", R"("bar")"},
+      {R"({"e":null})", R"({"a":1})", R"({"e":null,"a":1})"},
+      {R"([1,2])", R"({"a":"b","c":null})", R"({"a":"b"})"},
+      {R"({})", R"({"a":{"bb":{"ccc":null}}})", R"({"a":{"bb":{}}})"},
+      {R"({"command":["a"],"env":{"X":"1","Y":"2"},"resources":{"cpus":1,"memory":"1GiB"}})",
+       R"({"command":["b","c"],"env":{"Y":null,"Z":"3"},"resources":{"cpus":2}})",
+       R"({"command":["b","c"],"env":{"X":"1","Z":"3"},"resources":{"cpus":2,"memory":"1GiB"}})"},
+  };
+  for (const auto& [target_text, patch_text, expected] : cases) {
+    json target = json::parse(target_text);
+    MergePatch(target, json::parse(patch_text));
+    EXPECT_EQ(target, json::parse(expected)) << target_text << " + " << patch_text;
+  }
+}
+
+TEST(TaskDefinitionTest, ExpandEnvReferencesReplacesOnlySetVariables) {
+  const std::map<std::string, std::string> env = {{"X", "ex"}, {"DIR", "/out dir"}, {"REF", "$(X)"}};
+  const char* cases[][2] = {
+      {"$(X)", "ex"},
+      {"--out=$(DIR)/model", "--out=/out dir/model"},
+      {"$(X)$(X)", "exex"},
+      {"$(UNSET)", "$(UNSET)"},
+      {"a$(UNSET)b$(X)", "a$(UNSET)bex"},
+      {"$$(X)", "$(X)"},
+      {"$$(UNSET)", "$(UNSET)"},
+      {"$(REF)", "$(X)"},  // one pass: a value is never expanded again
+      {"$X ${X} $(X", "$X ${X} $(X"},
+      {"; rm -rf / | cat `id` && $(echo) > x", "; rm -rf / | cat `id` && $(echo) > x"},
+      {"", ""},
+  };
+  for (const auto& [arg, expected] : cases) EXPECT_EQ(ExpandEnvReferences(arg, env), expected) << arg;
+}
+
+}  // namespace
+}  // namespace wharf::control
