@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -112,7 +113,8 @@ std::pair<std::string, std::optional<int>> SplitRevision(const std::string& spec
   return {spec.substr(0, colon), std::stoi(digits)};
 }
 
-// `--override a.b.c=VALUE`s as one merge patch; VALUE is JSON if it parses.
+// `--override a.b.c=VALUE`s as one merge patch; VALUE is JSON if it parses
+// (except under env, whose values are always strings).
 Result<json> BuildOverrides(const std::vector<std::string>& overrides) {
   json patch = json::object();
   for (const auto& o : overrides) {
@@ -130,8 +132,9 @@ Result<json> BuildOverrides(const std::vector<std::string>& overrides) {
       return InvalidArgument(fmt::format("--override '{}': empty key segment", o));
     }
     const std::string text = o.substr(eq + 1);
-    json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (value.is_discarded()) value = text;
+    // Environment values are strings whatever they look like (env.THREADS=4).
+    json value = keys.front() == "env" ? json() : json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded() || keys.front() == "env") value = text;
     json* node = &patch;
     for (std::size_t i = 0; i + 1 < keys.size(); ++i) {
       if (!(*node)[keys[i]].is_object()) (*node)[keys[i]] = json::object();
@@ -281,14 +284,22 @@ Status TaskdefJobs(const ControlFlags& f) {
 
 // --- run, task, logs ------------------------------------------------------
 
-// Polls each unfinished task until all are final, printing each as it ends.
-// Returns the final tasks in the order given.
-Result<std::vector<json>> WaitForTasks(ControlClient& client, std::vector<json> tasks, bool print) {
+// Polls the run's tasks (one request per poll, whatever their number)
+// until all are final, printing each as it ends. Returns the final tasks in
+// the order given.
+Result<std::vector<json>> WaitForTasks(ControlClient& client, const std::string& group, std::vector<json> tasks,
+                                       bool print) {
   for (;;) {
+    WHARF_ASSIGN_OR_RETURN(json answer, client.Call("GET", "/api/tasks?limit=0&group=" + Encode(group)));
+    std::map<std::string, json> latest;
+    for (auto& t : answer.value("tasks", json::array())) {
+      std::string id = Str(t, "id");  // before the move: `=` evaluates its right side first
+      latest.emplace(std::move(id), std::move(t));
+    }
     bool pending = false;
     for (auto& task : tasks) {
       if (IsFinal(Str(task, "state"))) continue;
-      WHARF_ASSIGN_OR_RETURN(task, client.Call("GET", "/api/tasks/" + Encode(Str(task, "id"))));
+      if (auto it = latest.find(Str(task, "id")); it != latest.end()) task = std::move(it->second);
       if (!IsFinal(Str(task, "state"))) {
         pending = true;
       } else if (print) {
@@ -321,7 +332,7 @@ Status Run(const ControlFlags& f, int* exit_code) {
     std::fflush(stdout);
   }
   if (f.wait) {
-    WHARF_ASSIGN_OR_RETURN(tasks, WaitForTasks(client, std::move(tasks), !f.json));
+    WHARF_ASSIGN_OR_RETURN(tasks, WaitForTasks(client, Str(run, "group_id"), std::move(tasks), !f.json));
     run["tasks"] = tasks;
     const auto succeeded = std::count_if(tasks.begin(), tasks.end(),
                                          [](const json& t) { return Str(t, "state") == "SUCCEEDED"; });

@@ -8,12 +8,14 @@
 
 #include "cli/commands.h"
 #include "cli/exit_code.h"
+#include "control/model_registry.h"
 #include "core/parallel.h"
 #include "serve/capture_writer.h"
 #include "serve/config.h"
 #include "net/http_server.h"
 #include "serve/model_service.h"
 #include "store/capture_store.h"
+#include "store/metadata_store.h"
 
 namespace wharf::cli {
 
@@ -29,9 +31,39 @@ struct ServeFlags {
   int read_timeout_ms = 15000, grace_ms = 10000;
 };
 
+// "NAME=model:wine@production" becomes "NAME=<that version's Modelfile>",
+// looked up in the registry at `db`; other flags pass through.
+Result<std::vector<std::string>> ResolveRegistryModels(const std::vector<std::string>& models,
+                                                       const std::filesystem::path& db) {
+  std::vector<std::string> out;
+  std::unique_ptr<store::MetadataStore> registry;
+  for (const auto& flag : models) {
+    const auto eq = flag.find('=');
+    if (eq == std::string::npos || flag.compare(eq + 1, 6, "model:") != 0) {
+      out.push_back(flag);
+      continue;
+    }
+    const std::string ref_text = flag.substr(eq + 7);
+    WHARF_ASSIGN_OR_RETURN(control::ModelRef ref, control::ParseModelRef(ref_text));
+    if (!registry) {
+      std::error_code ec;
+      if (!std::filesystem::exists(db, ec)) {
+        return NotFound(fmt::format("--model {}: no model registry at {}", flag, db.string()));
+      }
+      WHARF_ASSIGN_OR_RETURN(registry, store::OpenSqliteMetadataStore(db));
+    }
+    Result<store::ModelVersion> version = control::ResolveModelRef(*registry, ref);
+    if (!version.ok()) return NotFound(fmt::format("--model {}: {}", flag, version.status().message()));
+    out.push_back(flag.substr(0, eq + 1) + version->modelfile_path);
+  }
+  return out;
+}
+
 Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
   if (!f.config.empty() && !f.models.empty()) return InvalidArgument("give either --config or --model, not both");
-  WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, f.config.empty() ? serve::ServeConfigFromModelFlags(f.models)
+  const auto db = f.db.empty() ? store::DefaultDatabasePath() : std::filesystem::path(f.db);
+  WHARF_ASSIGN_OR_RETURN(std::vector<std::string> models, ResolveRegistryModels(f.models, db));
+  WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, f.config.empty() ? serve::ServeConfigFromModelFlags(models)
                                                                       : serve::LoadServeConfig(f.config));
   for (auto& e : config.endpoints) {  // flags override every endpoint's capture settings
     if (!f.capture.empty()) {
@@ -120,7 +152,7 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
 void AddServeCommand(CLI::App& app, const CommandContext& context) {
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "Serve models over HTTP: KServe v2 + the classic model app's routes");
-  cmd->add_option("--model", flags->models, "NAME=PATH/Modelfile: one endpoint per flag (repeatable)");
+  cmd->add_option("--model", flags->models, "NAME=PATH/Modelfile or NAME=model:MODEL[@VERSION|@ALIAS] (registry): one endpoint per flag (repeatable)");
   cmd->add_option("--config", flags->config, "Endpoint YAML: variants, weights, shadow, aliases, capture");
   cmd->add_option("--host", flags->host, "Address to bind")->capture_default_str();
   cmd->add_option("--port", flags->port, "Port (0 picks a free one)")->capture_default_str();
@@ -129,7 +161,7 @@ void AddServeCommand(CLI::App& app, const CommandContext& context) {
       ->check(CLI::IsMember({"off", "async", "durable"}));
   cmd->add_option("--sample", flags->sample, "Percent of requests captured (overrides the config)")
       ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--db", flags->db, "Capture database (default ~/.wharf/wharf.db)");
+  cmd->add_option("--db", flags->db, "Capture database and model registry (default $WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
   cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body accepted (413 beyond)")
       ->capture_default_str();
   cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,

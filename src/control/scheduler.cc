@@ -331,7 +331,8 @@ void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
     (void)store_->TransitionTask(task.record.id, store::TaskState::kRunning, update);
     return;
   }
-  FailAttempt(task.record, task.spec, status.exit_code, status.reason);
+  const bool lost = status.outcome == exec::TaskOutcome::kLost && !status.reason.starts_with("lost");
+  FailAttempt(task.record, task.spec, status.exit_code, lost ? "lost: " + status.reason : status.reason);
 }
 
 void Scheduler::FailAttempt(const store::TaskRecord& record, const DefinitionSpec& spec,

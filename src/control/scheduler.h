@@ -66,8 +66,9 @@ class Scheduler {
   // New PENDING tasks were stored: look for them now.
   void Wake();
   // Stops a RUNNING task: SIGTERM to its process group, SIGKILL after
-  // `grace`; it becomes CANCELLED once it has ended. A task that is not
-  // running (any more) is left alone.
+  // `grace`; it becomes CANCELLED once it has ended. A task that is PENDING
+  // by then (waiting for a retry) is cancelled at once; a final one is left
+  // alone.
   void RequestStop(const std::string& task_id, std::chrono::milliseconds grace);
 
   double capacity() const { return slots_.capacity(); }
@@ -88,8 +89,8 @@ class Scheduler {
   void Loop();
   void RefreshPending();
   void StartReady(std::int64_t now_us);
-  // Starts one PENDING task whose cpus are already acquired; false if it
-  // could not be claimed (someone else moved it).
+  // Starts one PENDING task whose cpus are already acquired. A task that
+  // cannot be claimed (stopped meanwhile) is dropped and its cpus released.
   void Launch(store::TaskRecord record, DefinitionSpec spec);
   Result<exec::TaskSpec> BuildExecSpec(const store::TaskRecord& record, const DefinitionSpec& spec, int attempt);
   void PollRunning();

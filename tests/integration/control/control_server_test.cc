@@ -63,6 +63,18 @@ class ControlServerTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
 
+  // A failed assertion can leave tasks running: stop them, so none outlives the test.
+  void TearDown() override {
+    if (!server_ || !server_->started() || ::kill(server_->pid(), 0) != 0) return;
+    const HttpResult live = Call("GET", "/api/tasks?state=PENDING,RUNNING&limit=0");
+    const json tasks = json::parse(live.body, nullptr, false);
+    if (live.status != 200 || !tasks.contains("tasks")) return;
+    for (const auto& t : tasks["tasks"]) {
+      Call("POST", "/api/tasks/" + t["id"].get<std::string>() + "/stop", R"({"grace_ms": 0})");
+    }
+    for (const auto& t : tasks["tasks"]) WaitFinal(t["id"], 10s);
+  }
+
   void Start(const std::string& cpus = "2") {
     server_ = std::make_unique<ServerProcess>(
         std::vector<std::string>{"server", "--home", home_.path().string(), "--port", "0", "--cpus", cpus});
@@ -85,6 +97,8 @@ class ControlServerTest : public ::testing::Test {
   // Registers `spec` as `name` and runs it; returns the tasks.
   std::vector<json> Run(const std::string& name, json spec, int count = 1) {
     spec["name"] = name;
+    // Supervisors enforce it even when a test dies with its server: no task outlives it for long.
+    if (!spec.contains("timeout")) spec["timeout"] = "120s";
     CallJson("POST", "/api/taskdefs", spec, 201);
     const json run = CallJson("POST", "/api/runs", {{"taskdef", name}, {"count", count}}, 201);
     return run["tasks"].get<std::vector<json>>();
@@ -355,9 +369,9 @@ TEST_F(ControlServerTest, FourParallelWineTrainingsRegisterFourModelsAndOneServe
   EXPECT_EQ(lineage_tasks, task_ids);
   EXPECT_NE(Log(tasks[0]["id"]).find("[Test]  weighted F1"), std::string::npos);
 
-  // Serve one version.
-  const std::string path = model["versions"][1]["path"];
-  ServerProcess serve({"serve", "--model", "wine=" + path, "--port", "0", "--capture", "off"});
+  // Serve one version, named through the registry.
+  ServerProcess serve({"serve", "--model", "wine=model:wine@2", "--db", (home_.path() / "wharf.db").string(),
+                       "--port", "0", "--capture", "off"});
   ASSERT_TRUE(serve.started()) << serve.output();
   HttpClient client(serve.port());
   const HttpResult ready = client.Get("/v2/models/wine/ready");
