@@ -137,20 +137,21 @@ struct ControlApi::Call {
 
 ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
                        const ArtifactStore& artifacts, const JobRegistry& jobs, Scheduler& scheduler,
-                       std::string token)
+                       std::string token, json executor_info)
     : store_(std::move(store)),
       executor_(executor),
       artifacts_(artifacts),
       jobs_(jobs),
       scheduler_(scheduler),
-      token_(std::move(token)) {}
+      token_(std::move(token)),
+      executor_info_(std::move(executor_info)) {}
 
 void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
   const std::string_view target = request.target;
   const std::size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   if (request.method == "GET" && path == "/api/health") {
-    respond(Json(200, {{"status", "ok"}, {"version", kVersion}}));
+    respond(Json(200, {{"status", "ok"}, {"version", kVersion}, {"executor", executor_info_}}));
     return;
   }
   if (request.method == "GET" && path == "/api/openapi.json") {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "control/artifact_store.h"
 #include "control/job_registry.h"
 #include "control/scheduler.h"
@@ -25,7 +27,7 @@ inline constexpr std::size_t kMaxJsonBody = 1 << 20;
 class ControlApi final : public net::HttpHandler {
  public:
   ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor, const ArtifactStore& artifacts,
-             const JobRegistry& jobs, Scheduler& scheduler, std::string token);
+             const JobRegistry& jobs, Scheduler& scheduler, std::string token, nlohmann::json executor_info);
 
   void Handle(net::HttpRequest& request, net::Respond respond) override;
 
@@ -54,6 +56,7 @@ class ControlApi final : public net::HttpHandler {
   const JobRegistry& jobs_;
   Scheduler& scheduler_;
   const std::string token_;
+  const nlohmann::json executor_info_;  // shown by /api/health: which limits the executor can enforce
 };
 
 // The OpenAPI 3 description served at GET /api/openapi.json.

@@ -64,6 +64,17 @@ Status WriteServerJson(const fs::path& path, const std::string& url) {
   return Status::Ok();
 }
 
+// What /api/health tells about the executor: where memory, pids and cpu
+// limits come from on this machine.
+nlohmann::json ExecutorInfo(const exec::LocalExecutor& executor) {
+  const auto& c = executor.cgroups();
+  const std::string cgroup = "cgroup " + std::string(exec::local::CgroupVersionName(c.version));
+  return {{"kind", "local"},
+          {"memory_limit", c.has_memory() ? cgroup : "setrlimit(RLIMIT_AS)"},
+          {"pids_limit", c.pids.empty() ? "none" : cgroup},
+          {"cpu_limit", c.cpu.empty() ? "none" : cgroup}};
+}
+
 }  // namespace
 
 ControlServer::ControlServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -104,7 +115,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   WHARF_RETURN_IF_ERROR(parts->scheduler->Start());
 
   parts->api = std::make_unique<ControlApi>(std::move(api_store), *parts->executor, *parts->artifacts, jobs,
-                                            *parts->scheduler, std::move(token));
+                                            *parts->scheduler, std::move(token), ExecutorInfo(*parts->executor));
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.port;

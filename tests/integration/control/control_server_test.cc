@@ -226,6 +226,20 @@ TEST_F(ControlServerTest, StoppingAPendingTaskCancelsItBeforeItStarts) {
   EXPECT_EQ(WaitFinal(running, 30s)["state"], "CANCELLED");
 }
 
+TEST_F(ControlServerTest, AnOverLimitTaskIsKilledAndReportedAsOutOfMemory) {
+  const json health = json::parse(http_->Get("/api/health").body);
+  const std::string memory_limit = health["executor"]["memory_limit"];
+  if (memory_limit.rfind("cgroup", 0) != 0) {
+    GTEST_SKIP() << "this machine has no writable memory cgroup (limits via " << memory_limit << ")";
+  }
+  // Allocates and touches 300 MiB: tail keeps the whole newline-free input.
+  const auto tasks = Run("hog", {{"command", {"sh", "-c", "head -c 300M /dev/zero | tail"}},
+                                 {"resources", {{"memory", "64MiB"}}}});
+  const json t = WaitFinal(tasks[0]["id"]);
+  EXPECT_EQ(t["state"], "FAILED");
+  EXPECT_EQ(t["reason"], "out of memory (limit 64 MiB)") << t.dump();
+}
+
 TEST_F(ControlServerTest, ArgvWithShellMetacharactersRunsLiterally) {
   const std::string tricky = "$(whoami); rm -rf ./x | cat `id` && echo * > out 'q' \"dq\" \\ $HOME ~";
   const auto tasks = Run("literal", {{"command", {"printf", "%s\\n", tricky}}});

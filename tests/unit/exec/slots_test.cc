@@ -69,9 +69,6 @@ TEST(SlotSchedulerTest, NeverOvercommitsUnderContention) {
   EXPECT_EQ(slots.running(), 0);
 }
 
-}  // namespace
-}  // namespace wharf::exec
-
 TEST(SlotSchedulerTest, AcquireTakesEvenWhenFullAndBlocksOthersUntilReleased) {
   SlotScheduler slots(2);
   ASSERT_TRUE(slots.TryAcquire(2));
@@ -82,3 +79,6 @@ TEST(SlotSchedulerTest, AcquireTakesEvenWhenFullAndBlocksOthersUntilReleased) {
   EXPECT_FALSE(slots.TryAcquire(1.5));
   EXPECT_TRUE(slots.TryAcquire(1));
 }
+
+}  // namespace
+}  // namespace wharf::exec
