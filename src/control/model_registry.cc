@@ -109,6 +109,7 @@ Result<ModelRef> ParseModelRef(std::string_view text) {
   int number = 0;
   const auto [end, err] = std::from_chars(which.data(), which.data() + which.size(), number);
   if (!which.empty() && err == std::errc() && end == which.data() + which.size()) {
+    if (number < 1) return InvalidArgument(fmt::format("model reference '{}': versions start at 1", text));
     ref.version_or_alias = number;
   } else {
     WHARF_RETURN_IF_ERROR(store::ValidateModelAlias(which));

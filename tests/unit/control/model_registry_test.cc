@@ -38,7 +38,7 @@ TEST(ModelRefTest, ParsesNameVersionAndAlias) {
 
 TEST(ModelRefTest, RejectsBadNamesAndAliases) {
   for (const char* text : {"", "@3", "wine@", "wine@3a", "wine@1@2", "bad name", "../wine", "..", "wine/1",
-                           "wine@prod uction"}) {
+                           "wine@prod uction", "wine@0", "wine@-1"}) {
     const auto ref = ParseModelRef(text);
     EXPECT_EQ(ref.status().code(), StatusCode::kInvalidArgument) << "'" << text << "'";
   }
