@@ -2,9 +2,9 @@
 // Where served requests are captured: one row per request (or shadow call)
 // with its inputs, outputs, latency and status. Append-only; queryable.
 //
-// One interface, several backends: SQLite (the default, a single file in WAL
-// mode) today, PostgreSQL later. Backends run numbered schema migrations when
-// opened. Thread-safety: an implementation may be used from one thread at a
+// One interface, two backends: SQLite (the default, a single file in WAL
+// mode) and PostgreSQL (a server shared by several wharf hosts); both run
+// numbered schema migrations when opened. Thread-safety: an implementation may be used from one thread at a
 // time (the capture writer owns its store; readers open their own).
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -76,6 +77,20 @@ enum class Durability {
 // newer than this build knows, IoError if it cannot be created or opened.
 Result<std::unique_ptr<CaptureStore>> OpenSqliteCaptureStore(const std::filesystem::path& path,
                                                              Durability durability = Durability::kPowerLoss);
+
+// Opens the PostgreSQL store at `url` (postgresql://user[:password]@host[:port]/db
+// or postgres://...; libpq's parameters such as ?sslmode= apply), applying
+// pending migrations. Unavailable naming the URL (never its password) if the
+// server cannot be reached; FailedPrecondition if its schema is newer than
+// this build knows. kProcessCrash turns off synchronous_commit.
+Result<std::unique_ptr<CaptureStore>> OpenPostgresCaptureStore(std::string_view url,
+                                                               Durability durability = Durability::kPowerLoss);
+
+// Opens the store at `location`: PostgreSQL for a postgresql:// or
+// postgres:// URL, else the SQLite file at that path. InvalidArgument for a
+// URL of another scheme.
+Result<std::unique_ptr<CaptureStore>> OpenCaptureStore(std::string_view location,
+                                                       Durability durability = Durability::kPowerLoss);
 
 // $WHARF_HOME/wharf.db if WHARF_HOME is set, else $HOME/.wharf/wharf.db
 // (else .wharf/wharf.db in the working directory).

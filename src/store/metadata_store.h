@@ -2,8 +2,9 @@
 // The control plane's metadata: task definitions (named, revisioned specs),
 // the tasks run from them, and the model registry (versions and aliases).
 //
-// One interface, several backends: SQLite (a file shared with the capture
-// store, same migrations table) today, PostgreSQL later. JSON documents are
+// One interface, two backends: SQLite (a file shared with the capture
+// store, same migrations table) and PostgreSQL (a database shared the same
+// way). JSON documents are
 // stored as text, unparsed: the control layer owns their format. Times are
 // microseconds since the Unix epoch. Writes that allocate a number (a
 // revision, a model version) or change a task's state are atomic, so several
@@ -203,5 +204,16 @@ class MetadataStore {
 // migrations; the file may be shared with OpenSqliteCaptureStore. Fails like
 // OpenSqliteCaptureStore: DataLoss, FailedPrecondition, IoError.
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::filesystem::path& path);
+
+// Opens the PostgreSQL metadata store at `url` (see OpenPostgresCaptureStore;
+// the database may be shared with it), applying pending migrations. Fails
+// like it: Unavailable naming the URL without its password,
+// FailedPrecondition.
+Result<std::unique_ptr<MetadataStore>> OpenPostgresMetadataStore(std::string_view url);
+
+// Opens the store at `location`: PostgreSQL for a postgresql:// or
+// postgres:// URL, else the SQLite file at that path. InvalidArgument for a
+// URL of another scheme.
+Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(std::string_view location);
 
 }  // namespace wharf::store

@@ -1,0 +1,60 @@
+#pragma once
+// The PostgreSQL MetadataStore, internal to store: callers use
+// OpenPostgresMetadataStore or OpenMetadataStore (metadata_store.h). Its
+// methods live in three files by noun, as the SQLite store's do:
+// postgres_metadata_store.cc (opening, task definitions),
+// postgres_metadata_tasks.cc and postgres_metadata_models.cc.
+//
+// Every call is one READ COMMITTED transaction. Writes that allocate a
+// number first lock what they number: a definition's row in
+// `task_definition_names` (upserted), a model's transaction-level advisory
+// lock; so concurrent stores, in any process, take turns and the UNIQUE
+// constraints never fire. A task transition is a single UPDATE ... WHERE
+// state = <from>: of two racing ones PostgreSQL re-checks the second against
+// the first's committed row, so exactly one wins.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "store/metadata_store.h"
+#include "store/postgres_database.h"
+
+namespace wharf::store {
+
+// Thread-safe: mu_ serializes every call, since the connection is not.
+class PostgresMetadataStore final : public MetadataStore {
+ public:
+  explicit PostgresMetadataStore(std::unique_ptr<PostgresDatabase> db) : db_(std::move(db)) {}
+
+  Result<TaskDefinition> RegisterDefinition(std::string_view name, std::string_view spec_json) override;
+  Result<TaskDefinition> GetDefinition(std::string_view name, std::optional<int> revision) override;
+  Result<std::vector<TaskDefinition>> ListDefinitions(bool include_inactive) override;
+  Status DeregisterDefinition(std::string_view name) override;
+
+  Status CreateTasks(std::span<const TaskRecord> tasks) override;
+  Result<TaskRecord> GetTask(std::string_view id) override;
+  Result<std::vector<TaskRecord>> ListTasks(const TaskQuery& query) override;
+  Result<bool> TransitionTask(std::string_view id, TaskState from, const TaskUpdate& update) override;
+
+  Result<ModelVersion> RegisterModelVersion(std::string_view model, std::string_view modelfile_path,
+                                            std::string_view metrics_json, std::string_view lineage_json) override;
+  Result<ModelVersion> GetModelVersion(std::string_view model,
+                                       const std::variant<int, std::string>& version_or_alias) override;
+  Result<std::vector<std::string>> ListModels() override;
+  Result<std::vector<ModelVersion>> ListModelVersions(std::string_view model) override;
+  Status SetAlias(std::string_view model, std::string_view alias, int version) override;
+  Result<std::map<std::string, int>> ListAliases(std::string_view model) override;
+
+ private:
+  // Runs `body` in one transaction with mu_ held.
+  Status Transaction(const std::function<Status(pqxx::work&)>& body) {
+    std::lock_guard lock(mu_);
+    return db_->Transaction(body);
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<PostgresDatabase> db_;  // guarded by mu_
+};
+
+}  // namespace wharf::store
