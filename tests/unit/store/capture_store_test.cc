@@ -9,7 +9,9 @@
 
 #include "store/capture_store.h"
 #include "store/sqlite_database.h"
+#include "store/postgres_migrations.h"
 #include "store/sqlite_migrations.h"
+#include "store_backend.h"
 #include "testing/temp_dir.h"
 
 namespace wharf::store {
@@ -41,11 +43,14 @@ std::vector<std::string> Ids(const std::vector<CaptureRecord>& records) {
   return ids;
 }
 
-std::unique_ptr<CaptureStore> Open(const std::filesystem::path& path) {
-  auto store = OpenSqliteCaptureStore(path);
+std::unique_ptr<CaptureStore> Open(std::string_view location) {
+  auto store = OpenCaptureStore(location);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
 }
+
+class CaptureStoreTest : public StoreBackendTest {};
+WHARF_INSTANTIATE_STORE_BACKENDS(CaptureStoreTest);
 
 std::vector<CaptureRecord> All(CaptureStore& store, const std::string& endpoint = "wine") {
   CaptureQuery query{.endpoint = endpoint, .limit = 0};
@@ -54,9 +59,8 @@ std::vector<CaptureRecord> All(CaptureStore& store, const std::string& endpoint 
   return records.ok() ? *records : std::vector<CaptureRecord>{};
 }
 
-TEST(SqliteCaptureStoreTest, RoundTripsEveryField) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(CaptureStoreTest, RoundTripsEveryField) {
+  auto store = Open(location());
   CaptureRecord r;
   r.id = "req-\"1\"'; DROP TABLE captures; --";
   r.time_us = 1'795'000'000'123'456;
@@ -85,9 +89,8 @@ TEST(SqliteCaptureStoreTest, RoundTripsEveryField) {
   EXPECT_EQ(got.status, 503);
 }
 
-TEST(SqliteCaptureStoreTest, StoresEmptyJsonTextAsEmptyNotNull) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(CaptureStoreTest, StoresEmptyJsonTextAsEmptyNotNull) {
+  auto store = Open(location());
   CaptureRecord r = Record("a", 1);
   r.inputs.clear();
   r.variant.clear();
@@ -98,9 +101,8 @@ TEST(SqliteCaptureStoreTest, StoresEmptyJsonTextAsEmptyNotNull) {
   EXPECT_EQ(records[0].variant, "");
 }
 
-TEST(SqliteCaptureStoreTest, QueryIsNewestFirstAndForEachOldestFirst) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(CaptureStoreTest, QueryIsNewestFirstAndForEachOldestFirst) {
+  auto store = Open(location());
   // Appended out of time order: order follows insertion, not time_us.
   const std::vector<CaptureRecord> batch = {Record("a", 30), Record("b", 10), Record("c", 20)};
   ASSERT_TRUE(store->Append(batch).ok());
@@ -119,9 +121,8 @@ TEST(SqliteCaptureStoreTest, QueryIsNewestFirstAndForEachOldestFirst) {
   EXPECT_EQ(streamed, (std::vector<std::string>{"a", "b", "c", "d"}));
 }
 
-TEST(SqliteCaptureStoreTest, FiltersBySinceIdShadowLimitAndEndpoint) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(CaptureStoreTest, FiltersBySinceIdShadowLimitAndEndpoint) {
+  auto store = Open(location());
   const std::vector<CaptureRecord> batch = {
       Record("r1", 100), Record("r1", 100, true), Record("r2", 200),
       Record("r3", 300), Record("r3", 300, true), Record("r4", 400, false, "other"),
@@ -157,9 +158,8 @@ TEST(SqliteCaptureStoreTest, FiltersBySinceIdShadowLimitAndEndpoint) {
   EXPECT_FALSE((*shadows)[1].shadow);
 }
 
-TEST(SqliteCaptureStoreTest, ForEachHonoursLimitAndStopsOnSinkError) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(CaptureStoreTest, ForEachHonoursLimitAndStopsOnSinkError) {
+  auto store = Open(location());
   const std::vector<CaptureRecord> batch = {Record("a", 1), Record("b", 2), Record("c", 3)};
   ASSERT_TRUE(store->Append(batch).ok());
 
@@ -182,52 +182,32 @@ TEST(SqliteCaptureStoreTest, ForEachHonoursLimitAndStopsOnSinkError) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
 }
 
-TEST(SqliteCaptureStoreTest, QueryWithoutEndpointIsInvalid) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(CaptureStoreTest, QueryWithoutEndpointIsInvalid) {
+  auto store = Open(location());
   EXPECT_EQ(store->Query({}).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(SqliteCaptureStoreTest, ReopenKeepsDataAndDoesNotRerunMigrations) {
-  testing::TempDir dir;
-  const auto path = dir.path() / "nested" / "dirs" / "wharf.db";  // parents are created
+TEST_P(CaptureStoreTest, ReopenKeepsDataAndDoesNotRerunMigrations) {
   {
-    auto store = Open(path);
+    auto store = Open(location());
     const auto r = Record("kept", 7);
     ASSERT_TRUE(store->Append({&r, 1}).ok());
   }
-  auto read_migrations = [&] {
-    auto db = SqliteDatabase::Open(path);
-    EXPECT_TRUE(db.ok());
-    auto rows = (*db)->Prepare("SELECT version, applied_at FROM schema_migrations ORDER BY version");
-    EXPECT_TRUE(rows.ok());
-    std::vector<std::string> out;
-    while (rows->Step().value()) {
-      out.push_back(std::to_string(rows->ColumnInt64(0)) + "@" + std::string(rows->ColumnText(1)));
-    }
-    return out;
-  };
-  const auto before = read_migrations();
-  ASSERT_EQ(before.size(), SqliteMigrations().size());
-  auto store = Open(path);
+  const auto before = Migrations();
+  ASSERT_EQ(before.size(), (postgresql() ? PostgresMigrations() : SqliteMigrations()).size());
+  auto store = Open(location());
   EXPECT_EQ(Ids(All(*store)), (std::vector<std::string>{"kept"}));
-  EXPECT_EQ(read_migrations(), before);
+  EXPECT_EQ(Migrations(), before);
 }
 
-TEST(SqliteCaptureStoreTest, RefusesSchemaNewerThanThisBuild) {
-  testing::TempDir dir;
-  const auto path = dir.path() / "wharf.db";
-  ASSERT_NE(Open(path), nullptr);
-  {
-    auto db = SqliteDatabase::Open(path);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 'future')").ok());
-  }
-  auto store = OpenSqliteCaptureStore(path);
+TEST_P(CaptureStoreTest, RefusesSchemaNewerThanThisBuild) {
+  ASSERT_NE(Open(location()), nullptr);
+  ASSERT_TRUE(Exec("INSERT INTO schema_migrations (version) VALUES (99)").ok());
+  auto store = OpenCaptureStore(location());
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("99"), std::string::npos) << store.status().message();
-  EXPECT_NE(store.status().message().find(path.string()), std::string::npos) << store.status().message();
+  EXPECT_NE(store.status().message().find(location()), std::string::npos) << store.status().message();
 }
 
 TEST(SqliteCaptureStoreTest, FileThatIsNotADatabaseIsDataLoss) {
@@ -249,9 +229,8 @@ TEST(SqliteCaptureStoreTest, DirectoryPathIsAnError) {
   EXPECT_NE(store.status().message().find(dir.path().string()), std::string::npos);
 }
 
-TEST(SqliteCaptureStoreTest, BatchWithABadRowStoresNothingAndStoreStaysUsable) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(CaptureStoreTest, BatchWithABadRowStoresNothingAndStoreStaysUsable) {
+  auto store = Open(location());
   std::vector<CaptureRecord> batch;
   for (int i = 0; i < 1000; ++i) batch.push_back(Record(Numbered("r", i), i));
   batch[500].endpoint.clear();  // rejected after 500 rows were inserted
@@ -265,18 +244,16 @@ TEST(SqliteCaptureStoreTest, BatchWithABadRowStoresNothingAndStoreStaysUsable) {
   EXPECT_EQ(All(*store).size(), 1000u);
 }
 
-TEST(SqliteCaptureStoreTest, RollsBackWhenSqliteRejectsARowMidBatch) {
-  testing::TempDir dir;
-  const auto path = dir.path() / "wharf.db";
-  auto store = Open(path);
-  {
-    auto db = SqliteDatabase::Open(path);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)
-                    ->Exec("CREATE TRIGGER boom BEFORE INSERT ON captures WHEN NEW.id = 'boom' "
-                           "BEGIN SELECT RAISE(ABORT, 'boom rejected'); END")
-                    .ok());
-  }
+TEST_P(CaptureStoreTest, RollsBackWhenTheDatabaseRejectsARowMidBatch) {
+  auto store = Open(location());
+  const Status trigger =
+      postgresql()
+          ? Exec("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                 "IF NEW.id = 'boom' THEN RAISE EXCEPTION 'boom rejected'; END IF; RETURN NEW; END $$; "
+                 "CREATE TRIGGER boom BEFORE INSERT ON captures FOR EACH ROW EXECUTE FUNCTION boom()")
+          : Exec("CREATE TRIGGER boom BEFORE INSERT ON captures WHEN NEW.id = 'boom' "
+                 "BEGIN SELECT RAISE(ABORT, 'boom rejected'); END");
+  ASSERT_TRUE(trigger.ok()) << trigger.ToString();
   const std::vector<CaptureRecord> batch = {Record("a", 1), Record("b", 2), Record("boom", 3), Record("c", 4)};
   const Status status = store->Append(batch);
   ASSERT_FALSE(status.ok());
@@ -288,11 +265,9 @@ TEST(SqliteCaptureStoreTest, RollsBackWhenSqliteRejectsARowMidBatch) {
   EXPECT_EQ(Ids(All(*store)), (std::vector<std::string>{"b", "a"}));
 }
 
-TEST(SqliteCaptureStoreTest, ReaderSeesWholeBatchesWhileWriterAppends) {
-  testing::TempDir dir;
-  const auto path = dir.path() / "wharf.db";
-  auto writer = Open(path);
-  auto reader = Open(path);
+TEST_P(CaptureStoreTest, ReaderSeesWholeBatchesWhileWriterAppends) {
+  auto writer = Open(location());
+  auto reader = Open(location());
   constexpr int kBatches = 100, kBatchRows = 50;
   std::atomic<bool> done = false;
   std::thread writing([&] {
@@ -318,6 +293,26 @@ TEST(SqliteCaptureStoreTest, ReaderSeesWholeBatchesWhileWriterAppends) {
   }
   writing.join();
   EXPECT_EQ(All(*reader).size(), static_cast<std::size_t>(kBatches * kBatchRows));
+}
+
+TEST(OpenCaptureStoreTest, UnknownSchemeIsInvalidAndOtherPathsAreFiles) {
+  const auto mysql = OpenCaptureStore("mysql://db/wharf");
+  EXPECT_EQ(mysql.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(mysql.status().message().find("'mysql'; known: postgresql://"), std::string::npos)
+      << mysql.status().message();
+  testing::TempDir dir;
+  EXPECT_TRUE(OpenCaptureStore((dir.path() / "run://1.db").string()).ok());  // no scheme: a path
+}
+
+TEST(OpenCaptureStoreTest, UnreachableServerIsUnavailableAndTheMessageHidesThePassword) {
+  for (const std::string url : {"postgresql://wharf:s3cret@127.0.0.1:1/wharf",
+                                "postgres://wharf@127.0.0.1:1/wharf?connect_timeout=5&password=s3cret"}) {
+    const auto store = OpenCaptureStore(url);
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().ToString();
+    EXPECT_NE(store.status().message().find("127.0.0.1:1/wharf"), std::string::npos) << store.status().message();
+    EXPECT_EQ(store.status().message().find("s3cret"), std::string::npos) << store.status().message();
+  }
 }
 
 TEST(DefaultDatabasePathTest, PrefersWharfHomeThenHome) {

@@ -6,20 +6,20 @@
 #include <gtest/gtest.h>
 
 #include "store/metadata_store.h"
-#include "testing/temp_dir.h"
+#include "store_backend.h"
 
 namespace wharf::store {
 namespace {
 
-class MetadataStoreModelsTest : public ::testing::Test {
+class MetadataStoreModelsTest : public StoreBackendTest {
  protected:
   void SetUp() override {
-    auto store = OpenSqliteMetadataStore(path());
+    StoreBackendTest::SetUp();
+    if (IsSkipped()) return;
+    auto store = OpenMetadataStore(location());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
-
-  std::filesystem::path path() const { return dir_.path() / "wharf.db"; }
 
   ModelVersion Register(std::string_view model, std::string_view modelfile) {
     auto version = store_->RegisterModelVersion(model, modelfile, R"({"accuracy":0.9})", R"({"task":"t1"})");
@@ -34,11 +34,11 @@ class MetadataStoreModelsTest : public ::testing::Test {
     return version.status().message();
   }
 
-  wharf::testing::TempDir dir_;
   std::unique_ptr<MetadataStore> store_;
 };
+WHARF_INSTANTIATE_STORE_BACKENDS(MetadataStoreModelsTest);
 
-TEST_F(MetadataStoreModelsTest, VersionsIncrementPerModelAndKeepTheirFields) {
+TEST_P(MetadataStoreModelsTest, VersionsIncrementPerModelAndKeepTheirFields) {
   EXPECT_EQ(Register("wine", "/models/wine/1.wharf").version, 1);
   EXPECT_EQ(Register("wine", "/models/wine/2.wharf").version, 2);
   EXPECT_EQ(Register("iris", "/models/iris/1.wharf").version, 1);
@@ -61,7 +61,7 @@ TEST_F(MetadataStoreModelsTest, VersionsIncrementPerModelAndKeepTheirFields) {
   EXPECT_EQ(store_->RegisterModelVersion("wine/red", "/m", "{}", "{}").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(MetadataStoreModelsTest, AliasesMoveAndResolve) {
+TEST_P(MetadataStoreModelsTest, AliasesMoveAndResolve) {
   Register("wine", "/1");
   Register("wine", "/2");
   ASSERT_TRUE(store_->SetAlias("wine", "production", 1).ok());
@@ -76,7 +76,7 @@ TEST_F(MetadataStoreModelsTest, AliasesMoveAndResolve) {
   EXPECT_EQ(store_->GetModelVersion("wine", "1")->modelfile_path, "/1");
 }
 
-TEST_F(MetadataStoreModelsTest, NumericAndMalformedAliasesAreRejected) {
+TEST_P(MetadataStoreModelsTest, NumericAndMalformedAliasesAreRejected) {
   Register("wine", "/1");
   for (const std::string_view alias : {"2", "1st", "", "pro duction", "-x"}) {
     const Status status = store_->SetAlias("wine", alias, 1);
@@ -86,7 +86,7 @@ TEST_F(MetadataStoreModelsTest, NumericAndMalformedAliasesAreRejected) {
   EXPECT_TRUE(store_->ListAliases("wine")->empty());
 }
 
-TEST_F(MetadataStoreModelsTest, UnknownModelVersionOrAliasIsNotFoundByName) {
+TEST_P(MetadataStoreModelsTest, UnknownModelVersionOrAliasIsNotFoundByName) {
   Register("wine", "/1");
   ASSERT_TRUE(store_->SetAlias("wine", "production", 1).ok());
   EXPECT_NE(NotFoundMessage("beer", 1).find("model 'beer'"), std::string::npos);
@@ -104,14 +104,14 @@ TEST_F(MetadataStoreModelsTest, UnknownModelVersionOrAliasIsNotFoundByName) {
   EXPECT_EQ(store_->ListAliases("beer").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(MetadataStoreModelsTest, ConcurrentRegistersGetDistinctConsecutiveVersions) {
+TEST_P(MetadataStoreModelsTest, ConcurrentRegistersGetDistinctConsecutiveVersions) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 5;
   std::vector<std::vector<int>> got(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      auto store = OpenSqliteMetadataStore(path()).value();
+      auto store = OpenMetadataStore(location()).value();
       for (int i = 0; i < kPerThread; ++i) {
         const auto version = store->RegisterModelVersion("wine", "/m", "{}", "{}");
         EXPECT_TRUE(version.ok()) << version.status().ToString();

@@ -12,14 +12,16 @@
 #include "store/capture_store.h"
 #include "store/metadata_store.h"
 #include "store/sqlite_database.h"
+#include "store/postgres_migrations.h"
 #include "store/sqlite_migrations.h"
+#include "store_backend.h"
 #include "testing/temp_dir.h"
 
 namespace wharf::store {
 namespace {
 
-std::unique_ptr<MetadataStore> Open(const std::filesystem::path& path) {
-  auto store = OpenSqliteMetadataStore(path);
+std::unique_ptr<MetadataStore> Open(std::string_view location) {
+  auto store = OpenMetadataStore(location);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
 }
@@ -47,6 +49,9 @@ std::vector<std::string> Migrations(const std::filesystem::path& path) {
     out.push_back(std::to_string(rows->ColumnInt64(0)) + "@" + std::string(rows->ColumnText(1)));
   return out;
 }
+
+class MetadataStoreDefinitionsTest : public StoreBackendTest {};
+WHARF_INSTANTIATE_STORE_BACKENDS(MetadataStoreDefinitionsTest);
 
 TEST(TaskStateTest, NamesParseBackInAnyCase) {
   for (const TaskState state :
@@ -102,9 +107,8 @@ TEST(ValidateNameTest, AllowsUrlSafeNamesOnly) {
   }
 }
 
-TEST(MetadataStoreDefinitionsTest, RevisionsIncrementOnlyWhenTheSpecChanges) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(MetadataStoreDefinitionsTest, RevisionsIncrementOnlyWhenTheSpecChanges) {
+  auto store = Open(location());
   const auto first = Register(*store, "train", R"({"command":["python","train.py"]})");
   EXPECT_EQ(first.revision, 1);
   EXPECT_TRUE(first.active);
@@ -126,18 +130,16 @@ TEST(MetadataStoreDefinitionsTest, RevisionsIncrementOnlyWhenTheSpecChanges) {
   EXPECT_EQ(Names(store->ListDefinitions(false).value()), (std::vector<std::string>{"eval:1", "train:3"}));
 }
 
-TEST(MetadataStoreDefinitionsTest, RejectsBadNamesAndEmptySpecs) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(MetadataStoreDefinitionsTest, RejectsBadNamesAndEmptySpecs) {
+  auto store = Open(location());
   EXPECT_EQ(store->RegisterDefinition("a b", "{}").status().code(), StatusCode::kInvalidArgument);
   const auto empty = store->RegisterDefinition("train", "");
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(empty.status().message().find("train"), std::string::npos);
 }
 
-TEST(MetadataStoreDefinitionsTest, DeregisterHidesFromTheListButRevisionsStayReadable) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(MetadataStoreDefinitionsTest, DeregisterHidesFromTheListButRevisionsStayReadable) {
+  auto store = Open(location());
   Register(*store, "train", "{\"v\":1}");
   Register(*store, "train", "{\"v\":2}");
   Register(*store, "eval", "{}");
@@ -159,9 +161,8 @@ TEST(MetadataStoreDefinitionsTest, DeregisterHidesFromTheListButRevisionsStayRea
   EXPECT_EQ(Names(store->ListDefinitions(false).value()), (std::vector<std::string>{"eval:1", "train:2"}));
 }
 
-TEST(MetadataStoreDefinitionsTest, UnknownNamesAndRevisionsAreNotFound) {
-  testing::TempDir dir;
-  auto store = Open(dir.path() / "wharf.db");
+TEST_P(MetadataStoreDefinitionsTest, UnknownNamesAndRevisionsAreNotFound) {
+  auto store = Open(location());
   Register(*store, "train", "{}");
   const auto cases = {
       std::pair{store->GetDefinition("eval", std::nullopt).status(), "'eval'"},
@@ -174,9 +175,8 @@ TEST(MetadataStoreDefinitionsTest, UnknownNamesAndRevisionsAreNotFound) {
   }
 }
 
-TEST(MetadataStoreDefinitionsTest, ConcurrentRegistersGetDistinctConsecutiveRevisions) {
-  testing::TempDir dir;
-  const auto path = dir.path() / "wharf.db";
+TEST_P(MetadataStoreDefinitionsTest, ConcurrentRegistersGetDistinctConsecutiveRevisions) {
+  const std::string path = location();  // opened first by the threads at once
   constexpr int kThreads = 4;
   constexpr int kPerThread = 10;
   std::vector<std::vector<TaskDefinition>> got(kThreads);
@@ -207,34 +207,46 @@ TEST(MetadataStoreDefinitionsTest, ConcurrentRegistersGetDistinctConsecutiveRevi
   EXPECT_EQ(revisions, expected);
 }
 
-TEST(MetadataStoreFileTest, ReopenKeepsEverythingAndDoesNotRerunMigrations) {
-  testing::TempDir dir;
-  const auto path = dir.path() / "nested" / "wharf.db";  // parents are created
+TEST_P(MetadataStoreDefinitionsTest, ReopenKeepsEverythingAndDoesNotRerunMigrations) {
   {
-    auto store = Open(path);
+    auto store = Open(location());
     Register(*store, "train", "{}");
     TaskRecord task{.id = "t1", .definition = "train", .revision = 1, .group_id = "g"};
     ASSERT_TRUE(store->CreateTasks({&task, 1}).ok());
     ASSERT_TRUE(store->RegisterModelVersion("wine", "/m/1.wharf", "{}", "{}").ok());
     ASSERT_TRUE(store->SetAlias("wine", "production", 1).ok());
   }
-  const auto before = Migrations(path);
-  ASSERT_EQ(before.size(), SqliteMigrations().size());
-  auto store = Open(path);
+  const auto before = Migrations();
+  ASSERT_EQ(before.size(), (postgresql() ? PostgresMigrations() : SqliteMigrations()).size());
+  auto store = Open(location());
   EXPECT_EQ(store->GetDefinition("train", 1)->spec_json, "{}");
   EXPECT_EQ(store->GetTask("t1")->group_id, "g");
   EXPECT_EQ(store->GetModelVersion("wine", "production")->modelfile_path, "/m/1.wharf");
-  EXPECT_EQ(Migrations(path), before);
+  EXPECT_EQ(Migrations(), before);
 }
 
-TEST(MetadataStoreFileTest, SharesItsFileWithTheCaptureStoreInEitherOrder) {
+TEST_P(MetadataStoreDefinitionsTest, SharesItsDatabaseWithTheCaptureStore) {
+  auto captures = OpenCaptureStore(location());
+  ASSERT_TRUE(captures.ok()) << captures.status().ToString();
+  auto metadata = Open(location());
+  ASSERT_NE(metadata, nullptr);
+  CaptureRecord capture;
+  capture.id = "r1";
+  capture.endpoint = "wine";
+  ASSERT_TRUE((*captures)->Append({&capture, 1}).ok());
+  Register(*metadata, "train", "{}");
+  EXPECT_EQ((*captures)->Query({.endpoint = "wine"})->size(), 1u);
+  EXPECT_EQ(Open(location())->ListDefinitions(false)->size(), 1u);
+}
+
+TEST(SqliteMetadataStoreFileTest, SharesItsFileWithTheCaptureStoreInEitherOrder) {
   for (const bool capture_first : {true, false}) {
     testing::TempDir dir;
     const auto path = dir.path() / "wharf.db";
     std::unique_ptr<CaptureStore> captures;
     std::unique_ptr<MetadataStore> metadata;
     if (capture_first) captures = OpenSqliteCaptureStore(path).value();
-    metadata = Open(path);
+    metadata = Open(path.string());
     if (!capture_first) captures = OpenSqliteCaptureStore(path).value();
     ASSERT_NE(captures, nullptr);
     ASSERT_NE(metadata, nullptr);
@@ -245,12 +257,12 @@ TEST(MetadataStoreFileTest, SharesItsFileWithTheCaptureStoreInEitherOrder) {
     ASSERT_TRUE(captures->Append({&capture, 1}).ok());
     Register(*metadata, "train", "{}");
     EXPECT_EQ(captures->Query({.endpoint = "wine"})->size(), 1u);
-    EXPECT_EQ(Open(path)->ListDefinitions(false)->size(), 1u);
+    EXPECT_EQ(Open(path.string())->ListDefinitions(false)->size(), 1u);
     EXPECT_EQ(Migrations(path).size(), SqliteMigrations().size());
   }
 }
 
-TEST(MetadataStoreFileTest, UpgradesADatabaseThatOnlyHasCaptures) {
+TEST(SqliteMetadataStoreFileTest, UpgradesADatabaseThatOnlyHasCaptures) {
   testing::TempDir dir;
   const auto path = dir.path() / "wharf.db";
   {
@@ -263,7 +275,7 @@ TEST(MetadataStoreFileTest, UpgradesADatabaseThatOnlyHasCaptures) {
                            "outputs, latency_ms, status) VALUES ('old', 1, 'wine', 'a', 'v1', 0, '{}', '{}', 1, 200)")
                     .ok());
   }
-  auto metadata = Open(path);
+  auto metadata = Open(path.string());
   Register(*metadata, "train", "{}");
   EXPECT_EQ(Migrations(path).size(), SqliteMigrations().size());
   const auto old = OpenSqliteCaptureStore(path).value()->Query({.endpoint = "wine"});

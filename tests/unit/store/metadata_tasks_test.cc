@@ -6,20 +6,20 @@
 #include <gtest/gtest.h>
 
 #include "store/metadata_store.h"
-#include "testing/temp_dir.h"
+#include "store_backend.h"
 
 namespace wharf::store {
 namespace {
 
-class MetadataStoreTasksTest : public ::testing::Test {
+class MetadataStoreTasksTest : public StoreBackendTest {
  protected:
   void SetUp() override {
-    auto store = OpenSqliteMetadataStore(path());
+    StoreBackendTest::SetUp();
+    if (IsSkipped()) return;
+    auto store = OpenMetadataStore(location());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
   }
-
-  std::filesystem::path path() const { return dir_.path() / "wharf.db"; }
 
   void Create(std::vector<TaskRecord> tasks) {
     const Status status = store_->CreateTasks(tasks);
@@ -34,9 +34,9 @@ class MetadataStoreTasksTest : public ::testing::Test {
     return ids;
   }
 
-  wharf::testing::TempDir dir_;
   std::unique_ptr<MetadataStore> store_;
 };
+WHARF_INSTANTIATE_STORE_BACKENDS(MetadataStoreTasksTest);
 
 // "t<i>" (built with += since "t" + std::to_string(i) trips g++ 12's -Wrestrict).
 std::string NumberedId(int i) {
@@ -54,7 +54,7 @@ TaskRecord Task(std::string id, std::int64_t created_us, std::string definition 
                     .created_us = created_us};
 }
 
-TEST_F(MetadataStoreTasksTest, RoundTripsEveryField) {
+TEST_P(MetadataStoreTasksTest, RoundTripsEveryField) {
   TaskRecord task{.id = NewTaskId(),
                   .definition = "train",
                   .revision = 3,
@@ -98,7 +98,7 @@ TEST_F(MetadataStoreTasksTest, RoundTripsEveryField) {
   EXPECT_GT(plain->created_us, 1'600'000'000'000'000);  // 0 means now
 }
 
-TEST_F(MetadataStoreTasksTest, CreateIsAllOrNothing) {
+TEST_P(MetadataStoreTasksTest, CreateIsAllOrNothing) {
   Create({Task("a", 1)});
   const Status duplicate = store_->CreateTasks(std::vector{Task("b", 2), Task("a", 3)});
   EXPECT_EQ(duplicate.code(), StatusCode::kAlreadyExists);
@@ -110,7 +110,7 @@ TEST_F(MetadataStoreTasksTest, CreateIsAllOrNothing) {
   EXPECT_EQ(List({.limit = 0}), (std::vector<std::string>{"a"}));
 }
 
-TEST_F(MetadataStoreTasksTest, UnknownTaskIsNotFoundByName) {
+TEST_P(MetadataStoreTasksTest, UnknownTaskIsNotFoundByName) {
   const auto missing = store_->GetTask("nope");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("'nope'"), std::string::npos);
@@ -119,7 +119,7 @@ TEST_F(MetadataStoreTasksTest, UnknownTaskIsNotFoundByName) {
   EXPECT_NE(transition.status().message().find("'nope'"), std::string::npos);
 }
 
-TEST_F(MetadataStoreTasksTest, ListFiltersNewestFirstWithLimit) {
+TEST_P(MetadataStoreTasksTest, ListFiltersNewestFirstWithLimit) {
   Create({Task("t1", 100, "train", "g1"), Task("t2", 200, "train", "g1"), Task("t3", 300, "eval", "g2"),
           Task("t4", 400, "train", "g2")});
   ASSERT_TRUE(store_->TransitionTask("t2", TaskState::kPending, {.state = TaskState::kRunning}).value());
@@ -137,7 +137,7 @@ TEST_F(MetadataStoreTasksTest, ListFiltersNewestFirstWithLimit) {
   EXPECT_EQ(List({.limit = 0}).size(), 4u);
 }
 
-TEST_F(MetadataStoreTasksTest, TransitionIsACompareAndSet) {
+TEST_P(MetadataStoreTasksTest, TransitionIsACompareAndSet) {
   Create({Task("t", 1)});
   const auto started =
       store_->TransitionTask("t", TaskState::kPending, {.state = TaskState::kRunning, .handle = "pid:1", .attempt = 1});
@@ -153,14 +153,14 @@ TEST_F(MetadataStoreTasksTest, TransitionIsACompareAndSet) {
   EXPECT_EQ(task.attempt, 1);
 }
 
-TEST_F(MetadataStoreTasksTest, ExactlyOneOfTwoStoresWinsARace) {
+TEST_P(MetadataStoreTasksTest, ExactlyOneOfTwoStoresWinsARace) {
   constexpr int kTasks = 20;
   std::vector<TaskRecord> tasks;
   for (int i = 0; i < kTasks; ++i) tasks.push_back(Task(NumberedId(i), i));
   Create(tasks);
   std::atomic<int> wins{0};
   auto race = [&](TaskState to) {
-    auto store = OpenSqliteMetadataStore(path()).value();
+    auto store = OpenMetadataStore(location()).value();
     for (int i = 0; i < kTasks; ++i) {
       const auto won = store->TransitionTask(NumberedId(i), TaskState::kPending, {.state = to});
       ASSERT_TRUE(won.ok()) << won.status().ToString();
@@ -175,7 +175,7 @@ TEST_F(MetadataStoreTasksTest, ExactlyOneOfTwoStoresWinsARace) {
   EXPECT_EQ(List({.states = {TaskState::kPending}}).size(), 0u);
 }
 
-TEST_F(MetadataStoreTasksTest, IllegalTransitionsAreRejectedAndChangeNothing) {
+TEST_P(MetadataStoreTasksTest, IllegalTransitionsAreRejectedAndChangeNothing) {
   Create({Task("t", 1)});
   const auto skip = store_->TransitionTask("t", TaskState::kPending, {.state = TaskState::kSucceeded});
   EXPECT_EQ(skip.status().code(), StatusCode::kFailedPrecondition);
@@ -198,7 +198,7 @@ TEST_F(MetadataStoreTasksTest, IllegalTransitionsAreRejectedAndChangeNothing) {
   EXPECT_EQ(task.reason, "");
 }
 
-TEST_F(MetadataStoreTasksTest, RetryGoesBackToPendingAndClearsOnRestart) {
+TEST_P(MetadataStoreTasksTest, RetryGoesBackToPendingAndClearsOnRestart) {
   Create({Task("t", 1)});
   ASSERT_TRUE(store_->TransitionTask("t", TaskState::kPending, {.state = TaskState::kRunning, .attempt = 1}).value());
   ASSERT_TRUE(

@@ -1,0 +1,123 @@
+#include "testing/postgres_server.h"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include <pqxx/pqxx>
+
+#include "testing/process.h"
+
+namespace wharf::testing {
+
+namespace {
+
+const std::string kPgUp = WHARF_SOURCE_DIR "/scripts/pg-up";
+const std::string kPgDown = WHARF_SOURCE_DIR "/scripts/pg-down";
+
+// A server in `dir`, stopped and deleted with the object.
+class Server {
+ public:
+  // Starts one; pg-up picks a free port, which another process may take
+  // before the server binds it, so a failed start is retried.
+  static Result<std::unique_ptr<Server>> Start() {
+    // Directly under /tmp: pg-up hands the directory to the postgres user,
+    // who must be able to reach it.
+    std::string pattern = "/tmp/wharf-pg-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) return IoError("mkdtemp /tmp/wharf-pg-XXXXXX failed");
+    auto server = std::unique_ptr<Server>(new Server(pattern));
+    ProcessResult up;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      up = RunProcess({kPgUp, pattern});
+      if (up.exit_code == 0) break;
+    }
+    if (up.exit_code != 0) {
+      return Unavailable("scripts/pg-up could not start a server: " + (up.err.empty() ? up.out : up.err));
+    }
+    std::string url = up.out.substr(0, up.out.find('\n'));
+    const std::size_t slash = url.rfind('/');
+    if (url.rfind("postgresql://", 0) != 0 || slash == std::string::npos) {
+      return Internal("scripts/pg-up printed no URL: " + up.out);
+    }
+    server->base_url_ = url.substr(0, slash + 1);
+    server->admin_url_ = url;
+    return server;
+  }
+
+  ~Server() {
+    (void)RunProcess({kPgDown, dir_});
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  Result<std::string> NewDatabase() {
+    const std::string name = "test_" + std::to_string(++databases_);
+    WHARF_RETURN_IF_ERROR(ExecPostgres(admin_url_, "CREATE DATABASE " + name));
+    return base_url_ + name;
+  }
+
+ private:
+  explicit Server(std::string dir) : dir_(std::move(dir)) {}
+
+  std::string dir_;
+  std::string base_url_;   // postgresql://postgres@127.0.0.1:PORT/
+  std::string admin_url_;  // ...the `postgres` database
+  std::atomic<int> databases_{0};
+};
+
+// This process's server, or why there is none; started once.
+Result<Server*> SharedServer() {
+  static std::mutex mu;
+  static std::unique_ptr<Server> server;  // destroyed, so stopped, at exit
+  static Status failure;
+  std::lock_guard lock(mu);
+  if (server == nullptr && failure.ok()) {
+    auto started = Server::Start();
+    if (started.ok()) {
+      server = std::move(started).value();
+    } else {
+      failure = started.status();
+    }
+  }
+  if (!failure.ok()) return failure;
+  return server.get();
+}
+
+}  // namespace
+
+Result<std::string> NewPostgresDatabase() {
+  Result<Server*> server = SharedServer();
+  if (!server.ok()) return server.status();
+  return (*server)->NewDatabase();
+}
+
+Status ExecPostgres(std::string_view url, std::string_view sql) {
+  try {
+    pqxx::connection connection{std::string(url)};
+    pqxx::nontransaction work(connection);
+    work.exec(std::string(sql));
+    return Status::Ok();
+  } catch (const std::exception& error) {
+    return Internal(std::string(url) + ": " + error.what());
+  }
+}
+
+Result<std::vector<std::vector<std::string>>> QueryPostgres(std::string_view url, std::string_view sql) {
+  try {
+    pqxx::connection connection{std::string(url)};
+    pqxx::nontransaction work(connection);
+    std::vector<std::vector<std::string>> rows;
+    for (const pqxx::row& row : work.exec(std::string(sql))) {
+      auto& out = rows.emplace_back();
+      for (const pqxx::field& field : row) out.emplace_back(field.is_null() ? "NULL" : field.c_str());
+    }
+    return rows;
+  } catch (const std::exception& error) {
+    return Internal(std::string(url) + ": " + error.what());
+  }
+}
+
+}  // namespace wharf::testing
