@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "store/capture_store.h"
+#include "store/location.h"
 
 namespace wharf::cli {
 
@@ -24,16 +25,16 @@ struct CaptureFlags {
   std::size_t limit = 20;
 };
 
-std::filesystem::path DatabasePath(const CaptureFlags& f) {
-  return f.db.empty() ? store::DefaultDatabasePath() : std::filesystem::path(f.db);
-}
+std::string DatabasePath(const CaptureFlags& f) { return store::DisplayLocation(store::StoreLocation(f.db)); }
 
 // Read commands never create a database: a missing file means nothing was captured.
 Result<std::unique_ptr<store::CaptureStore>> OpenForRead(const CaptureFlags& f) {
-  const auto path = DatabasePath(f);
+  const std::string location = store::StoreLocation(f.db);
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(fmt::format("no captures yet at {}", path.string()));
-  return store::OpenSqliteCaptureStore(path);
+  if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
+    return NotFound(fmt::format("no captures yet at {}", location));
+  }
+  return store::OpenCaptureStore(location);
 }
 
 Result<store::CaptureQuery> MakeQuery(const CaptureFlags& f) {
@@ -54,7 +55,7 @@ Status List(const CaptureFlags& f) {
   WHARF_ASSIGN_OR_RETURN(std::vector<store::CaptureRecord> records, captures->Query(query));
   if (records.empty()) {
     fmt::print("No captures for endpoint '{}'{} in {}\n", f.endpoint,
-               query.since_us ? " since " + FormatTimeUtc(*query.since_us) : "", DatabasePath(f).string());
+               query.since_us ? " since " + FormatTimeUtc(*query.since_us) : "", DatabasePath(f));
     return Status::Ok();
   }
   fmt::print("{}", FormatCaptureTable(records));
@@ -71,7 +72,7 @@ Status Show(const CaptureFlags& f) {
   }));
   if (shown == 0) {
     return NotFound(
-        fmt::format("no capture with id '{}' for endpoint '{}' in {}", f.id, f.endpoint, DatabasePath(f).string()));
+        fmt::format("no capture with id '{}' for endpoint '{}' in {}", f.id, f.endpoint, DatabasePath(f)));
   }
   return Status::Ok();
 }
@@ -101,7 +102,9 @@ Status Export(const CaptureFlags& f) {
 }
 
 void AddDbOption(CLI::App* cmd, CaptureFlags& flags) {
-  cmd->add_option("--db", flags.db, "Capture database (default: $WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
+  cmd->add_option("--store,--db", flags.db,
+                  "Capture store: a SQLite file or postgresql:// URL (default: $WHARF_STORE, else $WHARF_HOME/wharf.db, "
+                  "else ~/.wharf/wharf.db)");
 }
 
 void AddSinceOption(CLI::App* cmd, CaptureFlags& flags) {

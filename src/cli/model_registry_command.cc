@@ -1,7 +1,8 @@
 // `wharf model register | list | describe | alias`: the model registry.
 //
-// Registered Modelfiles are copied next to the database, under
-// DB_DIR/models/NAME/VERSION/Modelfile, and never overwritten: the copy is
+// Registered Modelfiles are copied next to a SQLite registry, under
+// DB_DIR/models/NAME/VERSION/Modelfile (HOME/models/... for a PostgreSQL
+// one), and never overwritten: the copy is
 // written to a temporary name and then hard-linked into place, which fails
 // rather than replaces if the name is taken.
 
@@ -18,8 +19,10 @@
 
 #include "cli/commands.h"
 #include "cli/exit_code.h"
+#include "control/client.h"
 #include "control/model_registry.h"
 #include "store/capture_store.h"
+#include "store/location.h"
 #include "store/metadata_store.h"
 
 namespace wharf::cli {
@@ -35,24 +38,28 @@ struct RegistryFlags {
   bool json = false;
 };
 
-fs::path DatabasePath(const RegistryFlags& f) { return f.db.empty() ? store::DefaultDatabasePath() : fs::path(f.db); }
+// Registered Modelfiles are copied beside a SQLite registry; with a
+// PostgreSQL one, under the wharf home ($WHARF_HOME, else ~/.wharf).
+fs::path ModelsDir(const std::string& location) {
+  if (store::IsServerLocation(location)) return control::ResolveHome({}) / "models";
+  return fs::absolute(location).parent_path() / "models";
+}
 
 // Read commands never create a database: a missing file holds no models.
 Result<std::unique_ptr<store::MetadataStore>> OpenForRead(const RegistryFlags& f, std::string_view model) {
-  const auto path = DatabasePath(f);
+  const std::string location = store::StoreLocation(f.db);
   std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    return NotFound(fmt::format("model '{}' not found (no registry at {})", model, path.string()));
+  if (!store::IsServerLocation(location) && !fs::exists(location, ec)) {
+    return NotFound(fmt::format("model '{}' not found (no registry at {})", model, location));
   }
-  return store::OpenSqliteMetadataStore(path);
+  return store::OpenMetadataStore(location);
 }
 
 Status Register(const RegistryFlags& f) {
-  const fs::path db = DatabasePath(f);
-  WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteMetadataStore(db));
+  const std::string location = store::StoreLocation(f.db);
+  WHARF_ASSIGN_OR_RETURN(auto store, store::OpenMetadataStore(location));
   const control::ModelRegistration registration{f.name, f.modelfile, json::object(), f.alias};
-  WHARF_ASSIGN_OR_RETURN(store::ModelVersion v,
-                         control::RegisterModelfile(*store, fs::absolute(db).parent_path() / "models", registration));
+  WHARF_ASSIGN_OR_RETURN(store::ModelVersion v, control::RegisterModelfile(*store, ModelsDir(location), registration));
   if (f.json) {
     fmt::print("{}\n", json{{"name", v.model}, {"version", v.version}, {"path", v.modelfile_path}}.dump(2));
   } else {
@@ -64,10 +71,10 @@ Status Register(const RegistryFlags& f) {
 
 Status List(const RegistryFlags& f) {
   json out = json::array();
-  const auto db = DatabasePath(f);
+  const std::string location = store::StoreLocation(f.db);
   std::error_code ec;
-  if (fs::exists(db, ec)) {
-    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteMetadataStore(db));
+  if (store::IsServerLocation(location) || fs::exists(location, ec)) {
+    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenMetadataStore(location));
     WHARF_ASSIGN_OR_RETURN(std::vector<std::string> models, store->ListModels());
     for (const auto& name : models) {
       WHARF_ASSIGN_OR_RETURN(std::vector<store::ModelVersion> versions, store->ListModelVersions(name));
@@ -80,7 +87,7 @@ Status List(const RegistryFlags& f) {
     return Status::Ok();
   }
   if (out.empty()) {
-    fmt::print("No models registered in {}\n", db.string());
+    fmt::print("No models registered in {}\n", store::DisplayLocation(location));
     return Status::Ok();
   }
   fmt::print("{:<32} {:>7}  {}\n", "MODEL", "LATEST", "ALIASES");
@@ -148,7 +155,9 @@ Status Alias(const RegistryFlags& f) {
 
 CLI::App* AddCommon(CLI::App& model, const char* name, const char* help, RegistryFlags& flags) {
   auto* cmd = model.add_subcommand(name, help);
-  cmd->add_option("--db", flags.db, "Registry database (default: $WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
+  cmd->add_option("--store,--db", flags.db,
+                  "Registry: a SQLite file or postgresql:// URL (default: $WHARF_STORE, else $WHARF_HOME/wharf.db, "
+                  "else ~/.wharf/wharf.db)");
   cmd->add_flag("--json", flags.json, "Print JSON");
   return cmd;
 }

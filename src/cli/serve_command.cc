@@ -15,6 +15,7 @@
 #include "net/http_server.h"
 #include "serve/model_service.h"
 #include "store/capture_store.h"
+#include "store/location.h"
 #include "store/metadata_store.h"
 
 namespace wharf::cli {
@@ -32,9 +33,9 @@ struct ServeFlags {
 };
 
 // "NAME=model:wine@production" becomes "NAME=<that version's Modelfile>",
-// looked up in the registry at `db`; other flags pass through.
+// looked up in the registry at `location`; other flags pass through.
 Result<std::vector<std::string>> ResolveRegistryModels(const std::vector<std::string>& models,
-                                                       const std::filesystem::path& db) {
+                                                       const std::string& location) {
   std::vector<std::string> out;
   std::unique_ptr<store::MetadataStore> registry;
   for (const auto& flag : models) {
@@ -47,10 +48,10 @@ Result<std::vector<std::string>> ResolveRegistryModels(const std::vector<std::st
     WHARF_ASSIGN_OR_RETURN(control::ModelRef ref, control::ParseModelRef(ref_text));
     if (!registry) {
       std::error_code ec;
-      if (!std::filesystem::exists(db, ec)) {
-        return NotFound(fmt::format("--model {}: no model registry at {}", flag, db.string()));
+      if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
+        return NotFound(fmt::format("--model {}: no model registry at {}", flag, location));
       }
-      WHARF_ASSIGN_OR_RETURN(registry, store::OpenSqliteMetadataStore(db));
+      WHARF_ASSIGN_OR_RETURN(registry, store::OpenMetadataStore(location));
     }
     Result<store::ModelVersion> version = control::ResolveModelRef(*registry, ref);
     if (!version.ok()) return NotFound(fmt::format("--model {}: {}", flag, version.status().message()));
@@ -61,8 +62,7 @@ Result<std::vector<std::string>> ResolveRegistryModels(const std::vector<std::st
 
 Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
   if (!f.config.empty() && !f.models.empty()) return InvalidArgument("give either --config or --model, not both");
-  const auto db = f.db.empty() ? store::DefaultDatabasePath() : std::filesystem::path(f.db);
-  WHARF_ASSIGN_OR_RETURN(std::vector<std::string> models, ResolveRegistryModels(f.models, db));
+  WHARF_ASSIGN_OR_RETURN(std::vector<std::string> models, ResolveRegistryModels(f.models, store::StoreLocation(f.db)));
   WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, f.config.empty() ? serve::ServeConfigFromModelFlags(models)
                                                                       : serve::LoadServeConfig(f.config));
   for (auto& e : config.endpoints) {  // flags override every endpoint's capture settings
@@ -86,12 +86,12 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
     endpoints.push_back(std::move(endpoint));
   }
   std::unique_ptr<serve::CaptureWriter> capture;
-  const auto db = f.db.empty() ? store::DefaultDatabasePath() : std::filesystem::path(f.db);
+  const std::string location = store::StoreLocation(f.db);
   if (capturing) {
     // Durable capture promises that an answered request survives power loss;
     // async capture promises less, so it skips the fsync per commit.
-    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenSqliteCaptureStore(
-                                           db, durable ? store::Durability::kPowerLoss : store::Durability::kProcessCrash));
+    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenCaptureStore(location, durable ? store::Durability::kPowerLoss
+                                                                                 : store::Durability::kProcessCrash));
     capture = std::make_unique<serve::CaptureWriter>(std::move(store));
   }
   serve::ModelService service(std::move(endpoints), capture.get());
@@ -129,7 +129,7 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
     }
     fmt::print("  endpoint {}: {}{}; capture {}{}\n", e.name, fmt::join(variants, ", "),
                e.shadow ? fmt::format("; shadow {} v{}", e.shadow->name, e.shadow->version) : "",
-               serve::CaptureModeName(e.capture.mode), capturing ? " -> " + db.string() : "");
+               serve::CaptureModeName(e.capture.mode), capturing ? " -> " + store::DisplayLocation(location) : "");
   }
   std::fflush(stdout);
 
@@ -161,7 +161,9 @@ void AddServeCommand(CLI::App& app, const CommandContext& context) {
       ->check(CLI::IsMember({"off", "async", "durable"}));
   cmd->add_option("--sample", flags->sample, "Percent of requests captured (overrides the config)")
       ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--db", flags->db, "Capture database and model registry (default $WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
+  cmd->add_option("--store,--db", flags->db,
+                  "Capture store and model registry: a SQLite file or postgresql:// URL (default: $WHARF_STORE, else "
+                  "$WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
   cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body accepted (413 beyond)")
       ->capture_default_str();
   cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,

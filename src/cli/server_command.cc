@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include <fmt/format.h>
@@ -11,13 +12,14 @@
 #include "cli/exit_code.h"
 #include "control/client.h"
 #include "control/server.h"
+#include "store/location.h"
 
 namespace wharf::cli {
 
 namespace {
 
 struct ServerFlags {
-  std::string home, host = "127.0.0.1", token_file;
+  std::string home, host = "127.0.0.1", token_file, store;
   int port = 8765;
   double cpus = 0;
   int threads = 2;
@@ -29,6 +31,8 @@ Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
   options.host = f.host;
   options.port = static_cast<std::uint16_t>(f.port);
   options.token_file = f.token_file;
+  options.store = f.store;
+  if (const char* env = std::getenv("WHARF_STORE"); options.store.empty() && env != nullptr) options.store = env;
   options.cpus = f.cpus;
   options.threads = f.threads;
 
@@ -42,8 +46,10 @@ Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
   WHARF_ASSIGN_OR_RETURN(auto server, control::ControlServer::Start(options, jobs));
   const std::filesystem::path token_file =
       f.token_file.empty() ? options.home / "server.token" : std::filesystem::path(f.token_file);
-  fmt::print("wharf server: listening on {} (home {}, {} cpus, token in {})\n", server->url(),
-             options.home.string(), server->capacity(), token_file.string());
+  fmt::print("wharf server: listening on {} (home {}, store {}, {} cpus, token in {})\n", server->url(),
+             options.home.string(),
+             options.store.empty() ? (options.home / "wharf.db").string() : store::DisplayLocation(options.store),
+             server->capacity(), token_file.string());
   std::fflush(stdout);
 
   int signal = 0;
@@ -63,6 +69,7 @@ void AddServerCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--home", flags->home, "State directory (default: $WHARF_HOME, else ~/.wharf)");
   cmd->add_option("--host", flags->host, "Address to bind")->capture_default_str();
   cmd->add_option("--port", flags->port, "Port (0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--store", flags->store, "Metadata store: a SQLite file or postgresql:// URL (default $WHARF_STORE, else HOME/wharf.db)");
   cmd->add_option("--token-file", flags->token_file, "Bearer token file, created 0600 if missing (default HOME/server.token)");
   cmd->add_option("--cpus", flags->cpus, "CPUs the scheduler fills (default: the hardware threads)")
       ->check(CLI::NonNegativeNumber);

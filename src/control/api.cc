@@ -107,6 +107,7 @@ json TaskToJson(const store::TaskRecord& t) {
             {"finished_at", TimeToJson(t.finished_us)},
             {"next_attempt_at", TimeToJson(t.next_attempt_us.value_or(0))},
             {"output_prefix", ArtifactStore::TaskOutputPrefix(t.id) + "/"},
+            {"handle", t.handle},
             {"spec", ParseOrNull(t.spec_json)}};
   if (t.exit_code) j["exit_code"] = *t.exit_code;
   return j;

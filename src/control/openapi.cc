@@ -53,6 +53,7 @@ std::string_view OpenApiDocument() {
         "finished_at": {"type": "string", "format": "date-time", "nullable": true},
         "next_attempt_at": {"type": "string", "format": "date-time", "nullable": true},
         "output_prefix": {"type": "string"},
+        "handle": {"type": "string", "description": "where the executor runs the current attempt (local: its run directory); empty until started"},
         "spec": {"$ref": "#/components/schemas/DefinitionSpec"}}},
       "ModelVersion": {"type": "object", "properties": {
         "model": {"type": "string"}, "version": {"type": "integer"}, "path": {"type": "string"},

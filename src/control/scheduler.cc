@@ -248,6 +248,7 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
   task.env["WHARF_ATTEMPT"] = std::to_string(attempt);
   task.env["WHARF_OUTPUT_DIR"] = output_dir.string();
   task.env["WHARF_HOME"] = options_.home.string();
+  if (!options_.store.empty()) task.env["WHARF_STORE"] = options_.store;
   for (const auto& [name, artifact] : spec.inputs) {
     WHARF_ASSIGN_OR_RETURN(json path, ResolveReferences(json(std::string(kArtifactPrefix) + artifact),
                                                         "inputs." + name, artifacts_, *store_));

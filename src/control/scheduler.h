@@ -36,6 +36,7 @@ namespace wharf::control {
 
 struct SchedulerOptions {
   std::filesystem::path home;              // exported to tasks as WHARF_HOME
+  std::string store;                       // exported to tasks as WHARF_STORE (jobs use the server's store)
   std::filesystem::path runs_dir;          // a task attempt runs in RUNS_DIR/TASK_ID/ATTEMPT
   std::filesystem::path models_dir;        // where produced Modelfiles are registered
   std::filesystem::path wharf_executable;  // runs built-in jobs

@@ -93,9 +93,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   const fs::path token_file = options.token_file.empty() ? home / "server.token" : options.token_file;
   WHARF_ASSIGN_OR_RETURN(std::string token, LoadOrCreateToken(token_file));
 
-  const fs::path db = home / "wharf.db";
-  WHARF_ASSIGN_OR_RETURN(auto api_store, store::OpenSqliteMetadataStore(db));
-  WHARF_ASSIGN_OR_RETURN(auto scheduler_store, store::OpenSqliteMetadataStore(db));
+  const std::string location = options.store.empty() ? (home / "wharf.db").string() : options.store;
+  WHARF_ASSIGN_OR_RETURN(auto api_store, store::OpenMetadataStore(location));
+  WHARF_ASSIGN_OR_RETURN(auto scheduler_store, store::OpenMetadataStore(location));
   WHARF_ASSIGN_OR_RETURN(ArtifactStore artifacts, ArtifactStore::Open(home / "artifacts"));
   parts->artifacts = std::make_unique<ArtifactStore>(std::move(artifacts));
 
@@ -105,6 +105,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
 
   SchedulerOptions scheduler_options;
   scheduler_options.home = home;
+  scheduler_options.store = location;
   scheduler_options.runs_dir = home / "runs";
   scheduler_options.models_dir = home / "models";
   scheduler_options.wharf_executable = fs::canonical(options.wharf_executable, ec);

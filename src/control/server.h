@@ -19,6 +19,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8765;         // 0 picks a free port
   std::filesystem::path token_file;  // empty: HOME/server.token
+  std::string store;                 // metadata store: a SQLite path or postgresql:// URL; empty: HOME/wharf.db
   double cpus = 0;                   // scheduler capacity; <= 0: hardware threads
   int threads = 2;                   // HTTP loops
   std::size_t max_body_bytes = std::size_t{256} << 20;  // artifact uploads

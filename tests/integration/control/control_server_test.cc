@@ -317,21 +317,29 @@ TEST_F(ControlServerTest, ARestartedServerAdoptsLiveTasksAndMarksDeadOnes) {
                                      {"resources", {{"cpus", 0.5}}}});
   const auto dead = Run("victim", {{"command", {"sleep", "60"}}, {"resources", {{"cpus", 0.5}}}});
   const std::string live_id = live[0]["id"], dead_id = dead[0]["id"];
-  WaitFor(live_id, [](const json& t) { return t["state"] == "RUNNING"; });
-  WaitFor(dead_id, [](const json& t) { return t["state"] == "RUNNING"; });
+  // RUNNING is recorded as the scheduler claims a task, before it spawns the
+  // supervisor and stores its handle: wait for the handle, then until both
+  // commands really run (task.pid written).
+  const auto started = [](const json& t) { return t["state"] == "RUNNING" && !t["handle"].get<std::string>().empty(); };
+  ASSERT_TRUE(started(WaitFor(live_id, started)));
+  ASSERT_TRUE(started(WaitFor(dead_id, started)));
+  const auto pid_in = [&](const std::string& id, const char* file) {
+    std::string text;
+    for (int i = 0; i < 1500 && text.empty(); ++i) {
+      text = ReadFile(home_.path() / "runs" / id / "1" / file);
+      if (text.empty()) std::this_thread::sleep_for(10ms);
+    }
+    return text.empty() ? -1 : std::stoi(text);
+  };
+  ASSERT_GT(pid_in(live_id, "task.pid"), 0);
+  const pid_t victim_task = pid_in(dead_id, "task.pid"), victim_shim = pid_in(dead_id, "shim.pid");
+  ASSERT_GT(victim_task, 0);
+  ASSERT_GT(victim_shim, 0);
 
   server_->Stop(SIGKILL);
   // While the server is down, the victim's supervisor and command die.
-  const fs::path run_dir = home_.path() / "runs" / dead_id / "1";
-  for (const char* file : {"task.pid", "shim.pid"}) {
-    std::string text = ReadFile(run_dir / file);
-    for (int i = 0; i < 500 && text.empty(); ++i) {  // RUNNING is recorded before the supervisor writes it
-      std::this_thread::sleep_for(10ms);
-      text = ReadFile(run_dir / file);
-    }
-    ASSERT_FALSE(text.empty()) << file;
-    ::kill(std::stoi(text), SIGKILL);
-  }
+  ::kill(victim_task, SIGKILL);
+  ::kill(victim_shim, SIGKILL);
   Start();
   const json victim = WaitFinal(dead_id, 30s);
   EXPECT_EQ(victim["state"], "FAILED");
