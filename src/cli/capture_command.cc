@@ -41,9 +41,7 @@ Result<store::CaptureQuery> MakeQuery(const CaptureFlags& f) {
   store::CaptureQuery query;
   query.endpoint = f.endpoint;
   if (f.since) {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    WHARF_ASSIGN_OR_RETURN(query.since_us,
-                           ParseSince(*f.since, std::chrono::duration_cast<std::chrono::microseconds>(now).count()));
+    WHARF_ASSIGN_OR_RETURN(query.since_us, ParseSince(*f.since, NowMicros()));
   }
   return query;
 }

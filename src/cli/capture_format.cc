@@ -123,17 +123,6 @@ Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us) {
       text));
 }
 
-std::string FormatTimeUtc(std::int64_t time_us) {
-  using namespace std::chrono;
-  const sys_time<microseconds> time{microseconds{time_us}};
-  const auto midnight = floor<days>(time);
-  const year_month_day date{midnight};
-  const hh_mm_ss clock{floor<milliseconds>(time - midnight)};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), clock.hours().count(),
-                     clock.minutes().count(), clock.seconds().count(), clock.subseconds().count());
-}
-
 std::string CsvField(std::string_view value) {
   if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
   std::string quoted = "\"";

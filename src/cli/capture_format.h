@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.h"  // FormatTimeUtc, used with these
 #include "core/status.h"
 #include "store/capture_store.h"
 
@@ -18,9 +19,6 @@ namespace wharf::cli {
 // age (30s, 15m, 2h, 7d: `now_us` minus that). Returns microseconds since the
 // Unix epoch; InvalidArgument naming --since and the accepted forms.
 Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us);
-
-// "2026-11-23T12:00:00.123Z" (UTC, milliseconds, rounded down).
-std::string FormatTimeUtc(std::int64_t time_us);
 
 // One CSV field quoted as RFC 4180 requires: in double quotes, inner quotes
 // doubled, when it holds a comma, quote, CR or LF; as is otherwise.

@@ -9,6 +9,7 @@
 #include "control/model_registry.h"
 #include "control/task_definition.h"
 #include "control/token.h"
+#include "core/clock.h"
 #include "core/sha256.h"
 #include "core/version.h"
 
@@ -382,10 +383,7 @@ net::HttpResponse ControlApi::StopTask(const std::string& id, const Call& c) {
   Result<store::TaskRecord> t = store_->GetTask(id);
   if (!t.ok()) return Error(t.status());
   if (t->state == store::TaskState::kPending) {
-    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    store::TaskUpdate update{.state = store::TaskState::kCancelled, .reason = "stopped", .finished_us = now};
+    store::TaskUpdate update{.state = store::TaskState::kCancelled, .reason = "stopped", .finished_us = NowMicros()};
     Result<bool> done = store_->TransitionTask(id, store::TaskState::kPending, update);
     if (!done.ok()) return Error(done.status());
     if (!*done) scheduler_.RequestStop(id, grace);  // it started meanwhile

@@ -3,13 +3,13 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <ctime>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "artifact/modelfile.h"
+#include "core/clock.h"
 
 namespace wharf::control {
 
@@ -124,15 +124,7 @@ Result<store::ModelVersion> ResolveModelRef(store::MetadataStore& store, const M
   return versions.back();
 }
 
-json TimeToJson(std::int64_t us) {
-  if (us == 0) return nullptr;
-  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
-  std::tm tm{};
-  if (gmtime_r(&secs, &tm) == nullptr) return nullptr;
-  char buf[32];
-  if (std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0) return nullptr;
-  return fmt::format("{}.{:03}Z", buf, (us / 1000) % 1000);
-}
+json TimeToJson(std::int64_t us) { return us == 0 ? json(nullptr) : json(FormatTimeUtc(us)); }
 
 json ModelVersionToJson(const store::ModelVersion& v, const std::map<std::string, int>& aliases) {
   json j = {{"model", v.model},

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "control/model_registry.h"
+#include "core/clock.h"
 
 namespace wharf::control {
 
@@ -20,12 +21,6 @@ constexpr milliseconds kMaxBackoff{5 * 60 * 1000};
 constexpr milliseconds kIdleWait{1000};
 constexpr std::string_view kArtifactPrefix = "artifact:";
 constexpr std::string_view kModelPrefix = "model:";
-
-std::int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string FormatDelay(milliseconds delay) {
   if (delay.count() % 1000 == 0) return fmt::format("{} s", delay.count() / 1000);
@@ -96,7 +91,7 @@ Status Scheduler::Start() {
     if (!spec.ok()) {
       store::TaskUpdate update{.state = store::TaskState::kFailed,
                                .reason = "lost: its stored spec no longer parses: " + spec.status().message(),
-                               .finished_us = NowUs()};
+                               .finished_us = NowMicros()};
       (void)store_->TransitionTask(record.id, store::TaskState::kRunning, update);
       continue;
     }
@@ -148,7 +143,7 @@ void Scheduler::Loop() {
     HandleStops();
     PollRunning();
     if (refresh) RefreshPending();
-    const std::int64_t now = NowUs();
+    const std::int64_t now = NowMicros();
     StartReady(now);
 
     // Sleep until the next poll, the next retry, or a wake-up.
@@ -196,7 +191,7 @@ void Scheduler::StartReady(std::int64_t now_us) {
 
 void Scheduler::Launch(store::TaskRecord record, DefinitionSpec spec) {
   const int attempt = record.attempt + 1;
-  const std::int64_t now = NowUs();
+  const std::int64_t now = NowMicros();
   // The previous attempt's handle goes: a server that stops before the new
   // one is stored must find no handle (lost), not adopt a finished process.
   store::TaskUpdate claim{.state = store::TaskState::kRunning,
@@ -300,7 +295,7 @@ void Scheduler::HandleStops() {
       continue;
     }
     // It ended and is waiting for a retry: the stop still holds.
-    store::TaskUpdate update{.state = store::TaskState::kCancelled, .reason = "stopped", .finished_us = NowUs()};
+    store::TaskUpdate update{.state = store::TaskState::kCancelled, .reason = "stopped", .finished_us = NowMicros()};
     Result<bool> cancelled = store_->TransitionTask(stop.task_id, store::TaskState::kPending, update);
     if (cancelled.ok() && *cancelled) {
       std::erase_if(pending_, [&](const store::TaskRecord& r) { return r.id == stop.task_id; });
@@ -310,7 +305,7 @@ void Scheduler::HandleStops() {
 
 void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
   slots_.Release(task.spec.resources.cpus);
-  const std::int64_t finished = status.finished_us != 0 ? status.finished_us : NowUs();
+  const std::int64_t finished = status.finished_us != 0 ? status.finished_us : NowMicros();
   if (status.outcome == exec::TaskOutcome::kSucceeded) {
     Result<std::string> note = CompleteOutputs(task);
     if (!note.ok()) {
@@ -338,7 +333,7 @@ void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
 
 void Scheduler::FailAttempt(const store::TaskRecord& record, const DefinitionSpec& spec,
                             std::optional<int> exit_code, const std::string& reason) {
-  const std::int64_t now = NowUs();
+  const std::int64_t now = NowMicros();
   if (record.attempt < record.max_attempts) {
     const milliseconds delay = Backoff(spec.retry_backoff, record.attempt);
     store::TaskUpdate update{.state = store::TaskState::kPending,

@@ -4,16 +4,12 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/version.h"
 
 namespace wharf::serve {
 
 namespace {
-
-std::int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Path segments of a request target, without the query string.
 std::vector<std::string_view> Segments(std::string_view target) {

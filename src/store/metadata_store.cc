@@ -1,6 +1,7 @@
 // The backend-independent parts of metadata_store.h: task states and their
 // legal moves, task ids, name rules. Every backend enforces the same ones.
 
+#include "core/clock.h"
 #include "store/metadata_store.h"
 
 #include <array>
@@ -87,8 +88,7 @@ std::string NewTaskId(std::int64_t now_us) {
 }
 
 std::string NewTaskId() {
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return NewTaskId(std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+  return NewTaskId(NowMicros());
 }
 
 Status ValidateName(std::string_view kind, std::string_view name) {

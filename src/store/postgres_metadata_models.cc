@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "store/postgres_metadata_store.h"
-#include "store/sqlite_metadata_store.h"  // NowMicros
 
 namespace wharf::store {
 

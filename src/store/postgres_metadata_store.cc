@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/sha256.h"
-#include "store/sqlite_metadata_store.h"  // NowMicros
 
 namespace wharf::store {
 

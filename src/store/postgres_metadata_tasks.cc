@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/clock.h"
 #include "store/postgres_metadata_store.h"
-#include "store/sqlite_metadata_store.h"  // NowMicros
 
 namespace wharf::store {
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "store/sqlite_metadata_store.h"
 
 namespace wharf::store {

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/sha256.h"
 #include "store/sqlite_migrations.h"
 
@@ -40,11 +41,6 @@ std::string HexSha256(std::string_view bytes) {
 }
 
 }  // namespace
-
-std::int64_t NowMicros() {
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-}
 
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::filesystem::path& path) {
   WHARF_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDatabase> db, SqliteDatabase::Open(path));

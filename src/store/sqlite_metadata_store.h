@@ -56,7 +56,4 @@ class SqliteMetadataStore final : public MetadataStore {
   std::unique_ptr<SqliteDatabase> db_;  // guarded by mu_
 };
 
-// Microseconds since the Unix epoch, now.
-std::int64_t NowMicros();
-
 }  // namespace wharf::store

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/clock.h"
 #include "store/sqlite_metadata_store.h"
 
 namespace wharf::store {

@@ -6,6 +6,7 @@
 #include <string>
 #include <thread>
 
+#include "core/clock.h"
 #include "exec/local/cgroup.h"
 #include "exec/local/run_dir.h"
 #include "exec/local/sandbox.h"

@@ -62,10 +62,4 @@ Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
   return out;
 }
 
-std::int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace wharf::exec::local

@@ -38,7 +38,4 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
 // The whole file. NotFound if it does not exist, IoError if it cannot be read.
 Result<std::string> ReadWholeFile(const std::filesystem::path& path);
 
-// Wall-clock microseconds since the Unix epoch.
-std::int64_t NowMicros();
-
 }  // namespace wharf::exec::local

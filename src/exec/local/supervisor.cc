@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.h"
 #include "exec/executor.h"
 #include "exec/local/cgroup.h"
 #include "exec/local/child.h"
