@@ -30,19 +30,7 @@ net::HttpResponse Json(unsigned status, const json& body) {
 
 net::HttpResponse Error(unsigned status, std::string_view message) { return Json(status, {{"error", message}}); }
 
-unsigned HttpStatusOf(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
-net::HttpResponse Error(const Status& status) { return Error(HttpStatusOf(status), status.message()); }
+net::HttpResponse Error(const Status& status) { return Error(net::HttpStatusOf(status), status.message()); }
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -320,10 +308,12 @@ net::HttpResponse ControlApi::CreateRun(const Call& c) {
   }
 
   const std::string spec_text = DefinitionToJson(*spec).dump();
-  const std::string group = store::NewTaskId();
+  const std::int64_t now = NowMicros();
+  const std::string group = store::NewTaskId(now);
   std::vector<store::TaskRecord> tasks(static_cast<std::size_t>(count));
   for (auto& t : tasks) {
-    t.id = store::NewTaskId();
+    t.id = store::NewTaskId(now);
+    t.created_us = now;  // as stored, so the answer needs no read back
     t.definition = def->name;
     t.revision = def->revision;
     t.spec_json = spec_text;
@@ -333,10 +323,7 @@ net::HttpResponse ControlApi::CreateRun(const Call& c) {
   if (Status s = store_->CreateTasks(tasks); !s.ok()) return Error(s);
   scheduler_.Wake();
   json out = {{"group_id", group}, {"tasks", json::array()}};
-  for (const auto& t : tasks) {
-    Result<store::TaskRecord> stored = store_->GetTask(t.id);
-    out["tasks"].push_back(TaskToJson(stored.ok() ? *stored : t));
-  }
+  for (const auto& t : tasks) out["tasks"].push_back(TaskToJson(t));
   return Json(201, out);
 }
 

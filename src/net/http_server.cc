@@ -142,6 +142,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+unsigned HttpStatusOf(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
 void HttpServer::Impl::Accept(std::size_t i) {
   acceptors[i]->async_accept([this, i](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || draining) return;

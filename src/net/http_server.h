@@ -53,6 +53,11 @@ struct HttpServerOptions {
   std::chrono::milliseconds read_timeout{15000};
 };
 
+// The HTTP status answering a failed Status: 400 bad input, 401
+// unauthenticated, 404 not found, 409 already exists or wrong state, 503
+// unavailable, 500 otherwise.
+unsigned HttpStatusOf(const Status& status);
+
 class HttpServer {
  public:
   // Binds, listens and starts the loop threads. InvalidArgument for a bad

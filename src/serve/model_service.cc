@@ -54,15 +54,6 @@ std::string Metadata(const Endpoint& e, const Variant* only) {
 
 }  // namespace
 
-unsigned HttpStatusOf(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
-  }
-}
-
 ModelService::ModelService(std::vector<std::unique_ptr<Endpoint>> endpoints, CaptureWriter* capture)
     : endpoints_(std::move(endpoints)), capture_(capture) {}
 
@@ -246,7 +237,7 @@ void ModelService::Reject(const Endpoint* endpoint, net::Respond& respond, const
     endpoint->rejected().requests.fetch_add(1, std::memory_order_relaxed);
     endpoint->rejected().errors.fetch_add(1, std::memory_order_relaxed);
   }
-  respond(Json(ErrorJson(status.message()), HttpStatusOf(status)));
+  respond(Json(ErrorJson(status.message()), net::HttpStatusOf(status)));
 }
 
 void ModelService::Output(net::Respond& respond, std::string_view id) const {

@@ -60,8 +60,4 @@ class ModelService final : public net::HttpHandler {
   std::function<std::size_t()> in_flight_;
 };
 
-// The HTTP status for a Status: 400 bad input, 404 not found, 503
-// unavailable, 500 otherwise.
-unsigned HttpStatusOf(const Status& status);
-
 }  // namespace wharf::serve
