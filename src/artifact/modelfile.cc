@@ -13,6 +13,8 @@
 #include <set>
 #include <utility>
 
+#include "core/file.h"
+
 namespace wharf::artifact {
 namespace {
 
@@ -298,31 +300,7 @@ Status WriteModelfile(const Modelfile& file, const std::filesystem::path& path) 
 }
 
 Result<Modelfile> ReadModelfile(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return NotFound(path.string() + ": no such file");
-    return ErrnoStatus(path, "cannot open Modelfile", err);
-  }
-
-  std::string bytes;
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    bytes.reserve(static_cast<std::size_t>(st.st_size));
-  }
-  char buf[1 << 16];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return ErrnoStatus(path, "cannot read Modelfile", err);
-    }
-    if (n == 0) break;
-    bytes.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+  WHARF_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   return ParseModelfile(bytes, path.string());
 }
 

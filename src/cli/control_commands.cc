@@ -24,6 +24,7 @@
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "control/client.h"
+#include "core/file.h"
 
 namespace wharf::cli {
 
@@ -95,11 +96,7 @@ Result<std::string> ReadInput(const std::string& path) {
     bytes << std::cin.rdbuf();
     return bytes.str();
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(fmt::format("{}: cannot open", path));
-  bytes << in.rdbuf();
-  if (in.bad()) return IoError(fmt::format("{}: cannot read", path));
-  return bytes.str();
+  return ReadFile(path);
 }
 
 // "NAME:REV" splits at the last ':' when what follows is all digits.

@@ -1,13 +1,12 @@
 #include "control/client.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "control/token.h"
+#include "core/file.h"
 
 namespace wharf::control {
 
@@ -33,11 +32,9 @@ std::string Env(const char* name) {
 // The "url" of home/server.json, or empty when the file is missing or has none:
 // a server that never started here leaves the default in force.
 std::string UrlFromServerJson(const fs::path& home) {
-  std::ifstream in(home / "server.json");
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  const json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  const Result<std::string> text = ReadFile(home / "server.json");
+  if (!text.ok()) return {};
+  const json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) return {};
   return j["url"].get<std::string>();
 }

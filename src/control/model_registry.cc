@@ -4,12 +4,12 @@
 
 #include <charconv>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "artifact/modelfile.h"
 #include "core/clock.h"
+#include "core/file.h"
 
 namespace wharf::control {
 
@@ -21,16 +21,6 @@ using nlohmann::json;
 json ParseOrEmpty(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   return j.is_discarded() ? json::object() : j;
-}
-
-Result<std::string> ReadBytes(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return NotFound(path.string() + ": no such file");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in && !in.eof()) return IoError(path.string() + ": cannot read");
-  return bytes.str();
 }
 
 // Writes `bytes` to `target`, failing with AlreadyExists rather than
@@ -75,7 +65,7 @@ Result<store::ModelVersion> RegisterModelfile(store::MetadataStore& store, const
                                               const ModelRegistration& r) {
   WHARF_RETURN_IF_ERROR(store::ValidateName("model", r.model));
   if (!r.alias.empty()) WHARF_RETURN_IF_ERROR(store::ValidateModelAlias(r.alias));
-  WHARF_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(r.modelfile));
+  WHARF_ASSIGN_OR_RETURN(std::string bytes, ReadFile(r.modelfile));
   WHARF_ASSIGN_OR_RETURN(artifact::Modelfile file, artifact::ParseModelfile(bytes, r.modelfile.string()));
 
   const json& h = file.header;

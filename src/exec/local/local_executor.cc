@@ -12,6 +12,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/file.h"
 #include "exec/local/lost_task.h"
 #include "exec/local/proc.h"
 #include "exec/local/run_dir.h"
@@ -25,7 +26,6 @@ namespace wharf::exec {
 namespace {
 
 namespace fs = std::filesystem;
-using local::ReadWholeFile;
 
 bool IsNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -51,7 +51,7 @@ bool Exists(const fs::path& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 // The final status if the supervisor has written it; nullopt otherwise.
 Result<std::optional<TaskStatus>> ReadFinalStatus(const fs::path& run_dir) {
-  Result<std::string> text = ReadWholeFile(run_dir / local::kStatusFile);
+  Result<std::string> text = ReadFile(run_dir / local::kStatusFile);
   if (!text.ok()) {
     if (text.status().code() == StatusCode::kNotFound) return std::optional<TaskStatus>();
     return text.status();
@@ -160,7 +160,7 @@ Status LocalExecutor::SpawnShim(const fs::path& run_dir) const {
   const bool launched = waited == pid ? WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0
                                       : Exists(run_dir / local::kShimPidFile);  // reaped elsewhere
   if (launched) return Status::Ok();
-  Result<std::string> shim_log = ReadWholeFile(log);
+  Result<std::string> shim_log = ReadFile(log);
   return Internal("the task supervisor for '" + dir + "' did not start: " +
                   LastLines(shim_log.ok() ? *shim_log : std::string("(no shim.log)"), 2000));
 }
@@ -169,7 +169,7 @@ Result<TaskStatus> LocalExecutor::Poll(const std::string& handle) {
   WHARF_ASSIGN_OR_RETURN(const fs::path run_dir, RunDirOf(handle));
   WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, ReadFinalStatus(run_dir));
   if (final_status) return *final_status;
-  Result<std::string> shim_text = ReadWholeFile(run_dir / local::kShimPidFile);
+  Result<std::string> shim_text = ReadFile(run_dir / local::kShimPidFile);
   if (!shim_text.ok()) {
     if (shim_text.status().code() != StatusCode::kNotFound) return shim_text.status();
     if (!Exists(run_dir / local::kSpecFile)) return NotFound("no task at '" + handle + "'");
@@ -194,7 +194,7 @@ Status LocalExecutor::Cancel(const std::string& handle, std::chrono::millisecond
   const auto grace_ms = std::max<std::int64_t>(0, grace.count());
   // The supervisor reads this when it gets SIGTERM, or before it starts the command.
   WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(run_dir / local::kCancelFile, std::to_string(grace_ms) + "\n"));
-  Result<std::string> shim_text = ReadWholeFile(run_dir / local::kShimPidFile);
+  Result<std::string> shim_text = ReadFile(run_dir / local::kShimPidFile);
   if (!shim_text.ok()) {
     // A Submit is under way: the supervisor will find the marker when it starts.
     if (shim_text.status().code() == StatusCode::kNotFound) return Status::Ok();

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/file.h"
 #include "exec/local/cgroup.h"
 #include "exec/local/run_dir.h"
 #include "exec/local/sandbox.h"
@@ -42,8 +43,8 @@ void KillSession(const ProcessIdentity& shim) {
 // Kills whatever is left in the task's cgroups (processes that left the
 // session) and removes the groups.
 void ClearCgroups(const fs::path& run_dir) {
-  Result<std::string> spec_text = ReadWholeFile(run_dir / kSpecFile);
-  Result<std::string> sandbox_text = ReadWholeFile(run_dir / kSandboxFile);
+  Result<std::string> spec_text = ReadFile(run_dir / kSpecFile);
+  Result<std::string> sandbox_text = ReadFile(run_dir / kSandboxFile);
   if (!spec_text.ok() || !sandbox_text.ok()) return;
   Result<TaskSpec> spec = TaskSpecFromJson(*spec_text);
   Result<Sandbox> sandbox = SandboxFromJson(*sandbox_text);
@@ -70,7 +71,7 @@ Result<TaskStatus> RecordLostTask(const fs::path& run_dir, const std::optional<P
   status.finished_us = NowMicros();
   // Two pollers may race here: both write a lost status, and both return the one that won.
   WHARF_RETURN_IF_ERROR(WriteFileAtomically(run_dir / kStatusFile, TaskStatusToJson(status)));
-  WHARF_ASSIGN_OR_RETURN(const std::string written, ReadWholeFile(run_dir / kStatusFile));
+  WHARF_ASSIGN_OR_RETURN(const std::string written, ReadFile(run_dir / kStatusFile));
   return TaskStatusFromJson(written);
 }
 
@@ -81,7 +82,7 @@ bool SubmitAbandoned(const fs::path& run_dir) {
 }
 
 std::int64_t TaskStartedMicros(const fs::path& run_dir) {
-  Result<std::string> text = ReadWholeFile(run_dir / kTaskPidFile);
+  Result<std::string> text = ReadFile(run_dir / kTaskPidFile);
   if (!text.ok()) return 0;
   std::istringstream in(*text);
   std::int64_t pid = 0;

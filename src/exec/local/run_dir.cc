@@ -42,24 +42,4 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   return written;
 }
 
-Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
-  std::string out;
-  char buffer[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status error = Errno("cannot read", path);
-      ::close(fd);
-      return error;
-    }
-    if (n == 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 }  // namespace wharf::exec::local

@@ -35,7 +35,5 @@ inline constexpr std::string_view kStatusFile = "status.json";
 // disk and renames it over `path`, so readers see the old file or the new one.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
 
-// The whole file. NotFound if it does not exist, IoError if it cannot be read.
-Result<std::string> ReadWholeFile(const std::filesystem::path& path);
 
 }  // namespace wharf::exec::local

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/file.h"
 #include "exec/executor.h"
 #include "exec/local/cgroup.h"
 #include "exec/local/child.h"
@@ -122,10 +123,10 @@ int Supervisor::Run() {
 }
 
 Status Supervisor::Load() {
-  WHARF_ASSIGN_OR_RETURN(const std::string spec_text, ReadWholeFile(run_dir_ / kSpecFile));
+  WHARF_ASSIGN_OR_RETURN(const std::string spec_text, ReadFile(run_dir_ / kSpecFile));
   WHARF_ASSIGN_OR_RETURN(spec_, TaskSpecFromJson(spec_text));
   WHARF_RETURN_IF_ERROR(ValidateTaskSpec(spec_));
-  WHARF_ASSIGN_OR_RETURN(const std::string sandbox_text, ReadWholeFile(run_dir_ / kSandboxFile));
+  WHARF_ASSIGN_OR_RETURN(const std::string sandbox_text, ReadFile(run_dir_ / kSandboxFile));
   WHARF_ASSIGN_OR_RETURN(sandbox_, SandboxFromJson(sandbox_text));
   return Status::Ok();
 }
@@ -212,7 +213,7 @@ void Supervisor::SignalTask(int signal) {
 }
 
 milliseconds Supervisor::CancelGrace() const {
-  Result<std::string> text = ReadWholeFile(run_dir_ / kCancelFile);
+  Result<std::string> text = ReadFile(run_dir_ / kCancelFile);
   if (!text.ok()) return sandbox_.kill_grace;  // SIGTERM from someone other than Cancel
   try {
     return milliseconds(std::max(0LL, std::stoll(*text)));

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include "core/file.h"
 #include "exec/local/local_executor.h"
 #include "exec/local/proc.h"
 #include "exec/local/run_dir.h"
@@ -25,7 +26,7 @@ class LocalHarness final : public ExecutorHarness {
   const std::filesystem::path& scratch() const override { return dir_.path(); }
 
   bool KillSupervisor(const std::string& handle) override {
-    Result<std::string> text = local::ReadWholeFile(std::filesystem::path(handle) / local::kShimPidFile);
+    Result<std::string> text = ReadFile(std::filesystem::path(handle) / local::kShimPidFile);
     EXPECT_TRUE(text.ok()) << text.status().ToString();
     if (!text.ok()) return true;
     Result<local::ProcessIdentity> shim = local::ParseIdentity(*text);
