@@ -1,6 +1,7 @@
 #pragma once
 // The control plane's metadata: task definitions (named, revisioned specs),
-// the tasks run from them, and the model registry (versions and aliases).
+// the tasks run from them, the model registry (versions and aliases), and
+// endpoints (revisioned serving specs with their event log).
 //
 // One interface, two backends: SQLite (a file shared with the capture
 // store, same migrations table) and PostgreSQL (a database shared the same
@@ -114,9 +115,32 @@ struct ModelVersion {
   std::int64_t created_us = 0;
 };
 
-// OK when `name` may name a task definition or a model: 1 to 128 letters,
-// digits, '.', '_' or '-'. Otherwise InvalidArgument naming `kind` ("task
-// definition", "model") and that rule.
+// One immutable revision of a served endpoint. Every change (an apply, a
+// rollback, a canary step, a moved model alias) appends one.
+struct EndpointRevision {
+  std::string endpoint{};
+  int revision = 0;  // 1, 2, ... per endpoint
+  std::string spec_json{};      // the spec as applied (model aliases unresolved)
+  std::string resolved_json{};  // what replicas load: models resolved to versions and Modelfiles
+  std::string reason{};         // why it was made: "apply", "rollback to 3", "canary step 2/4", ...
+  bool active = true;           // false once the endpoint is deleted (for every revision of it)
+  std::int64_t created_us = 0;
+};
+
+// Something that happened to an endpoint: a scaling decision, a canary
+// decision with its numbers, a replica restarted, a revision rolled out.
+struct EndpointEvent {
+  std::int64_t seq = 0;         // assigned by the store, increasing; 0 when appending
+  std::string endpoint{};
+  std::int64_t time_us = 0;     // 0 when appending: the store uses the current time
+  std::string kind{};           // "scale", "canary", "replica", "revision", ...
+  std::string message{};        // one line for people
+  std::string details_json{};   // the numbers behind it ("{}" when none)
+};
+
+// OK when `name` may name a task definition, a model or an endpoint: 1 to
+// 128 letters, digits, '.', '_' or '-'. Otherwise InvalidArgument naming
+// `kind` ("task definition", "model", "endpoint") and that rule.
 Status ValidateName(std::string_view kind, std::string_view name);
 
 // OK when `alias` may name a model version: it starts with a letter (so it
@@ -197,6 +221,40 @@ class MetadataStore {
 
   // Alias → version for `model`. NotFound if the model has no versions.
   virtual Result<std::map<std::string, int>> ListAliases(std::string_view model) = 0;
+
+  // Endpoints.
+
+  // Stores the next revision of `endpoint` (1 for a new name; a deleted name
+  // continues its numbering and becomes active again) and returns it.
+  // InvalidArgument for a bad name (ValidateName) or an empty spec.
+  virtual Result<EndpointRevision> AppendEndpointRevision(std::string_view endpoint, std::string_view spec_json,
+                                                          std::string_view resolved_json,
+                                                          std::string_view reason) = 0;
+
+  // Revision `revision` of `endpoint`, or its latest when nullopt. A deleted
+  // endpoint's revisions stay readable, with active false. NotFound naming
+  // "endpoint" or "endpoint:revision".
+  virtual Result<EndpointRevision> GetEndpointRevision(std::string_view endpoint, std::optional<int> revision) = 0;
+
+  // Every revision of `endpoint`, oldest first. NotFound if it has none.
+  virtual Result<std::vector<EndpointRevision>> ListEndpointRevisions(std::string_view endpoint) = 0;
+
+  // The latest revision of every endpoint, by name; deleted ones only when
+  // `include_inactive`.
+  virtual Result<std::vector<EndpointRevision>> ListEndpoints(bool include_inactive) = 0;
+
+  // Marks `endpoint` deleted (inactive). NotFound if it has no revisions.
+  virtual Status DeleteEndpoint(std::string_view endpoint) = 0;
+
+  // Appends `event` and returns it with its seq and time. InvalidArgument
+  // without an endpoint or kind.
+  virtual Result<EndpointEvent> AppendEndpointEvent(const EndpointEvent& event) = 0;
+
+  // The events of `endpoint` with seq > `after_seq`, newest first, at most
+  // `limit` of them (0 = no limit). An endpoint without events has none
+  // (not NotFound).
+  virtual Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
+                                                                std::size_t limit) = 0;
 };
 
 // Opens (creating if needed, with parent directories) the SQLite metadata

@@ -1,17 +1,21 @@
 #pragma once
 // The PostgreSQL MetadataStore, internal to store: callers use
 // OpenPostgresMetadataStore or OpenMetadataStore (metadata_store.h). Its
-// methods live in three files by noun, as the SQLite store's do:
+// methods live in four files by noun, as the SQLite store's do:
 // postgres_metadata_store.cc (opening, task definitions),
-// postgres_metadata_tasks.cc and postgres_metadata_models.cc.
+// postgres_metadata_tasks.cc, postgres_metadata_models.cc and
+// postgres_metadata_endpoints.cc.
 //
 // Every call is one READ COMMITTED transaction. Writes that allocate a
 // number first lock what they number: a definition's row in
-// `task_definition_names` (upserted), a model's transaction-level advisory
-// lock; so concurrent stores, in any process, take turns and the UNIQUE
-// constraints never fire. A task transition is a single UPDATE ... WHERE
-// state = <from>: of two racing ones PostgreSQL re-checks the second against
-// the first's committed row, so exactly one wins.
+// `task_definition_names` or an endpoint's in `endpoint_names` (upserted),
+// a model's transaction-level advisory lock; so concurrent stores, in any
+// process, take turns and the UNIQUE constraints never fire. Appends to an
+// endpoint's event log take an advisory lock on the endpoint, so its events
+// commit in seq order and a reader polling with after_seq never skips one.
+// A task transition is a single UPDATE ... WHERE state = <from>: of two
+// racing ones PostgreSQL re-checks the second against the first's committed
+// row, so exactly one wins.
 
 #include <cstdint>
 #include <memory>
@@ -45,6 +49,16 @@ class PostgresMetadataStore final : public MetadataStore {
   Result<std::vector<ModelVersion>> ListModelVersions(std::string_view model) override;
   Status SetAlias(std::string_view model, std::string_view alias, int version) override;
   Result<std::map<std::string, int>> ListAliases(std::string_view model) override;
+
+  Result<EndpointRevision> AppendEndpointRevision(std::string_view endpoint, std::string_view spec_json,
+                                                  std::string_view resolved_json, std::string_view reason) override;
+  Result<EndpointRevision> GetEndpointRevision(std::string_view endpoint, std::optional<int> revision) override;
+  Result<std::vector<EndpointRevision>> ListEndpointRevisions(std::string_view endpoint) override;
+  Result<std::vector<EndpointRevision>> ListEndpoints(bool include_inactive) override;
+  Status DeleteEndpoint(std::string_view endpoint) override;
+  Result<EndpointEvent> AppendEndpointEvent(const EndpointEvent& event) override;
+  Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
+                                                        std::size_t limit) override;
 
  private:
   // Runs `body` in one transaction with mu_ held.

@@ -1,8 +1,9 @@
 #pragma once
 // The SQLite MetadataStore, internal to store: callers use
-// OpenSqliteMetadataStore (metadata_store.h). Its methods live in three
+// OpenSqliteMetadataStore (metadata_store.h). Its methods live in four
 // files by noun: sqlite_metadata_store.cc (opening, task definitions),
-// sqlite_metadata_tasks.cc and sqlite_metadata_models.cc.
+// sqlite_metadata_tasks.cc, sqlite_metadata_models.cc and
+// sqlite_metadata_endpoints.cc.
 //
 // Writes that read before they write run in one BEGIN IMMEDIATE transaction
 // (SqliteDatabase::WriteTransaction), so concurrent stores on one file take
@@ -42,6 +43,16 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<std::vector<ModelVersion>> ListModelVersions(std::string_view model) override;
   Status SetAlias(std::string_view model, std::string_view alias, int version) override;
   Result<std::map<std::string, int>> ListAliases(std::string_view model) override;
+
+  Result<EndpointRevision> AppendEndpointRevision(std::string_view endpoint, std::string_view spec_json,
+                                                  std::string_view resolved_json, std::string_view reason) override;
+  Result<EndpointRevision> GetEndpointRevision(std::string_view endpoint, std::optional<int> revision) override;
+  Result<std::vector<EndpointRevision>> ListEndpointRevisions(std::string_view endpoint) override;
+  Result<std::vector<EndpointRevision>> ListEndpoints(bool include_inactive) override;
+  Status DeleteEndpoint(std::string_view endpoint) override;
+  Result<EndpointEvent> AppendEndpointEvent(const EndpointEvent& event) override;
+  Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
+                                                        std::size_t limit) override;
 
  private:
   // Helpers below expect mu_ held.

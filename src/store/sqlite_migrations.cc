@@ -86,6 +86,31 @@ CREATE TABLE model_aliases (
   UNIQUE (model, alias)
 );
 )sql"},
+    {5, "endpoints",
+     R"sql(
+CREATE TABLE endpoint_revisions (
+  endpoint TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  spec_json TEXT NOT NULL,
+  resolved_json TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  UNIQUE (endpoint, revision)
+);
+CREATE TABLE endpoint_names (
+  name TEXT NOT NULL PRIMARY KEY,
+  active INTEGER NOT NULL
+);
+CREATE TABLE endpoint_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  endpoint TEXT NOT NULL,
+  time_us BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  details_json TEXT NOT NULL
+);
+CREATE INDEX endpoint_events_endpoint_seq ON endpoint_events (endpoint, seq);
+)sql"},
 };
 
 constexpr std::string_view kCreateMigrationsTable =
