@@ -1,7 +1,12 @@
-// `wharf serve`: serve Modelfiles over HTTP until SIGTERM/SIGINT.
+// `wharf serve`: serve Modelfiles over HTTP until SIGTERM/SIGINT; SIGHUP or
+// POST /admin/config (the admin port) switches to a new configuration
+// without dropping a request.
+
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <memory>
 
 #include <fmt/format.h>
@@ -10,9 +15,11 @@
 #include "cli/exit_code.h"
 #include "control/model_registry.h"
 #include "core/parallel.h"
-#include "serve/capture_writer.h"
-#include "serve/config.h"
+#include "net/bearer_token.h"
 #include "net/http_server.h"
+#include "serve/admin_service.h"
+#include "serve/config.h"
+#include "serve/deployment.h"
 #include "serve/model_service.h"
 #include "store/capture_store.h"
 #include "store/location.h"
@@ -30,6 +37,8 @@ struct ServeFlags {
   double sample = -1;
   std::size_t max_body_bytes = 1 << 20;
   int read_timeout_ms = 15000, grace_ms = 10000;
+  int admin_port = -1;  // -1: no admin port
+  std::string admin_token_file, announce;
 };
 
 // "NAME=model:wine@production" becomes "NAME=<that version's Modelfile>",
@@ -75,32 +84,58 @@ Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
   return config;
 }
 
+// Writes what a supervisor needs to find this replica, atomically (a
+// reader never sees half a file).
+Status Announce(const std::filesystem::path& path, std::string_view host, std::uint16_t port,
+                std::uint16_t admin_port) {
+  const std::string text = fmt::format(R"({{"pid":{},"url":"http://{}:{}","admin_url":"http://127.0.0.1:{}"}})" "\n",
+                                       ::getpid(), host, port, admin_port);
+  const std::filesystem::path partial = path.string() + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << text;
+    if (!out.flush()) return IoError(fmt::format("{}: cannot write", partial.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(partial, path, ec);
+  if (ec) return IoError(fmt::format("{}: cannot rename: {}", path.string(), ec.message()));
+  return Status::Ok();
+}
+
+void PrintEndpoints(const serve::ServeConfig& config, const serve::Deployment& deployment, const std::string& location) {
+  for (const auto& e : config.endpoints) {
+    double total = 0;
+    for (const auto& v : e.variants) total += v.weight;
+    std::vector<std::string> variants;
+    for (const auto& v : e.variants) {
+      variants.push_back(fmt::format("{} v{} ({:.4g}%)", v.name, v.version, 100 * v.weight / total));
+    }
+    fmt::print("  endpoint {}{}: {}{}; capture {}{}\n", e.name, e.revision ? fmt::format(" (revision {})", e.revision) : "",
+               fmt::join(variants, ", "),
+               e.shadow ? fmt::format("; shadow {} v{}", e.shadow->name, e.shadow->version) : "",
+               serve::CaptureModeName(e.capture.mode),
+               deployment.capture ? " -> " + store::DisplayLocation(location) : "");
+  }
+  std::fflush(stdout);
+}
+
 Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, LoadConfig(f));
-  std::vector<std::unique_ptr<serve::Endpoint>> endpoints;
-  bool capturing = false, durable = false;
-  for (const auto& e : config.endpoints) {
-    WHARF_ASSIGN_OR_RETURN(auto endpoint, serve::Endpoint::Load(e, registry));
-    capturing = capturing || e.capture.mode != serve::CaptureMode::kOff;
-    durable = durable || e.capture.mode == serve::CaptureMode::kDurable;
-    endpoints.push_back(std::move(endpoint));
+  std::string token;
+  if (!f.admin_token_file.empty()) {
+    WHARF_ASSIGN_OR_RETURN(token, net::ReadToken(f.admin_token_file));
   }
-  std::unique_ptr<serve::CaptureWriter> capture;
   const std::string location = store::StoreLocation(f.db);
-  if (capturing) {
-    // Durable capture promises that an answered request survives power loss;
-    // async capture promises less, so it skips the fsync per commit.
-    WHARF_ASSIGN_OR_RETURN(auto store, store::OpenCaptureStore(location, durable ? store::Durability::kPowerLoss
-                                                                                 : store::Durability::kProcessCrash));
-    capture = std::make_unique<serve::CaptureWriter>(std::move(store));
-  }
-  serve::ModelService service(std::move(endpoints), capture.get());
+  serve::Deployer deployer(registry, location, std::chrono::milliseconds(f.grace_ms));
+  WHARF_ASSIGN_OR_RETURN(auto deployment, deployer.Load(config));
+  serve::ModelService service(deployment);
 
   // Loop threads inherit this mask, so only sigwait below sees the signals.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   net::HttpServerOptions options;
@@ -119,27 +154,47 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   WHARF_ASSIGN_OR_RETURN(auto server, net::HttpServer::Start(options, service));
   running.store(server.get());
 
-  fmt::print("wharf serve: listening on http://{}:{} ({} threads)\n", f.host, server->port(), options.threads);
-  for (const auto& e : config.endpoints) {
-    double total = 0;
-    for (const auto& v : e.variants) total += v.weight;
-    std::vector<std::string> variants;
-    for (const auto& v : e.variants) {
-      variants.push_back(fmt::format("{} v{} ({:.4g}%)", v.name, v.version, 100 * v.weight / total));
-    }
-    fmt::print("  endpoint {}: {}{}; capture {}{}\n", e.name, fmt::join(variants, ", "),
-               e.shadow ? fmt::format("; shadow {} v{}", e.shadow->name, e.shadow->version) : "",
-               serve::CaptureModeName(e.capture.mode), capturing ? " -> " + store::DisplayLocation(location) : "");
+  serve::AdminService admin_service(service, deployer, token);
+  std::unique_ptr<net::HttpServer> admin;
+  if (f.admin_port >= 0) {
+    net::HttpServerOptions admin_options = options;
+    admin_options.host = "127.0.0.1";
+    admin_options.port = static_cast<std::uint16_t>(f.admin_port);
+    admin_options.threads = 2;  // status and metrics answer while a reload loads models
+    WHARF_ASSIGN_OR_RETURN(admin, net::HttpServer::Start(admin_options, admin_service));
   }
-  std::fflush(stdout);
+
+  fmt::print("wharf serve: listening on http://{}:{} ({} threads){}\n", f.host, server->port(), options.threads,
+             admin ? fmt::format("; admin on http://127.0.0.1:{}", admin->port()) : "");
+  PrintEndpoints(config, *deployment, location);
+  if (!f.announce.empty()) {
+    WHARF_RETURN_IF_ERROR(Announce(f.announce, f.host, server->port(), admin ? admin->port() : 0));
+  }
+  deployment.reset();  // the service holds it; a reload must be able to drain it
 
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (true) {
+    sigwait(&signals, &signal);
+    if (signal != SIGHUP) break;
+    // SIGHUP: read the configuration again (--config file, registry aliases)
+    // and switch to it without dropping a request.
+    auto reloaded = LoadConfig(f);
+    const Status deployed = reloaded.ok() ? deployer.Deploy(service, *reloaded) : reloaded.status();
+    if (!deployed.ok()) {
+      fmt::print(stderr, "wharf serve: reload failed, still serving the previous configuration: {}\n",
+                 deployed.message());
+      std::fflush(stderr);
+      continue;
+    }
+    fmt::print("wharf serve: reloaded\n");
+    PrintEndpoints(*reloaded, *service.current(), location);
+  }
   fmt::print("wharf serve: {} received, finishing in-flight requests\n", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   std::fflush(stdout);
   service.set_ready(false);
   server->Shutdown(std::chrono::milliseconds(f.grace_ms));
-  if (capture) {
+  if (admin) admin->Shutdown(std::chrono::milliseconds(1000));
+  if (const auto capture = service.current()->capture) {
     capture->Close();
     fmt::print("wharf serve: capture written {}, dropped {}, failed {}\n", capture->written(), capture->dropped(),
                capture->failed());
@@ -169,8 +224,16 @@ void AddServeCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,
                   "Time to receive a whole request, idle keep-alive included")
       ->capture_default_str();
-  cmd->add_option("--grace-ms", flags->grace_ms, "On SIGTERM, how long in-flight requests may take")
+  cmd->add_option("--grace-ms", flags->grace_ms,
+                  "On SIGTERM, how long in-flight requests may take (and how long a reload waits for them)")
       ->capture_default_str();
+  cmd->add_option("--admin-port", flags->admin_port,
+                  "Also serve /admin/status, /metrics and POST /admin/config on 127.0.0.1:PORT (0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--admin-token-file", flags->admin_token_file,
+                  "Bearer token that POST /admin/config must carry (without it, reloads over HTTP are refused)");
+  cmd->add_option("--announce", flags->announce,
+                  "Once listening, write {pid, url, admin_url} as JSON to this file (for a supervisor)");
   cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags, *context.registry)); });
 }
 

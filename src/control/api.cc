@@ -8,7 +8,7 @@
 
 #include "control/model_registry.h"
 #include "control/task_definition.h"
-#include "control/token.h"
+#include "net/bearer_token.h"
 #include "core/clock.h"
 #include "core/sha256.h"
 #include "core/version.h"
@@ -152,7 +152,7 @@ void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
     respond(Error(404, fmt::format("no route {} {}", request.method, path)));
     return;
   }
-  if (!BearerMatches(request.header("Authorization"), token_)) {
+  if (!net::BearerMatches(request.header("Authorization"), token_)) {
     respond(Error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)"));
     return;
   }

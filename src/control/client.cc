@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "control/token.h"
+#include "net/bearer_token.h"
 #include "core/file.h"
 
 namespace wharf::control {
@@ -47,7 +47,7 @@ Result<std::pair<std::string, std::string>> ResolveToken(const ClientOptions& op
       return NotFound(fmt::format("token file {} does not exist (given with --token-file)",
                                   options.token_file.string()));
     }
-    WHARF_ASSIGN_OR_RETURN(std::string token, ReadToken(options.token_file));
+    WHARF_ASSIGN_OR_RETURN(std::string token, net::ReadToken(options.token_file));
     return std::make_pair(Trim(token), "--token-file " + options.token_file.string());
   }
   if (std::string token = Trim(Env("WHARF_TOKEN")); !token.empty()) {
@@ -60,7 +60,7 @@ Result<std::pair<std::string, std::string>> ResolveToken(const ClientOptions& op
                                 "or pass --token-file PATH or set $WHARF_TOKEN",
                                 path.string()));
   }
-  WHARF_ASSIGN_OR_RETURN(std::string token, ReadToken(path));
+  WHARF_ASSIGN_OR_RETURN(std::string token, net::ReadToken(path));
   return std::make_pair(Trim(token), path.string());
 }
 

@@ -12,7 +12,7 @@
 #include "control/api.h"
 #include "control/artifact_store.h"
 #include "control/scheduler.h"
-#include "control/token.h"
+#include "net/bearer_token.h"
 #include "exec/local/local_executor.h"
 #include "net/http_server.h"
 #include "store/metadata_store.h"
@@ -91,7 +91,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   auto parts = std::make_unique<Parts>();
   WHARF_ASSIGN_OR_RETURN(parts->lock_fd, LockHome(home));
   const fs::path token_file = options.token_file.empty() ? home / "server.token" : options.token_file;
-  WHARF_ASSIGN_OR_RETURN(std::string token, LoadOrCreateToken(token_file));
+  WHARF_ASSIGN_OR_RETURN(std::string token, net::LoadOrCreateToken(token_file));
 
   const std::string location = options.store.empty() ? (home / "wharf.db").string() : options.store;
   WHARF_ASSIGN_OR_RETURN(auto api_store, store::OpenMetadataStore(location));

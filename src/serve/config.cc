@@ -6,16 +6,25 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/file.h"
+
 namespace wharf::serve {
 
 namespace {
 
-// "file:line: message" for a YAML node.
-Status Bad(const std::filesystem::path& file, const YAML::Node& node, const std::string& message) {
-  return InvalidArgument(fmt::format("{}:{}: {}", file.string(), node.Mark().line + 1, message));
+// Where a document came from: errors name `origin`; relative model paths
+// start at `base_dir`.
+struct Source {
+  std::string origin;
+  std::filesystem::path base_dir;
+};
+
+// "origin:line: message" for a YAML node.
+Status Bad(const Source& file, const YAML::Node& node, const std::string& message) {
+  return InvalidArgument(fmt::format("{}:{}: {}", file.origin, node.Mark().line + 1, message));
 }
 
-Status CheckKeys(const std::filesystem::path& file, const YAML::Node& node, const std::set<std::string>& known,
+Status CheckKeys(const Source& file, const YAML::Node& node, const std::set<std::string>& known,
                  std::string_view what) {
   if (!node.IsMap()) return Bad(file, node, fmt::format("{} must be a mapping", what));
   for (const auto& kv : node) {
@@ -29,7 +38,7 @@ Status CheckKeys(const std::filesystem::path& file, const YAML::Node& node, cons
 }
 
 template <typename T>
-Result<T> Scalar(const std::filesystem::path& file, const YAML::Node& node, std::string_view field) {
+Result<T> Scalar(const Source& file, const YAML::Node& node, std::string_view field) {
   if (node.IsNull()) return Bad(file, node, fmt::format("field '{}' is empty", field));
   if (!node.IsScalar()) return Bad(file, node, fmt::format("field '{}' must have a single value", field));
   try {
@@ -39,13 +48,13 @@ Result<T> Scalar(const std::filesystem::path& file, const YAML::Node& node, std:
   }
 }
 
-Result<VariantConfig> ParseVariant(const std::filesystem::path& file, const YAML::Node& node) {
+Result<VariantConfig> ParseVariant(const Source& file, const YAML::Node& node) {
   WHARF_RETURN_IF_ERROR(CheckKeys(file, node, {"name", "model", "version", "weight"}, "a variant"));
   VariantConfig v;
   if (!node["name"] || !node["model"]) return Bad(file, node, "a variant needs 'name' and 'model'");
   WHARF_ASSIGN_OR_RETURN(v.name, Scalar<std::string>(file, node["name"], "name"));
   WHARF_ASSIGN_OR_RETURN(std::string model, Scalar<std::string>(file, node["model"], "model"));
-  v.model = std::filesystem::path(model).is_absolute() ? std::filesystem::path(model) : file.parent_path() / model;
+  v.model = std::filesystem::path(model).is_absolute() ? std::filesystem::path(model) : file.base_dir / model;
   if (node["version"]) {
     WHARF_ASSIGN_OR_RETURN(v.version, Scalar<std::string>(file, node["version"], "version"));
   }
@@ -58,12 +67,17 @@ Result<VariantConfig> ParseVariant(const std::filesystem::path& file, const YAML
   return v;
 }
 
-Result<EndpointConfig> ParseEndpoint(const std::filesystem::path& file, const YAML::Node& node) {
+Result<EndpointConfig> ParseEndpoint(const Source& file, const YAML::Node& node) {
   WHARF_RETURN_IF_ERROR(
-      CheckKeys(file, node, {"name", "variants", "shadow", "sticky_header", "aliases", "capture"}, "an endpoint"));
+      CheckKeys(file, node, {"name", "revision", "variants", "shadow", "sticky_header", "aliases", "capture"},
+                "an endpoint"));
   EndpointConfig e;
   if (!node["name"]) return Bad(file, node, "an endpoint needs a 'name'");
   WHARF_ASSIGN_OR_RETURN(e.name, Scalar<std::string>(file, node["name"], "name"));
+  if (node["revision"]) {
+    WHARF_ASSIGN_OR_RETURN(e.revision, Scalar<int>(file, node["revision"], "revision"));
+    if (e.revision < 1) return Bad(file, node["revision"], "revision must be a number >= 1");
+  }
   const auto variants = node["variants"];
   if (!variants || !variants.IsSequence() || variants.size() == 0) {
     return Bad(file, node, fmt::format("endpoint '{}' needs a non-empty 'variants' list", e.name));
@@ -124,26 +138,32 @@ std::string_view CaptureModeName(CaptureMode mode) {
 }
 
 Result<ServeConfig> LoadServeConfig(const std::filesystem::path& path) {
-  if (!std::filesystem::exists(path)) return NotFound(path.string() + ": no such file");
+  WHARF_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseServeConfig(text, path.string(), path.parent_path());
+}
+
+Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view origin,
+                                     const std::filesystem::path& base_dir) {
+  const Source file{std::string(origin), base_dir};
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path.string());
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return InvalidArgument(fmt::format("{}:{}:{}: {}", path.string(), e.mark.line + 1, e.mark.column + 1, e.msg));
+    return InvalidArgument(fmt::format("{}:{}:{}: {}", file.origin, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
-  if (root.IsNull()) return InvalidArgument(path.string() + ": empty file, expected an 'endpoints' list");
-  WHARF_RETURN_IF_ERROR(CheckKeys(path, root, {"endpoints"}, "the file"));
+  if (root.IsNull()) return InvalidArgument(file.origin + ": empty document, expected an 'endpoints' list");
+  WHARF_RETURN_IF_ERROR(CheckKeys(file, root, {"endpoints"}, "the document"));
   const auto endpoints = root["endpoints"];
   if (!endpoints || !endpoints.IsSequence() || endpoints.size() == 0) {
-    return Bad(path, root, "needs a non-empty 'endpoints' list");
+    return Bad(file, root, "needs a non-empty 'endpoints' list");
   }
   ServeConfig config;
   for (const auto& node : endpoints) {
-    WHARF_ASSIGN_OR_RETURN(EndpointConfig e, ParseEndpoint(path, node));
+    WHARF_ASSIGN_OR_RETURN(EndpointConfig e, ParseEndpoint(file, node));
     config.endpoints.push_back(std::move(e));
     // Checked one endpoint at a time, so an error names the endpoint's line.
     const Status valid = Validate(config);
-    if (!valid.ok()) return Bad(path, node, valid.message());
+    if (!valid.ok()) return Bad(file, node, valid.message());
   }
   return config;
 }

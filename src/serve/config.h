@@ -12,7 +12,9 @@
 //       aliases: {pental_length: petal_length}   # request field -> model column
 //       capture: {mode: async, sample_percent: 100}   # off | async | durable
 //
-// Model paths are relative to the YAML file.
+// Model paths are relative to the YAML file. JSON is YAML too: the control
+// plane hands replicas the same document as JSON, with a `revision` per
+// endpoint and absolute model paths.
 
 #include <filesystem>
 #include <map>
@@ -44,6 +46,7 @@ struct CaptureConfig {
 
 struct EndpointConfig {
   std::string name;
+  int revision = 0;  // the control plane's endpoint revision; 0 when not managed by one
   std::vector<VariantConfig> variants;
   std::optional<VariantConfig> shadow;
   std::string sticky_header;                   // empty: no sticky routing
@@ -58,6 +61,12 @@ struct ServeConfig {
 // Reads an endpoint YAML file. InvalidArgument naming the file, line and
 // field for anything malformed (unknown keys included, so typos surface).
 Result<ServeConfig> LoadServeConfig(const std::filesystem::path& path);
+
+// Parses an endpoint document held in memory; errors name `origin` (a file
+// name, "request body") and the line; relative model paths are taken
+// relative to `base_dir`.
+Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view origin,
+                                     const std::filesystem::path& base_dir);
 
 // One endpoint per "name=path/to/Modelfile" flag, one variant each.
 Result<ServeConfig> ServeConfigFromModelFlags(const std::vector<std::string>& flags);

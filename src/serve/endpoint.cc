@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "serve/deployment.h"
+
 namespace wharf::serve {
 
 namespace {
 
-Result<Variant> LoadVariant(const VariantConfig& config, const artifact::ModelRegistry& registry) {
+Result<Variant> LoadVariant(const EndpointConfig& endpoint, const VariantConfig& config,
+                            const artifact::ModelRegistry& registry, MetricsBook* book, const std::string& role) {
   WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(config.model, registry, {.threads = 1}));
   Variant v;
   v.name = config.name;
@@ -14,23 +17,26 @@ Result<Variant> LoadVariant(const VariantConfig& config, const artifact::ModelRe
   v.weight = config.weight;
   v.path = config.model;
   v.model = std::move(model);
+  if (book) v.metrics = book->For(endpoint.name, v.name, v.version, role);
   return v;
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Endpoint>> Endpoint::Load(const EndpointConfig& config,
-                                                 const artifact::ModelRegistry& registry) {
+                                                 const artifact::ModelRegistry& registry, MetricsBook* book) {
   std::vector<double> weights;
   for (const auto& v : config.variants) weights.push_back(v.weight);
   std::unique_ptr<Endpoint> e(new Endpoint(config, TrafficRouter(weights)));
   for (const auto& v : config.variants) {
-    WHARF_ASSIGN_OR_RETURN(Variant variant, LoadVariant(v, registry));
+    WHARF_ASSIGN_OR_RETURN(Variant variant, LoadVariant(config, v, registry, book, "primary"));
     e->variants_.push_back(std::move(variant));
   }
   if (config.shadow) {
-    WHARF_ASSIGN_OR_RETURN(e->shadow_, LoadVariant(*config.shadow, registry));
+    WHARF_ASSIGN_OR_RETURN(e->shadow_, LoadVariant(config, *config.shadow, registry, book, "shadow"));
   }
+
+  if (book) e->rejected_ = book->For(config.name, "", "", "rejected");
 
   const auto& features = e->features();
   auto check = [&](const Variant& v) -> Status {

@@ -3,7 +3,7 @@
 // traffic weight and its own metrics), an optional shadow, the router, the
 // request-field aliases and the capture settings.
 // Immutable once loaded (metrics aside, which are atomic): shared by every
-// request thread without locks.
+// request thread without locks. A reload loads a new Endpoint (deployment.h).
 
 #include <filesystem>
 #include <memory>
@@ -29,14 +29,18 @@ struct Variant {
   double weight = 0;
   std::filesystem::path path;
   std::shared_ptr<const artifact::Model> model;  // shared: a request holds it while a swap may drop it
-  std::unique_ptr<RequestMetrics> metrics = std::make_unique<RequestMetrics>();
+  std::shared_ptr<RequestMetrics> metrics = std::make_shared<RequestMetrics>();
 };
+
+class MetricsBook;
 
 class Endpoint {
  public:
   // Loads every variant's Modelfile (single-threaded prediction per call).
   // InvalidArgument if the variants do not take the same input columns.
-  static Result<std::unique_ptr<Endpoint>> Load(const EndpointConfig& config, const artifact::ModelRegistry& registry);
+  // Metrics come from `book` when given (so they outlive this endpoint), else are fresh.
+  static Result<std::unique_ptr<Endpoint>> Load(const EndpointConfig& config, const artifact::ModelRegistry& registry,
+                                                MetricsBook* book = nullptr);
 
   const std::string& name() const { return config_.name; }
   const EndpointConfig& config() const { return config_; }
@@ -64,7 +68,7 @@ class Endpoint {
   std::optional<Variant> shadow_;
   // Field or alias -> column; std::less<> looks up string_views without copying them.
   std::map<std::string, std::size_t, std::less<>> columns_;
-  std::unique_ptr<RequestMetrics> rejected_ = std::make_unique<RequestMetrics>();
+  std::shared_ptr<RequestMetrics> rejected_ = std::make_shared<RequestMetrics>();
 };
 
 }  // namespace wharf::serve

@@ -54,17 +54,16 @@ std::string Metadata(const Endpoint& e, const Variant* only) {
 
 }  // namespace
 
-ModelService::ModelService(std::vector<std::unique_ptr<Endpoint>> endpoints, CaptureWriter* capture)
-    : endpoints_(std::move(endpoints)), capture_(capture) {}
+ModelService::ModelService(std::shared_ptr<const Deployment> deployment) : deployment_(std::move(deployment)) {}
 
-const Endpoint* ModelService::Find(std::string_view name) const {
-  for (const auto& e : endpoints_) {
-    if (e->name() == name) return e.get();
-  }
-  return nullptr;
+std::shared_ptr<const Deployment> ModelService::Swap(std::shared_ptr<const Deployment> next) {
+  return deployment_.exchange(std::move(next));
 }
 
 void ModelService::Handle(net::HttpRequest& request, net::Respond respond) {
+  // Held until this request is answered and shadowed: a reload never
+  // changes a model under a request.
+  const DeploymentRef deployment = deployment_.load();
   const auto path = Segments(request.target);
   const bool get = request.method == "GET", post = request.method == "POST";
   auto method_not_allowed = [&] {
@@ -82,7 +81,7 @@ void ModelService::Handle(net::HttpRequest& request, net::Respond respond) {
       return respond(Json(ready ? R"({"ready":true})" : R"({"ready":false})", ready ? 200 : 503));
     }
     if (path.size() >= 3 && path[1] == "models") {
-      const Endpoint* endpoint = Find(path[2]);
+      const Endpoint* endpoint = deployment->Find(path[2]);
       if (!endpoint) {
         return Reject(nullptr, respond, NotFound(fmt::format("no model named '{}'", path[2])));
       }
@@ -101,7 +100,7 @@ void ModelService::Handle(net::HttpRequest& request, net::Respond respond) {
       if (path.size() > i + 1) return respond(Json(ErrorJson("no route for " + std::string(request.target)), 404));
       if (action == "infer") {
         if (!post) return method_not_allowed();
-        return Infer(request, respond, *endpoint, version, false);
+        return Infer(request, respond, deployment, *endpoint, version, false);
       }
       if (!get) return method_not_allowed();
       if (action == "ready") {
@@ -113,7 +112,7 @@ void ModelService::Handle(net::HttpRequest& request, net::Respond respond) {
     return respond(Json(ErrorJson("no route for " + std::string(request.target)), 404));
   }
 
-  const Endpoint& classic = *endpoints_.front();
+  const Endpoint& classic = *deployment->endpoints.front();
   if (path.empty()) {
     if (!get) return method_not_allowed();
     return respond(Json(R"({"status":"alive","service":"wharf"})"));
@@ -133,7 +132,7 @@ void ModelService::Handle(net::HttpRequest& request, net::Respond respond) {
   if (path.size() == 1 && path[0] == "endpoints") {
     if (!get) return method_not_allowed();
     std::vector<std::string> items;
-    for (const auto& e : endpoints_) {
+    for (const auto& e : deployment->endpoints) {
       items.push_back(fmt::format(R"({{"name":{},"versions":{},"capture":"{}","infer":"/v2/models/{}/infer"}})",
                                   JsonString(e->name()), Versions(*e), CaptureModeName(e->config().capture.mode),
                                   e->name()));
@@ -144,17 +143,17 @@ void ModelService::Handle(net::HttpRequest& request, net::Respond respond) {
   }
   if (path.size() == 1 && path[0] == "run") {
     if (!post) return method_not_allowed();
-    return Infer(request, respond, classic, {}, true);
+    return Infer(request, respond, deployment, classic, {}, true);
   }
   if (path.size() == 2 && path[0] == "output") {
     if (!get) return method_not_allowed();
-    return Output(respond, path[1]);
+    return Output(respond, *deployment, path[1]);
   }
   respond(Json(ErrorJson("no route for " + std::string(request.target)), 404));
 }
 
-void ModelService::Infer(net::HttpRequest& request, net::Respond& respond, const Endpoint& endpoint, std::string_view version,
-                         bool run) {
+void ModelService::Infer(net::HttpRequest& request, net::Respond& respond, const DeploymentRef& deployment,
+                         const Endpoint& endpoint, std::string_view version, bool run) {
   const auto start = Clock::now();
   auto batch = run ? ParseRunRequest(*request.body, endpoint) : ParseInferRequest(*request.body, endpoint);
   if (!batch.ok()) return Reject(&endpoint, respond, batch.status());
@@ -168,16 +167,18 @@ void ModelService::Infer(net::HttpRequest& request, net::Respond& respond, const
     return respond(Json(ErrorJson(prediction.status().message()), 500));
   }
   std::string body = run ? RunResponse(variant, *batch, *prediction) : InferResponse(endpoint, variant, *batch, *prediction);
-  Answer(request, respond, endpoint, variant, std::move(*batch), std::move(body), start);
+  Answer(request, respond, deployment, endpoint, variant, std::move(*batch), std::move(body), start);
 }
 
-void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, const Endpoint& endpoint, const Variant& variant,
-                          FeatureBatch batch, std::string body, Clock::time_point start) {
+void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, const DeploymentRef& deployment,
+                          const Endpoint& endpoint, const Variant& variant, FeatureBatch batch, std::string body,
+                          Clock::time_point start) {
+  CaptureWriter* capture = deployment->capture.get();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   variant.metrics->requests.fetch_add(1, std::memory_order_relaxed);
   variant.metrics->latency.Observe(seconds);
   const auto mode = endpoint.config().capture.mode;
-  const bool captured = capture_ && mode != CaptureMode::kOff && Sampled(endpoint);
+  const bool captured = capture && mode != CaptureMode::kOff && Sampled(endpoint);
   const std::int64_t time_us = NowMicros();
   const bool shadowed = endpoint.shadow() != nullptr;
   // The body is still needed by the shadow; otherwise the capture takes it.
@@ -192,7 +193,7 @@ void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, cons
       // The answer waits for its row to be committed; 503 if it cannot be.
       auto shared_respond = std::make_shared<net::Respond>(std::move(respond));
       auto answer = std::make_shared<std::string>(std::move(body));
-      const bool queued = capture_->Enqueue(std::move(record), [shared_respond, answer](const Status& status) {
+      const bool queued = capture->Enqueue(std::move(record), [shared_respond, answer](const Status& status) {
         if (status.ok()) return (*shared_respond)(Json(std::move(*answer)));
         (*shared_respond)(Json(ErrorJson("the request could not be captured: " + status.message()), 503));
       });
@@ -202,22 +203,22 @@ void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, cons
         return;
       }
     } else {
-      capture_->TryEnqueue(std::move(record));
+      capture->TryEnqueue(std::move(record));
       respond(Json(std::move(body)));
     }
   } else {
     respond(Json(std::move(body)));
   }
   if (shadowed) {
-    request.defer([this, &endpoint, batch = std::move(batch), inputs = std::move(inputs), time_us, captured] {
-      Shadow(endpoint, batch, inputs, captured ? time_us : 0);
+    request.defer([deployment, &endpoint, batch = std::move(batch), inputs = std::move(inputs), time_us, captured] {
+      Shadow(*deployment, endpoint, batch, inputs, captured ? time_us : 0);
     });
   }
 }
 
 // `time_us` is 0 when the primary was not captured.
-void ModelService::Shadow(const Endpoint& endpoint, const FeatureBatch& batch, const std::string& inputs,
-                          std::int64_t time_us) const {
+void ModelService::Shadow(const Deployment& deployment, const Endpoint& endpoint, const FeatureBatch& batch,
+                          const std::string& inputs, std::int64_t time_us) {
   const Variant& shadow = *endpoint.shadow();
   const auto start = Clock::now();
   auto prediction = Predict(shadow, batch);
@@ -228,7 +229,7 @@ void ModelService::Shadow(const Endpoint& endpoint, const FeatureBatch& batch, c
   if (time_us == 0) return;  // the primary was not captured (sampling): neither is its shadow
   std::string outputs = prediction.ok() ? InferResponse(endpoint, shadow, batch, *prediction)
                                         : ErrorJson(prediction.status().message());
-  capture_->TryEnqueue({batch.id, time_us, endpoint.name(), shadow.name, shadow.version, true, inputs,
+  deployment.capture->TryEnqueue({batch.id, time_us, endpoint.name(), shadow.name, shadow.version, true, inputs,
                         std::move(outputs), seconds * 1e3, prediction.ok() ? 200 : 500});
 }
 
@@ -240,15 +241,15 @@ void ModelService::Reject(const Endpoint* endpoint, net::Respond& respond, const
   respond(Json(ErrorJson(status.message()), net::HttpStatusOf(status)));
 }
 
-void ModelService::Output(net::Respond& respond, std::string_view id) const {
-  const Endpoint& classic = *endpoints_.front();
-  if (!capture_ || classic.config().capture.mode == CaptureMode::kOff) {
+void ModelService::Output(net::Respond& respond, const Deployment& deployment, std::string_view id) const {
+  const Endpoint& classic = *deployment.endpoints.front();
+  if (!deployment.capture || classic.config().capture.mode == CaptureMode::kOff) {
     return respond(Json(ErrorJson(fmt::format("capture is off for endpoint '{}': outputs are not stored",
                                               classic.name())),
                         404));
   }
   auto shared_respond = std::make_shared<net::Respond>(std::move(respond));
-  const bool queued = capture_->AfterCommit(
+  const bool queued = deployment.capture->AfterCommit(
       [shared_respond, endpoint = classic.name(), id = std::string(id),
        sample = classic.config().capture.sample_percent](store::CaptureStore& store) {
         auto found = store.Query({endpoint, std::nullopt, id, false, 1});
@@ -275,12 +276,15 @@ bool ModelService::Sampled(const Endpoint& endpoint) const {
 }
 
 std::string ModelService::RenderMetrics() const {
+  const DeploymentRef deployment = deployment_.load();
+  const auto& endpoints = deployment->endpoints;
+  const CaptureWriter* capture = deployment->capture.get();
   std::string out;
   auto it = std::back_inserter(out);
   out += "# HELP wharf_requests_total Inference requests answered, by endpoint, variant, version and role.\n"
          "# TYPE wharf_requests_total counter\n";
   auto each_variant = [&](auto&& fn) {
-    for (const auto& e : endpoints_) {
+    for (const auto& e : endpoints) {
       for (const auto& v : e->variants()) fn(*e, v, "primary");
       if (e->shadow()) fn(*e, *e->shadow(), "shadow");
     }
@@ -299,9 +303,14 @@ std::string ModelService::RenderMetrics() const {
   });
   out += "# HELP wharf_rejected_requests_total Requests refused before reaching a model (bad input, unknown version).\n"
          "# TYPE wharf_rejected_requests_total counter\n";
-  for (const auto& e : endpoints_) {
+  for (const auto& e : endpoints) {
     fmt::format_to(it, "wharf_rejected_requests_total{{endpoint=\"{}\"}} {}\n", LabelValue(e->name()),
                    e->rejected().requests.load());
+  }
+  out += "# HELP wharf_endpoint_revision The control plane's endpoint revision being served (0: not managed).\n"
+         "# TYPE wharf_endpoint_revision gauge\n";
+  for (const auto& e : endpoints) {
+    fmt::format_to(it, "wharf_endpoint_revision{{endpoint=\"{}\"}} {}\n", LabelValue(e->name()), e->config().revision);
   }
   out += "# HELP wharf_request_duration_seconds Time to parse, predict and answer a request.\n"
          "# TYPE wharf_request_duration_seconds histogram\n";
@@ -312,7 +321,7 @@ std::string ModelService::RenderMetrics() const {
                  "# HELP wharf_in_flight_requests Requests read but not yet answered.\n"
                  "# TYPE wharf_in_flight_requests gauge\nwharf_in_flight_requests {}\n",
                  in_flight_ ? in_flight_() : 0);
-  if (capture_) {
+  if (capture) {
     fmt::format_to(it,
                    "# HELP wharf_capture_queue_depth Captured requests waiting to be written.\n"
                    "# TYPE wharf_capture_queue_depth gauge\nwharf_capture_queue_depth {}\n"
@@ -322,7 +331,7 @@ std::string ModelService::RenderMetrics() const {
                    "# TYPE wharf_capture_dropped_total counter\nwharf_capture_dropped_total {}\n"
                    "# HELP wharf_capture_failed_total Captured requests whose write failed.\n"
                    "# TYPE wharf_capture_failed_total counter\nwharf_capture_failed_total {}\n",
-                   capture_->depth(), capture_->written(), capture_->dropped(), capture_->failed());
+                   capture->depth(), capture->written(), capture->dropped(), capture->failed());
   }
   return out;
 }

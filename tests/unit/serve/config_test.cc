@@ -107,7 +107,7 @@ INSTANTIATE_TEST_SUITE_P(
 )",
                   ":5:",
                   {"unknown field 'stiky_header' in an endpoint",
-                   "known: aliases, capture, name, shadow, sticky_header, variants"}},
+                   "known: aliases, capture, name, revision, shadow, sticky_header, variants"}},
         BadConfig{"UnknownVariantKey", R"(endpoints:
   - name: iris
     variants:

@@ -1,4 +1,4 @@
-#include "control/token.h"
+#include "net/bearer_token.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-namespace wharf::control {
+namespace wharf::net {
 
 namespace fs = std::filesystem;
 
@@ -151,4 +151,4 @@ bool BearerMatches(std::string_view authorization, std::string_view token) {
   return diff == 0;
 }
 
-}  // namespace wharf::control
+}  // namespace wharf::net

@@ -1,6 +1,7 @@
 #pragma once
-// The control plane's bearer token: created on a server's first start, kept
-// in a file only its owner can read, and compared in constant time.
+// A bearer token for an HTTP API (the control plane's, a replica's admin
+// routes): created on first use, kept in a file only its owner can read,
+// and compared in constant time.
 // Stateless functions: thread-safe.
 
 #include <filesystem>
@@ -9,7 +10,7 @@
 
 #include "core/status.h"
 
-namespace wharf::control {
+namespace wharf::net {
 
 // Reads the token in `path` (surrounding whitespace trimmed), or, when the
 // file does not exist, creates it with a fresh token (32 random bytes from
@@ -27,4 +28,4 @@ Result<std::string> ReadToken(const std::filesystem::path& path);
 // independent of where the strings differ.
 bool BearerMatches(std::string_view authorization, std::string_view token);
 
-}  // namespace wharf::control
+}  // namespace wharf::net

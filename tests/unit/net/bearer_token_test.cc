@@ -1,4 +1,4 @@
-#include "control/token.h"
+#include "net/bearer_token.h"
 
 #include <sys/stat.h>
 
@@ -9,7 +9,7 @@
 
 #include "testing/temp_dir.h"
 
-namespace wharf::control {
+namespace wharf::net {
 namespace {
 
 namespace fs = std::filesystem;
@@ -127,4 +127,4 @@ TEST(TokenTest, BearerMatchesOnlyTheExactHeader) {
 }
 
 }  // namespace
-}  // namespace wharf::control
+}  // namespace wharf::net
