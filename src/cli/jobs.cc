@@ -140,7 +140,9 @@ JobType ServeJob() {
                 {"config", false, "endpoint YAML instead of model"},
                 {"host", false, "address to bind (default 127.0.0.1)"},
                 {"port", false, "port (default 8080)"},
-                {"capture", false, "off | async | durable"}};
+                {"capture", false, "off | async | durable"},
+                {"announce", false, "true: open an admin port and write its URL to the output dir's replica.json"},
+                {"admin_token_file", false, "bearer token that reloads over the admin port must carry"}};
   job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
     if (p.contains("model") == p.contains("config")) return InvalidArgument("params: serve needs model or config");
     std::vector<std::string> argv = {context.wharf_executable.string(), "serve", "--threads", Threads(context)};
@@ -150,8 +152,16 @@ JobType ServeJob() {
       argv.push_back("--model");
       argv.push_back(name + "=" + path);
     }
-    WHARF_RETURN_IF_ERROR(
-        AddOptions(argv, p, {{"config", "--config"}, {"host", "--host"}, {"port", "--port"}, {"capture", "--capture"}}));
+    WHARF_RETURN_IF_ERROR(AddOptions(argv, p,
+                                     {{"config", "--config"},
+                                      {"host", "--host"},
+                                      {"port", "--port"},
+                                      {"capture", "--capture"},
+                                      {"admin_token_file", "--admin-token-file"}}));
+    WHARF_ASSIGN_OR_RETURN(const bool announce, Flag(p, "announce"));
+    if (announce) {
+      argv.insert(argv.end(), {"--admin-port", "0", "--announce", (context.output_dir / "replica.json").string()});
+    }
     return argv;
   };
   return job;

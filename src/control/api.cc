@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/model_registry.h"
+#include "control/runs.h"
 #include "control/task_definition.h"
 #include "net/bearer_token.h"
 #include "core/clock.h"
@@ -127,12 +128,13 @@ struct ControlApi::Call {
 
 ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
                        const ArtifactStore& artifacts, const JobRegistry& jobs, Scheduler& scheduler,
-                       std::string token, json executor_info)
+                       EndpointController& endpoints, std::string token, json executor_info)
     : store_(std::move(store)),
       executor_(executor),
       artifacts_(artifacts),
       jobs_(jobs),
       scheduler_(scheduler),
+      endpoints_(endpoints),
       token_(std::move(token)),
       executor_info_(std::move(executor_info)) {}
 
@@ -148,12 +150,17 @@ void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
     respond({200, std::string(OpenApiDocument())});
     return;
   }
-  if (!path.starts_with("/api/")) {
+  if (!path.starts_with("/api/") && path != "/metrics") {
     respond(Error(404, fmt::format("no route {} {}", request.method, path)));
     return;
   }
   if (!net::BearerMatches(request.header("Authorization"), token_)) {
     respond(Error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)"));
+    return;
+  }
+  if (path == "/metrics") {
+    if (request.method != "GET") return respond(Error(405, "GET /metrics only"));
+    respond({200, endpoints_.RenderMetrics(), "text/plain; version=0.0.4"});
     return;
   }
   Call call;
@@ -218,6 +225,8 @@ net::HttpResponse ControlApi::Route(const Call& c) {
     if (n == 2 && m == "GET") return GetModel(s[1]);
   } else if (s[0] == "jobs" && n == 1 && m == "GET") {
     return ListJobs();
+  } else if (s[0] == "endpoints") {
+    return Endpoints(c);
   }
   return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
 }
@@ -271,59 +280,25 @@ net::HttpResponse ControlApi::CreateRun(const Call& c) {
       return Error(400, fmt::format("{}: unknown field (known: taskdef, revision, count, overrides)", key));
     }
   }
-  const std::string name = body["taskdef"].get<std::string>();
-  std::optional<int> revision;
+  RunRequest run;
+  run.definition = body["taskdef"].get<std::string>();
   if (body.contains("revision")) {
     if (!body["revision"].is_number_integer()) return Error(400, "revision: must be an integer");
-    revision = body["revision"].get<int>();
+    run.revision = body["revision"].get<int>();
   }
-  Result<store::TaskDefinition> def = store_->GetDefinition(name, revision);
-  if (!def.ok()) return Error(def.status());
-  if (!def->active && !revision) {
-    return Error(409, fmt::format("task definition '{}' is deregistered: run a revision explicitly ({}:{})", name,
-                                  name, def->revision));
-  }
-  json spec_json = json::parse(def->spec_json, nullptr, false);
-  if (body.contains("overrides")) {
-    if (!body["overrides"].is_object()) return Error(400, "overrides: must be an object (a JSON merge patch)");
-    MergePatch(spec_json, body["overrides"]);
-  }
-  Result<DefinitionSpec> spec = ParseDefinition(spec_json, jobs_);
-  if (!spec.ok()) return Error(400, (body.contains("overrides") ? "after overrides: " : "") + spec.status().message());
-  int count = spec->count;
+  if (body.contains("overrides")) run.overrides = body["overrides"];
   if (body.contains("count")) {
     if (!body["count"].is_number_integer() || body["count"].get<std::int64_t>() < 1 ||
         body["count"].get<std::int64_t>() > kMaxCount) {
       return Error(400, fmt::format("count: must be an integer between 1 and {}", kMaxCount));
     }
-    count = body["count"].get<int>();
+    run.count = body["count"].get<int>();
   }
-  // Fail now, not in every task, when a reference names nothing.
-  if (Result<json> r = ResolveReferences(spec->params, "params", artifacts_, *store_); !r.ok()) return Error(r.status());
-  for (const auto& [input, artifact] : spec->inputs) {
-    if (Result<json> r = ResolveReferences(json("artifact:" + artifact), "inputs." + input, artifacts_, *store_);
-        !r.ok()) {
-      return Error(r.status());
-    }
-  }
-
-  const std::string spec_text = DefinitionToJson(*spec).dump();
-  const std::int64_t now = NowMicros();
-  const std::string group = store::NewTaskId(now);
-  std::vector<store::TaskRecord> tasks(static_cast<std::size_t>(count));
-  for (auto& t : tasks) {
-    t.id = store::NewTaskId(now);
-    t.created_us = now;  // as stored, so the answer needs no read back
-    t.definition = def->name;
-    t.revision = def->revision;
-    t.spec_json = spec_text;
-    t.max_attempts = spec->retries + 1;
-    t.group_id = group;
-  }
-  if (Status s = store_->CreateTasks(tasks); !s.ok()) return Error(s);
+  Result<std::vector<store::TaskRecord>> tasks = SubmitRun(*store_, jobs_, artifacts_, run);
+  if (!tasks.ok()) return Error(tasks.status());
   scheduler_.Wake();
-  json out = {{"group_id", group}, {"tasks", json::array()}};
-  for (const auto& t : tasks) out["tasks"].push_back(TaskToJson(t));
+  json out = {{"group_id", tasks->front().group_id}, {"tasks", json::array()}};
+  for (const auto& t : *tasks) out["tasks"].push_back(TaskToJson(t));
   return Json(201, out);
 }
 
@@ -468,6 +443,82 @@ net::HttpResponse ControlApi::ListJobs() const {
                    {"produces_model", job.produces_model}});
   }
   return Json(200, {{"jobs", out}});
+}
+
+}  // namespace wharf::control
+
+namespace wharf::control {
+
+net::HttpResponse ControlApi::Endpoints(const Call& c) {
+  const auto& s = c.segments;
+  const std::string& m = c.method;
+  const std::size_t n = s.size();
+  auto answer = [](unsigned status, Result<json> r) { return r.ok() ? Json(status, *r) : Error(r.status()); };
+  if (n == 1 && m == "GET") return answer(200, endpoints_.List());
+  if (n == 1 && m == "POST") {
+    Result<json> body = c.Json();
+    if (!body.ok()) return Error(body.status());
+    Result<EndpointController::Applied> applied = endpoints_.Apply(*body);
+    if (!applied.ok()) return Error(applied.status());
+    return Json(applied->created ? 201 : 200, EndpointRevisionToJson(applied->revision));
+  }
+  if (n < 2) return Error(404, fmt::format("no route {} /api/endpoints", m));
+  const std::string& name = s[1];
+  if (n == 2 && m == "GET") return answer(200, endpoints_.Describe(name));
+  if (n == 2 && m == "DELETE") {
+    if (Status deleted = endpoints_.Delete(name); !deleted.ok()) return Error(deleted);
+    return answer(200, endpoints_.Describe(name));
+  }
+  if (n == 3 && m == "GET" && s[2] == "revisions") {
+    Result<std::vector<store::EndpointRevision>> all = endpoints_.store().ListEndpointRevisions(name);
+    if (!all.ok()) return Error(all.status());
+    json out = json::array();
+    for (const auto& r : *all) out.push_back(EndpointRevisionToJson(r));
+    return Json(200, {{"revisions", out}});
+  }
+  if (n == 4 && m == "GET" && s[2] == "revisions") {
+    const auto revision = ParseInt(s[3]);
+    if (!revision) return Error(400, fmt::format("revision '{}' is not a number", s[3]));
+    Result<store::EndpointRevision> r = endpoints_.store().GetEndpointRevision(name, *revision);
+    if (!r.ok()) return Error(r.status());
+    return Json(200, EndpointRevisionToJson(*r));
+  }
+  if (n == 3 && m == "POST" && s[2] == "rollback") {
+    Result<json> body = c.Json();
+    if (!body.ok()) return Error(body.status());
+    std::optional<int> to;
+    if (body->is_object() && body->contains("to")) {
+      if (!(*body)["to"].is_number_integer()) return Error(400, "to: must be a revision number");
+      to = (*body)["to"].get<int>();
+    }
+    Result<store::EndpointRevision> r = endpoints_.Rollback(name, to);
+    if (!r.ok()) return Error(r.status());
+    return Json(201, EndpointRevisionToJson(*r));
+  }
+  if (n == 3 && m == "GET" && s[2] == "metrics") return answer(200, endpoints_.Metrics(name));
+  if (n == 3 && m == "GET" && s[2] == "events") {
+    std::size_t limit = 100;
+    if (const std::string l = c.Query("limit"); !l.empty()) {
+      const auto parsed = ParseInt(l);
+      if (!parsed || *parsed < 0) return Error(400, "limit: must be a non-negative integer");
+      limit = static_cast<std::size_t>(*parsed);
+    }
+    if (Result<store::EndpointRevision> known = endpoints_.store().GetEndpointRevision(name, std::nullopt); !known.ok()) {
+      return Error(known.status());
+    }
+    Result<std::vector<store::EndpointEvent>> events = endpoints_.store().ListEndpointEvents(name, 0, limit);
+    if (!events.ok()) return Error(events.status());
+    json out = json::array();
+    for (const auto& e : *events) {
+      out.push_back({{"seq", e.seq},
+                     {"time", TimeToJson(e.time_us)},
+                     {"kind", e.kind},
+                     {"message", e.message},
+                     {"details", json::parse(e.details_json, nullptr, false)}});
+    }
+    return Json(200, {{"events", out}});
+  }
+  return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
 }
 
 }  // namespace wharf::control

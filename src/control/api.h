@@ -1,7 +1,8 @@
 #pragma once
 // The control plane's REST API (docs/control-plane.md lists the routes):
-// task definitions, runs, tasks and their logs, artifacts and registered
-// models, as JSON over HTTP, behind a bearer token.
+// task definitions, runs, tasks and their logs, artifacts, registered
+// models and endpoints, as JSON over HTTP, behind a bearer token; and the
+// control plane's own /metrics (Prometheus text, same token).
 // Thread-safe: the HTTP server calls Handle from every loop thread; the
 // store serializes its calls, the rest is read-only or thread-safe.
 
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/artifact_store.h"
+#include "control/endpoints.h"
 #include "control/job_registry.h"
 #include "control/scheduler.h"
 #include "exec/executor.h"
@@ -27,7 +29,8 @@ inline constexpr std::size_t kMaxJsonBody = 1 << 20;
 class ControlApi final : public net::HttpHandler {
  public:
   ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor, const ArtifactStore& artifacts,
-             const JobRegistry& jobs, Scheduler& scheduler, std::string token, nlohmann::json executor_info);
+             const JobRegistry& jobs, Scheduler& scheduler, EndpointController& endpoints, std::string token,
+             nlohmann::json executor_info);
 
   void Handle(net::HttpRequest& request, net::Respond respond) override;
 
@@ -49,12 +52,14 @@ class ControlApi final : public net::HttpHandler {
   net::HttpResponse ListModels();
   net::HttpResponse GetModel(const std::string& name);
   net::HttpResponse ListJobs() const;
+  net::HttpResponse Endpoints(const Call& call);
 
   std::unique_ptr<store::MetadataStore> store_;
   exec::Executor& executor_;
   const ArtifactStore& artifacts_;
   const JobRegistry& jobs_;
   Scheduler& scheduler_;
+  EndpointController& endpoints_;
   const std::string token_;
   const nlohmann::json executor_info_;  // shown by /api/health: which limits the executor can enforce
 };

@@ -28,6 +28,7 @@ struct ControlServer::Parts {
   std::unique_ptr<ArtifactStore> artifacts;
   std::unique_ptr<exec::LocalExecutor> executor;
   std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<EndpointController> endpoints;
   std::unique_ptr<ControlApi> api;
   std::unique_ptr<net::HttpServer> http;
 
@@ -96,6 +97,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   const std::string location = options.store.empty() ? (home / "wharf.db").string() : options.store;
   WHARF_ASSIGN_OR_RETURN(auto api_store, store::OpenMetadataStore(location));
   WHARF_ASSIGN_OR_RETURN(auto scheduler_store, store::OpenMetadataStore(location));
+  WHARF_ASSIGN_OR_RETURN(auto endpoints_api_store, store::OpenMetadataStore(location));
+  WHARF_ASSIGN_OR_RETURN(auto endpoints_loop_store, store::OpenMetadataStore(location));
   WHARF_ASSIGN_OR_RETURN(ArtifactStore artifacts, ArtifactStore::Open(home / "artifacts"));
   parts->artifacts = std::make_unique<ArtifactStore>(std::move(artifacts));
 
@@ -114,9 +117,14 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   parts->scheduler = std::make_unique<Scheduler>(std::move(scheduler_store), *parts->executor, *parts->artifacts,
                                                  jobs, scheduler_options);
   WHARF_RETURN_IF_ERROR(parts->scheduler->Start());
+  parts->endpoints = std::make_unique<EndpointController>(
+      std::move(endpoints_api_store), std::move(endpoints_loop_store), *parts->scheduler, jobs, *parts->artifacts,
+      EndpointOptions{.home = home, .token_file = fs::absolute(token_file)}, token);
+  parts->endpoints->Start();
 
   parts->api = std::make_unique<ControlApi>(std::move(api_store), *parts->executor, *parts->artifacts, jobs,
-                                            *parts->scheduler, std::move(token), ExecutorInfo(*parts->executor));
+                                            *parts->scheduler, *parts->endpoints, std::move(token),
+                                            ExecutorInfo(*parts->executor));
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.port;
@@ -137,6 +145,7 @@ double ControlServer::capacity() const { return parts_->scheduler->capacity(); }
 void ControlServer::Shutdown() {
   if (!parts_) return;
   if (parts_->http) parts_->http->Shutdown(std::chrono::seconds(5));
+  if (parts_->endpoints) parts_->endpoints->Stop();
   if (parts_->scheduler) parts_->scheduler->Stop();
   std::error_code ec;
   fs::remove(parts_->server_json, ec);

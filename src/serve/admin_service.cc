@@ -18,6 +18,16 @@ using nlohmann::json;
 
 json VariantJson(const Variant& v) { return {{"name", v.name}, {"version", v.version}, {"weight", v.weight}}; }
 
+json MetricsJson(const Endpoint& e, const Variant& v, std::string_view role) {
+  return {{"endpoint", e.name()},
+          {"variant", v.name},
+          {"version", v.version},
+          {"role", role},
+          {"requests", v.metrics->requests.load()},
+          {"errors", v.metrics->errors.load()},
+          {"latency_buckets", v.metrics->latency.Counts()}};
+}
+
 }  // namespace
 
 AdminService::AdminService(ModelService& service, Deployer& deployer, std::string token)
@@ -37,10 +47,14 @@ void AdminService::Handle(net::HttpRequest& request, net::Respond respond) {
 
 std::string AdminService::Status() const {
   const auto deployment = service_.current();
-  json endpoints = json::array();
+  json endpoints = json::array(), metrics = json::array();
   for (const auto& e : deployment->endpoints) {
     json variants = json::array();
-    for (const auto& v : e->variants()) variants.push_back(VariantJson(v));
+    for (const auto& v : e->variants()) {
+      variants.push_back(VariantJson(v));
+      metrics.push_back(MetricsJson(*e, v, "primary"));
+    }
+    if (e->shadow()) metrics.push_back(MetricsJson(*e, *e->shadow(), "shadow"));
     endpoints.push_back({{"name", e->name()},
                          {"revision", e->config().revision},
                          {"variants", std::move(variants)},
@@ -52,7 +66,9 @@ std::string AdminService::Status() const {
               {"in_flight", service_.in_flight()},
               {"reloads", deployer_.reloads()},
               {"last_error", deployer_.last_error()},
-              {"endpoints", std::move(endpoints)}}
+              {"endpoints", std::move(endpoints)},
+              {"metrics", std::move(metrics)},
+              {"latency_bounds", LatencyHistogram::kBounds}}
       .dump();
 }
 

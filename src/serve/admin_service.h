@@ -3,8 +3,9 @@
 // port, for the control plane (and operators) rather than clients.
 //
 //   GET  /admin/status   pid, readiness, requests in flight, reloads, the
-//                        last reload error, and each endpoint's revision,
-//                        variants and shadow
+//                        last reload error, each endpoint's revision,
+//                        variants and shadow, and per-variant counters and
+//                        latency histograms (for the control plane)
 //   GET  /metrics        the serving port's Prometheus text
 //   POST /admin/config   a serve configuration (JSON or YAML, absolute model
 //                        paths): loaded and switched to without dropping a

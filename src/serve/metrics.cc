@@ -23,6 +23,12 @@ void LatencyHistogram::Render(std::string_view name, std::string_view labels, st
                  static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9, name, labels, cumulative);
 }
 
+std::vector<std::uint64_t> LatencyHistogram::Counts() const {
+  std::vector<std::uint64_t> counts;
+  for (const auto& c : counts_) counts.push_back(c.load(std::memory_order_relaxed));
+  return counts;
+}
+
 std::string LabelValue(std::string_view value) {
   std::string out;
   for (char c : value) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wharf::serve {
 
@@ -20,6 +21,8 @@ class LatencyHistogram {
   void Observe(double seconds);
   // Appends `name`_bucket/_sum/_count lines with `labels` (e.g. `endpoint="wine"`).
   void Render(std::string_view name, std::string_view labels, std::string& out) const;
+  // Observations per bucket (not cumulative), the +Inf bucket last.
+  std::vector<std::uint64_t> Counts() const;
 
  private:
   std::array<std::atomic<std::uint64_t>, kBounds.size() + 1> counts_{};

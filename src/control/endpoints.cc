@@ -1,0 +1,437 @@
+#include "control/endpoints.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "control/model_registry.h"
+#include "control/task_definition.h"
+#include "core/clock.h"
+#include "core/file.h"
+#include "net/http_client.h"
+
+namespace wharf::control {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// The task definition whose tasks are `endpoint`'s replicas.
+std::string DefinitionName(const std::string& endpoint) { return "endpoint." + endpoint; }
+
+json RevisionSummary(const store::EndpointRevision& r) {
+  return {{"revision", r.revision}, {"reason", r.reason}, {"created", TimeToJson(r.created_us)}, {"active", r.active}};
+}
+
+// The latency quantile `q` of histogram `counts` over `bounds` (seconds;
+// counts has one more entry, the +Inf bucket), in milliseconds, as
+// Prometheus' histogram_quantile estimates it. 0 without observations.
+double QuantileMs(const std::vector<std::uint64_t>& counts, const std::vector<double>& bounds, double q) {
+  std::uint64_t total = 0;
+  for (auto c : counts) total += c;
+  if (total == 0) return 0;
+  const double rank = q * static_cast<double>(total);
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (static_cast<double>(seen + counts[i]) >= rank && counts[i] > 0) {
+      if (i >= bounds.size()) return bounds.back() * 1e3;
+      const double lo = i == 0 ? 0 : bounds[i - 1];
+      const double within = (rank - static_cast<double>(seen)) / static_cast<double>(counts[i]);
+      return (lo + (bounds[i] - lo) * within) * 1e3;
+    }
+    seen += counts[i];
+  }
+  return bounds.back() * 1e3;
+}
+
+// Requests, errors and latency summed over replicas, for one variant or all.
+struct Tally {
+  std::uint64_t requests = 0, errors = 0;
+  std::vector<std::uint64_t> buckets;
+  void Add(const json& m) {
+    requests += m.value("requests", std::uint64_t{0});
+    errors += m.value("errors", std::uint64_t{0});
+    const auto& b = m.at("latency_buckets");
+    buckets.resize(std::max(buckets.size(), b.size()));
+    for (std::size_t i = 0; i < b.size(); ++i) buckets[i] += b[i].get<std::uint64_t>();
+  }
+  json ToJson(const std::vector<double>& bounds) const {
+    return {{"requests", requests},
+            {"errors", errors},
+            {"error_rate", requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0.0},
+            {"p50_ms", QuantileMs(buckets, bounds, 0.5)},
+            {"p99_ms", QuantileMs(buckets, bounds, 0.99)}};
+  }
+};
+
+}  // namespace
+
+json EndpointRevisionToJson(const store::EndpointRevision& r) {
+  json out = RevisionSummary(r);
+  out["endpoint"] = r.endpoint;
+  out["spec"] = json::parse(r.spec_json, nullptr, false);
+  out["resolved"] = json::parse(r.resolved_json, nullptr, false);
+  return out;
+}
+
+EndpointController::EndpointController(std::unique_ptr<store::MetadataStore> api_store,
+                                       std::unique_ptr<store::MetadataStore> loop_store, Scheduler& scheduler,
+                                       const JobRegistry& jobs, const ArtifactStore& artifacts,
+                                       EndpointOptions options, std::string token)
+    : api_store_(std::move(api_store)),
+      loop_store_(std::move(loop_store)),
+      artifacts_(artifacts),
+      options_(std::move(options)),
+      token_(std::move(token)),
+      reconciler_(*loop_store_, scheduler, jobs, artifacts) {}
+
+EndpointController::~EndpointController() { Stop(); }
+
+void EndpointController::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void EndpointController::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<EndpointController::Applied> EndpointController::Apply(const json& spec_json) {
+  WHARF_ASSIGN_OR_RETURN(EndpointSpec spec, ParseEndpointSpec(spec_json));
+  const std::string canonical = EndpointSpecToJson(spec).dump();
+  std::lock_guard lock(api_mu_);
+  Result<store::EndpointRevision> latest = api_store_->GetEndpointRevision(spec.name, std::nullopt);
+  if (latest.ok() && latest->active && latest->spec_json == canonical) return Applied{std::move(*latest), false};
+  // Replicas of two endpoints on one port would share its traffic.
+  WHARF_ASSIGN_OR_RETURN(auto all, api_store_->ListEndpoints(false));
+  for (const auto& other : all) {
+    if (other.endpoint == spec.name) continue;
+    const json o = json::parse(other.spec_json, nullptr, false);
+    if (o.value("port", 0) == spec.port && o.value("host", "") == spec.host) {
+      return FailedPrecondition(fmt::format("port: {}:{} is already endpoint '{}''s", spec.host, spec.port, other.endpoint));
+    }
+  }
+  WHARF_ASSIGN_OR_RETURN(json resolved, ResolveEndpoint(spec, 0, *api_store_));
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
+                         api_store_->AppendEndpointRevision(spec.name, canonical, resolved.dump(), "apply"));
+  std::vector<std::string> models;
+  for (const auto& [variant, model] : resolved["models"].items()) models.push_back(variant + " " + model.get<std::string>());
+  Event(spec.name, "revision", fmt::format("revision {}: apply ({})", revision.revision, fmt::join(models, ", ")),
+        resolved["models"]);
+  wake_.notify_all();
+  return Applied{std::move(revision), true};
+}
+
+Result<store::EndpointRevision> EndpointController::Rollback(const std::string& endpoint, std::optional<int> to) {
+  std::lock_guard lock(api_mu_);
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision latest, api_store_->GetEndpointRevision(endpoint, std::nullopt));
+  const int target = to.value_or(latest.revision - 1);
+  if (target < 1) {
+    return FailedPrecondition(fmt::format("endpoint '{}' has only revision {}: nothing to roll back to", endpoint,
+                                          latest.revision));
+  }
+  if (target >= latest.revision) {
+    return InvalidArgument(fmt::format("to: {} is not an earlier revision of '{}' (latest is {})", target, endpoint,
+                                       latest.revision));
+  }
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision old, api_store_->GetEndpointRevision(endpoint, target));
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
+                         api_store_->AppendEndpointRevision(endpoint, old.spec_json, old.resolved_json,
+                                                            fmt::format("rollback to {}", target)));
+  Event(endpoint, "revision", fmt::format("revision {}: rollback to {}", revision.revision, target),
+        {{"from", latest.revision}, {"to", target}});
+  wake_.notify_all();
+  return revision;
+}
+
+Status EndpointController::Delete(const std::string& endpoint) {
+  std::lock_guard lock(api_mu_);
+  WHARF_RETURN_IF_ERROR(api_store_->DeleteEndpoint(endpoint));
+  Event(endpoint, "revision", "deleted: replicas are stopped", json::object());
+  wake_.notify_all();
+  return Status::Ok();
+}
+
+void EndpointController::Event(const std::string& endpoint, const std::string& kind, const std::string& message,
+                               const json& details) {
+  store::EndpointEvent event{.endpoint = endpoint, .kind = kind, .message = message, .details_json = details.dump()};
+  // Events are a record, not a precondition: a failure to store one is logged, never fatal.
+  if (auto stored = api_store_->AppendEndpointEvent(event); !stored.ok()) {
+    fmt::print(stderr, "wharf server: endpoint {}: cannot record event '{}': {}\n", endpoint, message,
+               stored.status().message());
+  }
+}
+
+void EndpointController::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    Tick();
+    lock.lock();
+    wake_.wait_for(lock, options_.interval);
+  }
+}
+
+void EndpointController::Tick() {
+  Result<std::vector<store::EndpointRevision>> endpoints = loop_store_->ListEndpoints(true);
+  if (!endpoints.ok()) {
+    fmt::print(stderr, "wharf server: endpoints: {}\n", endpoints.status().message());
+    return;
+  }
+  const std::int64_t now = NowMicros();
+  for (const auto& latest : *endpoints) {
+    Observed next;
+    {
+      std::lock_guard lock(mu_);
+      next = observed_[latest.endpoint];
+    }
+    const Status ticked = TickEndpoint(latest, now, next);
+    if (!ticked.ok()) {
+      fmt::print(stderr, "wharf server: endpoint {}: {}\n", latest.endpoint, ticked.message());
+      std::fflush(stderr);
+    }
+    std::lock_guard lock(mu_);
+    observed_[latest.endpoint] = std::move(next);
+  }
+}
+
+Status EndpointController::TickEndpoint(const store::EndpointRevision& latest, std::int64_t now_us, Observed& next) {
+  next.revision = latest.revision;
+  if (!latest.active) {  // deleted: stop its replicas, then leave it alone
+    next.desired = 0;
+    next.replicas.clear();
+    if (written_[latest.endpoint] == -1) return Status::Ok();
+    WHARF_ASSIGN_OR_RETURN(auto live, reconciler_.Reconcile({latest.endpoint, DefinitionName(latest.endpoint), 0}, now_us));
+    if (live.empty()) written_[latest.endpoint] = -1;
+    return Status::Ok();
+  }
+  WHARF_ASSIGN_OR_RETURN(EndpointSpec spec, ParseEndpointSpec(json::parse(latest.spec_json)));
+  if (written_[latest.endpoint] != latest.revision) {
+    WHARF_RETURN_IF_ERROR(WriteCurrentConfig(latest));
+    WHARF_RETURN_IF_ERROR(EnsureDefinition(spec));
+    written_[latest.endpoint] = latest.revision;
+  }
+  next.desired = DesiredReplicas(spec, next, now_us, next);
+  WHARF_ASSIGN_OR_RETURN(auto live,
+                         reconciler_.Reconcile({spec.name, DefinitionName(spec.name), next.desired}, now_us));
+  const std::uint64_t crashed = reconciler_.counts().count(spec.name) ? reconciler_.counts().at(spec.name).crashed : 0;
+  if (crashed > next.restarts) {
+    Event(spec.name, "replica", fmt::format("{} replica(s) died; started replacements", crashed - next.restarts),
+          {{"restarts", crashed}});
+  }
+  next.restarts = crashed;
+  std::vector<Replica> replicas;
+  for (const auto& task : live) replicas.push_back(Observe(task, latest));
+  next.replicas = std::move(replicas);
+  return Status::Ok();
+}
+
+Status EndpointController::WriteCurrentConfig(const store::EndpointRevision& latest) {
+  const fs::path dir = options_.home / "endpoints" / latest.endpoint;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return IoError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  const json resolved = json::parse(latest.resolved_json);
+  const fs::path path = dir / "current.json", partial = dir / "current.json.partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << ServeConfigOf(resolved, latest.revision).dump(2) << "\n";
+    if (!out.flush()) return IoError(fmt::format("cannot write {}", partial.string()));
+  }
+  fs::rename(partial, path, ec);  // a replica starting now reads the old file or the new one, never half
+  if (ec) return IoError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  return Status::Ok();
+}
+
+Status EndpointController::EnsureDefinition(const EndpointSpec& spec) {
+  const json params = {{"config", (options_.home / "endpoints" / spec.name / "current.json").string()},
+                       {"name", spec.name},
+                       {"host", spec.host},
+                       {"port", spec.port},
+                       {"announce", true},
+                       {"admin_token_file", options_.token_file.string()}};
+  const json definition = {{"job", "serve"}, {"params", params}, {"resources", {{"cpus", spec.replicas.cpus}}}};
+  // Stored canonically: the same spec is the same revision, not a new one.
+  return loop_store_->RegisterDefinition(DefinitionName(spec.name), definition.dump()).status();
+}
+
+int EndpointController::DesiredReplicas(const EndpointSpec& spec, const Observed& observed, std::int64_t now_us,
+                                        Observed& next) {
+  const ReplicaSpec& r = spec.replicas;
+  const int current = std::clamp(observed.desired == 0 ? r.min : observed.desired, r.min, r.max);
+  if (r.target_in_flight <= 0 || r.min == r.max) return current;
+  double in_flight = 0;
+  for (const auto& replica : observed.replicas) in_flight += replica.in_flight;
+  next.load = 0.7 * observed.load + 0.3 * in_flight;  // smoothed: one busy sample is not a trend
+  const int want = std::clamp(static_cast<int>(std::ceil(next.load / r.target_in_flight)), r.min, r.max);
+  const auto cooldown_us = std::chrono::duration_cast<std::chrono::microseconds>(r.cooldown).count();
+  if (want == current || now_us - observed.last_scale_us < cooldown_us) return current;
+  next.last_scale_us = now_us;
+  (want > current ? next.scale_ups : next.scale_downs) += 1;
+  Event(spec.name, "scale",
+        fmt::format("{} {} → {} replicas: {:.1f} requests in flight, target {:.1f} per replica",
+                    want > current ? "scale up" : "scale down", current, want, next.load, r.target_in_flight),
+        {{"from", current}, {"to", want}, {"in_flight", next.load}, {"target_in_flight", r.target_in_flight}});
+  return want;
+}
+
+EndpointController::Replica EndpointController::Observe(const store::TaskRecord& task,
+                                                        const store::EndpointRevision& latest) {
+  Replica replica;
+  replica.task_id = task.id;
+  replica.state = std::string(store::TaskStateName(task.state));
+  if (task.state != store::TaskState::kRunning) return replica;
+  const fs::path announce = artifacts_.root() / ArtifactStore::TaskOutputPrefix(task.id) / "replica.json";
+  Result<std::string> text = ReadFile(announce);
+  if (!text.ok()) return replica;  // still loading its models
+  const json a = json::parse(*text, nullptr, false);
+  if (!a.is_object() || !a.contains("admin_url")) return replica;
+  replica.url = a.value("url", "");
+  replica.admin_url = a.value("admin_url", "");
+  Result<net::HttpEndpoint> admin = net::ParseHttpUrl(replica.admin_url);
+  if (!admin.ok()) return replica;
+  net::HttpClient client(*admin, std::chrono::seconds(60));  // a reload loads models
+  Result<net::HttpReply> reply = client.Request("GET", "/admin/status");
+  if (!reply.ok() || reply->status != 200) return replica;
+  json status = json::parse(reply->body, nullptr, false);
+  if (!status.is_object() || status["endpoints"].empty()) return replica;
+  replica.revision = status["endpoints"][0].value("revision", 0);
+  replica.ready = status.value("ready", false);
+  replica.in_flight = status.value("in_flight", 0.0);
+  replica.metrics = status.value("metrics", json::array());
+  replica.latency_bounds = status.value("latency_bounds", std::vector<double>{});
+  replica.error = status.value("last_error", "");
+  if (replica.revision == latest.revision) return replica;
+
+  // Hand it the latest revision: it loads it next to the old one and switches.
+  const std::string body = ServeConfigOf(json::parse(latest.resolved_json), latest.revision).dump();
+  Result<net::HttpReply> pushed =
+      client.Request("POST", "/admin/config", body, {{"Authorization", "Bearer " + token_}});
+  if (pushed.ok() && pushed->status == 200) {
+    replica.revision = latest.revision;
+    replica.error.clear();
+    return replica;
+  }
+  const std::string why = pushed.ok() ? json::parse(pushed->body, nullptr, false).value("error", pushed->body)
+                                      : pushed.status().message();
+  if (replica.error != why) {  // once per new error, not every pass
+    Event(latest.endpoint, "replica",
+          fmt::format("replica {} refused revision {}: {}", task.id, latest.revision, why),
+          {{"task_id", task.id}, {"revision", latest.revision}});
+  }
+  replica.error = why;
+  return replica;
+}
+
+Result<json> EndpointController::Describe(const std::string& endpoint) {
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision latest, api_store_->GetEndpointRevision(endpoint, std::nullopt));
+  const json spec = json::parse(latest.spec_json, nullptr, false);
+  json out = {{"name", endpoint},
+              {"active", latest.active},
+              {"url", fmt::format("http://{}:{}", spec.value("host", "127.0.0.1"), spec.value("port", 0))},
+              {"revision", RevisionSummary(latest)},
+              {"replicas", json::array()}};
+  std::lock_guard lock(mu_);
+  const Observed& o = observed_[endpoint];
+  int ready = 0;
+  for (const auto& r : o.replicas) {
+    ready += r.ready && r.revision == latest.revision ? 1 : 0;
+    out["replicas"].push_back({{"task_id", r.task_id},
+                               {"state", r.state},
+                               {"url", r.url},
+                               {"admin_url", r.admin_url},
+                               {"revision", r.revision ? json(*r.revision) : json(nullptr)},
+                               {"ready", r.ready},
+                               {"in_flight", r.in_flight},
+                               {"error", r.error}});
+  }
+  out["desired_replicas"] = latest.active ? o.desired : 0;
+  out["ready_replicas"] = ready;
+  out["restarts"] = o.restarts;
+  return out;
+}
+
+Result<json> EndpointController::List() {
+  WHARF_ASSIGN_OR_RETURN(auto all, api_store_->ListEndpoints(false));
+  json out = json::array();
+  for (const auto& e : all) {
+    WHARF_ASSIGN_OR_RETURN(json status, Describe(e.endpoint));
+    out.push_back(std::move(status));
+  }
+  return json{{"endpoints", out}};
+}
+
+Result<json> EndpointController::Metrics(const std::string& endpoint) {
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision latest, api_store_->GetEndpointRevision(endpoint, std::nullopt));
+  std::lock_guard lock(mu_);
+  const Observed& o = observed_[endpoint];
+  std::vector<double> bounds;  // every replica is the same build: the first one's bounds hold for all
+  for (const auto& r : o.replicas) {
+    if (!r.latency_bounds.empty()) bounds = r.latency_bounds;
+  }
+  if (bounds.empty()) bounds = {1.0};
+  Tally total;
+  std::map<std::pair<std::string, std::string>, Tally> variants;  // (name, version), primary role only
+  json per_replica = json::array();
+  double in_flight = 0;
+  for (const auto& r : o.replicas) {
+    Tally mine;
+    for (const auto& m : r.metrics) {
+      if (m.value("role", "") != "primary") continue;
+      mine.Add(m);
+      total.Add(m);
+      variants[{m.value("variant", ""), m.value("version", "")}].Add(m);
+    }
+    in_flight += r.in_flight;
+    per_replica.push_back({{"task_id", r.task_id},
+                           {"admin_url", r.admin_url},
+                           {"requests", mine.requests},
+                           {"errors", mine.errors},
+                           {"in_flight", r.in_flight},
+                           {"revision", r.revision ? json(*r.revision) : json(nullptr)}});
+  }
+  json out = total.ToJson(bounds);
+  out["endpoint"] = endpoint;
+  out["revision"] = latest.revision;
+  out["replicas"] = o.replicas.size();
+  out["in_flight"] = in_flight;
+  out["variants"] = json::array();
+  for (const auto& [key, tally] : variants) {
+    json v = tally.ToJson(bounds);
+    v["name"] = key.first;
+    v["version"] = key.second;
+    out["variants"].push_back(std::move(v));
+  }
+  out["per_replica"] = std::move(per_replica);
+  return out;
+}
+
+std::string EndpointController::RenderMetrics() const {
+  std::string out =
+      "# HELP wharf_endpoint_replicas Replicas of an endpoint that are ready on its latest revision.\n"
+      "# TYPE wharf_endpoint_replicas gauge\n";
+  std::lock_guard lock(mu_);
+  std::string desired = "# HELP wharf_endpoint_desired_replicas Replicas the autoscaler wants.\n"
+                        "# TYPE wharf_endpoint_desired_replicas gauge\n";
+  std::string scaling = "# HELP wharf_endpoint_scaling_events_total Autoscaling decisions, by direction.\n"
+                        "# TYPE wharf_endpoint_scaling_events_total counter\n";
+  std::string restarts = "# HELP wharf_endpoint_replica_restarts_total Replicas that died and were replaced.\n"
+                         "# TYPE wharf_endpoint_replica_restarts_total counter\n";
+  for (const auto& [name, o] : observed_) {
+    int ready = 0;
+    for (const auto& r : o.replicas) ready += r.ready && r.revision == o.revision ? 1 : 0;
+    out += fmt::format("wharf_endpoint_replicas{{endpoint=\"{}\"}} {}\n", name, ready);
+    desired += fmt::format("wharf_endpoint_desired_replicas{{endpoint=\"{}\"}} {}\n", name, o.desired);
+    scaling += fmt::format("wharf_endpoint_scaling_events_total{{endpoint=\"{}\",direction=\"up\"}} {}\n", name, o.scale_ups);
+    scaling += fmt::format("wharf_endpoint_scaling_events_total{{endpoint=\"{}\",direction=\"down\"}} {}\n", name, o.scale_downs);
+    restarts += fmt::format("wharf_endpoint_replica_restarts_total{{endpoint=\"{}\"}} {}\n", name, o.restarts);
+  }
+  return out + desired + scaling + restarts;
+}
+
+}  // namespace wharf::control
