@@ -114,13 +114,13 @@ std::string Dump(const Json& value, int indent) {
 
 }  // namespace
 
-Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us) {
+Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us, std::string_view flag) {
   if (auto us = ParseIsoUtc(text)) return *us;
   if (auto us = ParseAge(text, now_us)) return *us;
   return InvalidArgument(fmt::format(
-      "--since '{}': expected an ISO-8601 UTC time (2026-11-23T12:00:00Z, 2026-11-23T12:00:00 or 2026-11-23) or an "
+      "{} '{}': expected an ISO-8601 UTC time (2026-11-23T12:00:00Z, 2026-11-23T12:00:00 or 2026-11-23) or an "
       "age (30s, 15m, 2h, 7d)",
-      text));
+      flag, text));
 }
 
 std::string CsvField(std::string_view value) {

@@ -14,11 +14,12 @@
 
 namespace wharf::cli {
 
-// Parses --since: an ISO-8601 UTC time (2026-11-23T12:00:00Z, the same
-// without the Z, with fractional seconds, or only the date 2026-11-23) or an
-// age (30s, 15m, 2h, 7d: `now_us` minus that). Returns microseconds since the
-// Unix epoch; InvalidArgument naming --since and the accepted forms.
-Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us);
+// Parses --since (or another time flag, `flag`): an ISO-8601 UTC time
+// (2026-11-23T12:00:00Z, the same without the Z, with fractional seconds, or
+// only the date 2026-11-23) or an age (30s, 15m, 2h, 7d: `now_us` minus
+// that). Returns microseconds since the Unix epoch; InvalidArgument naming
+// the flag and the accepted forms.
+Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us, std::string_view flag = "--since");
 
 // One CSV field quoted as RFC 4180 requires: in double quotes, inner quotes
 // doubled, when it holds a comma, quote, CR or LF; as is otherwise.

@@ -26,6 +26,8 @@ void AddModelCommand(CLI::App& app, const CommandContext& context);
 void AddModelRegistryCommands(CLI::App& model, const CommandContext& context);
 void AddCaptureCommand(CLI::App& app, const CommandContext& context);
 void AddServeCommand(CLI::App& app, const CommandContext& context);
+// `wharf drift`: captured inputs against the model's training data.
+void AddDriftCommand(CLI::App& app, const CommandContext& context);
 // `wharf server`: the control plane.
 void AddServerCommand(CLI::App& app, const CommandContext& context);
 // Adds train, predict, evaluate and serve as jobs task definitions can name.

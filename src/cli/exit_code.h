@@ -8,6 +8,7 @@ namespace wharf::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;  // a bug, a library failure, the OS refusing I/O
 inline constexpr int kExitBadInput = 2;  // bad input or usage: the user can fix it
+inline constexpr int kExitDrift = 3;     // `wharf drift --fail-on-drift` flagged a feature
 
 int ExitCode(const Status& status);
 

@@ -25,6 +25,7 @@ int RunCli(int argc, char** argv) {
   AddModelCommand(app, context);
   AddCaptureCommand(app, context);
   AddServeCommand(app, context);
+  AddDriftCommand(app, context);
   AddServerCommand(app, context);
   AddControlCommands(app, context);
   try {
