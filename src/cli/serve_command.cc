@@ -120,6 +120,16 @@ void PrintEndpoints(const serve::ServeConfig& config, const serve::Deployment& d
 }
 
 Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
+  // Blocked before any thread starts (the capture writer starts in
+  // Deployer::Load), so every thread inherits the mask and only sigwait below
+  // sees the signals: a thread without it would take SIGTERM's default
+  // action and end the process without draining requests or captures.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, LoadConfig(f));
   std::string token;
   if (!f.admin_token_file.empty()) {
@@ -129,14 +139,6 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   serve::Deployer deployer(registry, location, std::chrono::milliseconds(f.grace_ms));
   WHARF_ASSIGN_OR_RETURN(auto deployment, deployer.Load(config));
   serve::ModelService service(deployment);
-
-  // Loop threads inherit this mask, so only sigwait below sees the signals.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   net::HttpServerOptions options;
   options.host = f.host;
