@@ -120,7 +120,7 @@ bool IsRunBody(const std::string& body) {
   return j.is_object() && j.contains("inputs") && j["inputs"].is_object();
 }
 
-// Parses the primary captures answered with 200 in the flags' range into
+// Parses the primary captures answered with 200 in the report's range into
 // `columns` (one per feature), counting them in `report`.
 Status ReadCaptures(store::CaptureStore& captures, const serve::Endpoint& endpoint, DriftReport& report,
                     std::vector<std::vector<double>>& columns) {
