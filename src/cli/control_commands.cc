@@ -2,6 +2,7 @@
 // `wharf task`, `wharf logs` and `wharf artifact`, each a few requests to a
 // running `wharf server` (see docs/control-plane.md). With --json a command
 // prints the server's answer as is; otherwise a compact table or summary.
+// `wharf endpoint` is in endpoint_command.cc.
 
 #include <algorithm>
 #include <cctype>
@@ -22,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/control_flags.h"
+#include "cli/endpoint_command.h"
 #include "cli/exit_code.h"
 #include "control/client.h"
 #include "core/file.h"
@@ -35,60 +38,13 @@ using nlohmann::json;
 
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
-struct ControlFlags {
-  std::string server, token_file;
-  bool json = false;
-  // Command-specific.
+// The connection flags and those of each command.
+struct ControlFlags : ConnectionFlags {
   std::string arg, file, name, state, taskdef, output, prefix, grace;
   std::vector<std::string> overrides;
   std::optional<int> count, limit;
   bool all = false, wait = false, follow = false, stderr_stream = false;
 };
-
-Result<ControlClient> Connect(const ControlFlags& f) {
-  return ControlClient::Connect({.server = f.server, .token_file = f.token_file, .home = {}});
-}
-
-// Percent-encodes all but unreserved characters (and '/' when `keep_slash`),
-// so a bad name reaches the server intact and is refused there, by name.
-std::string Encode(std::string_view s, bool keep_slash = false) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-std::string Str(const json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
-void PrintJson(const json& j) { fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace)); }
-
-// Columns padded to their widest cell, two spaces apart; the last unpadded.
-// An empty header prints no header line.
-void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}}  ", row[i], width[i]);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    fmt::print("{}\n", line);
-  };
-  if (std::any_of(header.begin(), header.end(), [](const std::string& h) { return !h.empty(); })) print_row(header);
-  for (const auto& row : rows) print_row(row);
-}
 
 Result<std::string> ReadInput(const std::string& path) {
   std::ostringstream bytes;
@@ -501,13 +457,7 @@ Status ArtifactList(const ControlFlags& f) {
 CLI::App* AddCommand(CLI::App& parent, const char* name, const char* help, const CommandContext& context,
                      const std::shared_ptr<ControlFlags>& flags, Status (*run)(const ControlFlags&)) {
   auto* cmd = parent.add_subcommand(name, help);
-  cmd->add_flag("--json", flags->json, "Print the server's answer as JSON");
-  cmd->add_option("--server", flags->server,
-                  "Server URL (default: $WHARF_SERVER, else the URL in $WHARF_HOME/server.json, "
-                  "else http://127.0.0.1:8765)");
-  cmd->add_option("--token-file", flags->token_file,
-                  "File holding the server's token (default: $WHARF_TOKEN holds the token, "
-                  "else $WHARF_HOME/server.token)");
+  AddConnectionFlags(*cmd, *flags);
   if (run != nullptr) cmd->callback([flags, context, run] { *context.exit_code = ExitWith(run(*flags)); });
   return cmd;
 }
@@ -585,6 +535,8 @@ void AddControlCommands(CLI::App& app, const CommandContext& context) {
   f = std::make_shared<ControlFlags>();
   cmd = AddCommand(*artifact, "list", "List artifacts", context, f, ArtifactList);
   cmd->add_option("--prefix", f->prefix, "Only names starting with this");
+
+  AddEndpointCommands(app, context);
 }
 
 }  // namespace wharf::cli
