@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
 #include <memory>
 
 #include <fmt/format.h>
@@ -14,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "control/model_registry.h"
+#include "core/file.h"
 #include "core/parallel.h"
 #include "net/bearer_token.h"
 #include "net/http_server.h"
@@ -84,22 +84,12 @@ Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
   return config;
 }
 
-// Writes what a supervisor needs to find this replica, atomically (a
-// reader never sees half a file).
+// Writes what a supervisor needs to find this replica; a reader never sees half of it.
 Status Announce(const std::filesystem::path& path, std::string_view host, std::uint16_t port,
                 std::uint16_t admin_port) {
-  const std::string text = fmt::format(R"({{"pid":{},"url":"http://{}:{}","admin_url":"http://127.0.0.1:{}"}})" "\n",
-                                       ::getpid(), host, port, admin_port);
-  const std::filesystem::path partial = path.string() + ".partial";
-  {
-    std::ofstream out(partial, std::ios::trunc);
-    out << text;
-    if (!out.flush()) return IoError(fmt::format("{}: cannot write", partial.string()));
-  }
-  std::error_code ec;
-  std::filesystem::rename(partial, path, ec);
-  if (ec) return IoError(fmt::format("{}: cannot rename: {}", path.string(), ec.message()));
-  return Status::Ok();
+  return WriteFileAtomically(path, fmt::format(R"({{"pid":{},"url":"http://{}:{}","admin_url":"http://127.0.0.1:{}"}})"
+                                               "\n",
+                                               ::getpid(), host, port, admin_port));
 }
 
 void PrintEndpoints(const serve::ServeConfig& config, const serve::Deployment& deployment, const std::string& location) {

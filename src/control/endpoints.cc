@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -236,16 +235,9 @@ Status EndpointController::WriteCurrentConfig(const store::EndpointRevision& lat
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return IoError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
-  const json resolved = json::parse(latest.resolved_json);
-  const fs::path path = dir / "current.json", partial = dir / "current.json.partial";
-  {
-    std::ofstream out(partial, std::ios::trunc);
-    out << ServeConfigOf(resolved, latest.revision).dump(2) << "\n";
-    if (!out.flush()) return IoError(fmt::format("cannot write {}", partial.string()));
-  }
-  fs::rename(partial, path, ec);  // a replica starting now reads the old file or the new one, never half
-  if (ec) return IoError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-  return Status::Ok();
+  // A replica starting now reads the old revision or the new one, never half.
+  return WriteFileAtomically(dir / "current.json",
+                             ServeConfigOf(json::parse(latest.resolved_json), latest.revision).dump(2) + "\n");
 }
 
 Status EndpointController::EnsureDefinition(const EndpointSpec& spec) {

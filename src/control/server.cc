@@ -4,14 +4,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <fstream>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "control/api.h"
 #include "control/artifact_store.h"
 #include "control/scheduler.h"
+#include "core/file.h"
 #include "net/bearer_token.h"
 #include "exec/local/local_executor.h"
 #include "net/http_server.h"
@@ -53,16 +52,7 @@ Result<int> LockHome(const fs::path& home) {
 }
 
 Status WriteServerJson(const fs::path& path, const std::string& url) {
-  const fs::path temp = path.string() + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() << "\n";
-    if (!out) return IoError("cannot write " + temp.string());
-  }
-  std::error_code ec;
-  fs::rename(temp, path, ec);
-  if (ec) return IoError(fmt::format("cannot write {}: {}", path.string(), ec.message()));
-  return Status::Ok();
+  return WriteFileAtomically(path, nlohmann::json{{"url", url}, {"pid", ::getpid()}}.dump() + "\n");
 }
 
 // What /api/health tells about the executor: where memory, pids and cpu

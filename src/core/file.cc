@@ -42,4 +42,27 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
   return bytes;
 }
 
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes) {
+  const std::filesystem::path partial = path.string() + ".partial";
+  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create", partial, errno);
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(partial.c_str());
+      return ErrnoStatus("cannot write", partial, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(partial.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(partial.c_str());
+    return ErrnoStatus("cannot replace", path, err);
+  }
+  return Status::Ok();
+}
+
 }  // namespace wharf
