@@ -14,13 +14,12 @@
 #include "cli/commands.h"
 #include "cli/drift_report.h"
 #include "cli/exit_code.h"
-#include "control/model_registry.h"
+#include "cli/registry_model.h"
 #include "serve/config.h"
 #include "serve/endpoint.h"
 #include "serve/inference.h"
 #include "store/capture_store.h"
 #include "store/location.h"
-#include "store/metadata_store.h"
 
 namespace wharf::cli {
 
@@ -40,15 +39,7 @@ Result<std::string> ModelfileOf(const DriftFlags& f, const std::string& location
   std::string_view model = f.model;
   if (model.starts_with(f.endpoint + "=")) model.remove_prefix(f.endpoint.size() + 1);
   if (!model.starts_with("model:")) return std::string(model);
-  WHARF_ASSIGN_OR_RETURN(control::ModelRef ref, control::ParseModelRef(model.substr(6)));
-  std::error_code ec;
-  if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
-    return NotFound(fmt::format("--model {}: no model registry at {}", f.model, location));
-  }
-  WHARF_ASSIGN_OR_RETURN(auto registry, store::OpenMetadataStore(location));
-  Result<store::ModelVersion> version = control::ResolveModelRef(*registry, ref);
-  if (!version.ok()) return NotFound(fmt::format("--model {}: {}", f.model, version.status().message()));
-  return version->modelfile_path;
+  return RegistryModelfile(model.substr(6), location, f.model);
 }
 
 // The configuration the endpoint was served with: its models, and the

@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/exit_code.h"
-#include "control/model_registry.h"
+#include "cli/registry_model.h"
 #include "core/file.h"
 #include "core/parallel.h"
 #include "net/bearer_token.h"
@@ -21,9 +21,7 @@
 #include "serve/config.h"
 #include "serve/deployment.h"
 #include "serve/model_service.h"
-#include "store/capture_store.h"
 #include "store/location.h"
-#include "store/metadata_store.h"
 
 namespace wharf::cli {
 
@@ -46,25 +44,14 @@ struct ServeFlags {
 Result<std::vector<std::string>> ResolveRegistryModels(const std::vector<std::string>& models,
                                                        const std::string& location) {
   std::vector<std::string> out;
-  std::unique_ptr<store::MetadataStore> registry;
   for (const auto& flag : models) {
     const auto eq = flag.find('=');
     if (eq == std::string::npos || flag.compare(eq + 1, 6, "model:") != 0) {
       out.push_back(flag);
       continue;
     }
-    const std::string ref_text = flag.substr(eq + 7);
-    WHARF_ASSIGN_OR_RETURN(control::ModelRef ref, control::ParseModelRef(ref_text));
-    if (!registry) {
-      std::error_code ec;
-      if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
-        return NotFound(fmt::format("--model {}: no model registry at {}", flag, location));
-      }
-      WHARF_ASSIGN_OR_RETURN(registry, store::OpenMetadataStore(location));
-    }
-    Result<store::ModelVersion> version = control::ResolveModelRef(*registry, ref);
-    if (!version.ok()) return NotFound(fmt::format("--model {}: {}", flag, version.status().message()));
-    out.push_back(flag.substr(0, eq + 1) + version->modelfile_path);
+    WHARF_ASSIGN_OR_RETURN(std::string modelfile, RegistryModelfile(flag.substr(eq + 7), location, flag));
+    out.push_back(flag.substr(0, eq + 1) + modelfile);
   }
   return out;
 }
