@@ -183,6 +183,7 @@ void EndpointController::Tick() {
     return;
   }
   const std::int64_t now = NowMicros();
+  std::set<std::string> live;
   for (const auto& latest : *endpoints) {
     Observed next;
     {
@@ -194,9 +195,11 @@ void EndpointController::Tick() {
       fmt::print(stderr, "wharf server: endpoint {}: {}\n", latest.endpoint, ticked.message());
       std::fflush(stderr);
     }
+    for (const auto& r : next.replicas) live.insert(r.task_id);
     std::lock_guard lock(mu_);
     observed_[latest.endpoint] = std::move(next);
   }
+  std::erase_if(links_, [&](const auto& link) { return !live.count(link.first); });
 }
 
 Status EndpointController::TickEndpoint(const store::EndpointRevision& latest, std::int64_t now_us, Observed& next) {
@@ -204,11 +207,15 @@ Status EndpointController::TickEndpoint(const store::EndpointRevision& latest, s
   if (!latest.active) {  // deleted: stop its replicas, then leave it alone
     next.desired = 0;
     next.replicas.clear();
-    if (written_[latest.endpoint] == -1) return Status::Ok();
+    if (stopped_.count(latest.endpoint)) return Status::Ok();
     WHARF_ASSIGN_OR_RETURN(auto live, reconciler_.Reconcile({latest.endpoint, DefinitionName(latest.endpoint), 0}, now_us));
-    if (live.empty()) written_[latest.endpoint] = -1;
+    if (live.empty()) {
+      stopped_.insert(latest.endpoint);
+      written_.erase(latest.endpoint);  // applied again, it starts afresh
+    }
     return Status::Ok();
   }
+  stopped_.erase(latest.endpoint);
   WHARF_ASSIGN_OR_RETURN(EndpointSpec spec, ParseEndpointSpec(json::parse(latest.spec_json)));
   if (written_[latest.endpoint] != latest.revision) {
     WHARF_RETURN_IF_ERROR(WriteCurrentConfig(latest));
@@ -278,16 +285,11 @@ EndpointController::Replica EndpointController::Observe(const store::TaskRecord&
   replica.task_id = task.id;
   replica.state = std::string(store::TaskStateName(task.state));
   if (task.state != store::TaskState::kRunning) return replica;
-  const fs::path announce = artifacts_.root() / ArtifactStore::TaskOutputPrefix(task.id) / "replica.json";
-  Result<std::string> text = ReadFile(announce);
-  if (!text.ok()) return replica;  // still loading its models
-  const json a = json::parse(*text, nullptr, false);
-  if (!a.is_object() || !a.contains("admin_url")) return replica;
-  replica.url = a.value("url", "");
-  replica.admin_url = a.value("admin_url", "");
-  Result<net::HttpEndpoint> admin = net::ParseHttpUrl(replica.admin_url);
-  if (!admin.ok()) return replica;
-  net::HttpClient client(*admin, std::chrono::seconds(60));  // a reload loads models
+  Link* link = LinkTo(task.id);
+  if (link == nullptr) return replica;  // still loading its models
+  replica.url = link->url;
+  replica.admin_url = link->admin_url;
+  net::HttpClient& client = *link->client;
   Result<net::HttpReply> reply = client.Request("GET", "/admin/status");
   if (!reply.ok() || reply->status != 200) return replica;
   json status = json::parse(reply->body, nullptr, false);
@@ -320,6 +322,26 @@ EndpointController::Replica EndpointController::Observe(const store::TaskRecord&
   return replica;
 }
 
+EndpointController::Link* EndpointController::LinkTo(const std::string& task_id) {
+  if (auto it = links_.find(task_id); it != links_.end()) return &it->second;
+  const fs::path announce = artifacts_.root() / ArtifactStore::TaskOutputPrefix(task_id) / "replica.json";
+  Result<std::string> text = ReadFile(announce);
+  if (!text.ok()) return nullptr;
+  const json a = json::parse(*text, nullptr, false);
+  if (!a.is_object() || !a.contains("admin_url")) return nullptr;
+  Result<net::HttpEndpoint> admin = net::ParseHttpUrl(a.value("admin_url", ""));
+  if (!admin.ok()) return nullptr;
+  Link link{a.value("url", ""), a.value("admin_url", ""),
+            std::make_unique<net::HttpClient>(*admin, std::chrono::seconds(60))};  // a reload loads models
+  return &links_.emplace(task_id, std::move(link)).first->second;
+}
+
+int EndpointController::Observed::Ready() const {
+  int ready = 0;
+  for (const auto& r : replicas) ready += r.ready && r.revision == revision ? 1 : 0;
+  return ready;
+}
+
 Result<json> EndpointController::Describe(const std::string& endpoint) {
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision latest, api_store_->GetEndpointRevision(endpoint, std::nullopt));
   const json spec = json::parse(latest.spec_json, nullptr, false);
@@ -330,9 +352,7 @@ Result<json> EndpointController::Describe(const std::string& endpoint) {
               {"replicas", json::array()}};
   std::lock_guard lock(mu_);
   const Observed& o = observed_[endpoint];
-  int ready = 0;
   for (const auto& r : o.replicas) {
-    ready += r.ready && r.revision == latest.revision ? 1 : 0;
     out["replicas"].push_back({{"task_id", r.task_id},
                                {"state", r.state},
                                {"url", r.url},
@@ -343,7 +363,7 @@ Result<json> EndpointController::Describe(const std::string& endpoint) {
                                {"error", r.error}});
   }
   out["desired_replicas"] = latest.active ? o.desired : 0;
-  out["ready_replicas"] = ready;
+  out["ready_replicas"] = o.revision == latest.revision ? o.Ready() : 0;
   out["restarts"] = o.restarts;
   return out;
 }
@@ -415,9 +435,7 @@ std::string EndpointController::RenderMetrics() const {
   std::string restarts = "# HELP wharf_endpoint_replica_restarts_total Replicas that died and were replaced.\n"
                          "# TYPE wharf_endpoint_replica_restarts_total counter\n";
   for (const auto& [name, o] : observed_) {
-    int ready = 0;
-    for (const auto& r : o.replicas) ready += r.ready && r.revision == o.revision ? 1 : 0;
-    out += fmt::format("wharf_endpoint_replicas{{endpoint=\"{}\"}} {}\n", name, ready);
+    out += fmt::format("wharf_endpoint_replicas{{endpoint=\"{}\"}} {}\n", name, o.Ready());
     desired += fmt::format("wharf_endpoint_desired_replicas{{endpoint=\"{}\"}} {}\n", name, o.desired);
     scaling += fmt::format("wharf_endpoint_scaling_events_total{{endpoint=\"{}\",direction=\"up\"}} {}\n", name, o.scale_ups);
     scaling += fmt::format("wharf_endpoint_scaling_events_total{{endpoint=\"{}\",direction=\"down\"}} {}\n", name, o.scale_downs);

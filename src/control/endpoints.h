@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "control/reconciler.h"
 #include "control/scheduler.h"
 #include "core/status.h"
+#include "net/http_client.h"
 #include "store/metadata_store.h"
 
 namespace wharf::control {
@@ -98,6 +100,15 @@ class EndpointController {
     std::int64_t last_scale_us = 0;
     std::uint64_t scale_ups = 0, scale_downs = 0;
     std::uint64_t restarts = 0;
+
+    // Replicas ready on `revision` (the latest).
+    int Ready() const;
+  };
+  // How the loop reaches one replica: its replica.json, read once, and a
+  // kept-alive client for its admin port.
+  struct Link {
+    std::string url, admin_url;
+    std::unique_ptr<net::HttpClient> client;
   };
 
   void Loop();
@@ -107,6 +118,8 @@ class EndpointController {
   Status EnsureDefinition(const EndpointSpec& spec);
   int DesiredReplicas(const EndpointSpec& spec, const Observed& observed, std::int64_t now_us, Observed& next);
   Replica Observe(const store::TaskRecord& task, const store::EndpointRevision& latest);
+  // The link to a running replica, or null while it has not announced itself.
+  Link* LinkTo(const std::string& task_id);
   void Event(const std::string& endpoint, const std::string& kind, const std::string& message,
              const nlohmann::json& details);
 
@@ -119,7 +132,10 @@ class EndpointController {
 
   mutable std::mutex mu_;
   std::map<std::string, Observed> observed_;  // guarded by mu_
-  std::map<std::string, int> written_;        // loop thread: revision of current.json per endpoint
+  // Owned by the loop thread.
+  std::map<std::string, int> written_;        // revision of current.json per endpoint
+  std::set<std::string> stopped_;             // deleted endpoints whose replicas are all stopped
+  std::map<std::string, Link> links_;         // by task id, for live replicas
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
   std::thread thread_;
