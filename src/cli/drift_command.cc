@@ -15,11 +15,13 @@
 #include "cli/drift_report.h"
 #include "cli/exit_code.h"
 #include "cli/registry_model.h"
+#include "control/endpoint_spec.h"
 #include "serve/config.h"
 #include "serve/endpoint.h"
 #include "serve/inference.h"
 #include "store/capture_store.h"
 #include "store/location.h"
+#include "store/metadata_store.h"
 
 namespace wharf::cli {
 
@@ -28,6 +30,7 @@ namespace {
 struct DriftFlags {
   std::string endpoint, variant, model, config, db;
   std::optional<std::string> since, until;
+  std::optional<int> revision;
   monitor::DriftThresholds thresholds;
   bool json = false, fail_on_drift = false;
 };
@@ -42,14 +45,70 @@ Result<std::string> ModelfileOf(const DriftFlags& f, const std::string& location
   return RegistryModelfile(model.substr(6), location, f.model);
 }
 
-// The configuration the endpoint was served with: its models, and the
-// aliases its request bodies may use. The one place that decides it.
-Result<serve::EndpointConfig> ChooseEndpointConfig(const DriftFlags& f, const std::string& location) {
-  if (f.config.empty() == f.model.empty()) {
-    return InvalidArgument("give exactly one of --config FILE (the endpoint YAML it is served with) and --model "
-                           "PATH|model:MODEL[@ALIAS]");
+constexpr std::string_view kGiveConfigOrModel =
+    "--config FILE (the endpoint YAML it is served with) or --model PATH|model:MODEL[@ALIAS]";
+
+// The serve configuration of the endpoint's revision --revision, else its
+// latest, in the control plane's store at `location`: the document its
+// replicas were handed, so variants and aliases are theirs. NotFound, naming
+// what to give instead, when the store has no such endpoint.
+Result<serve::EndpointConfig> RevisionConfig(const DriftFlags& f, const std::string& location) {
+  std::error_code ec;
+  if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
+    return NotFound(fmt::format("no endpoint '{}': no store at {}; give --store, or {}", f.endpoint, location,
+                                kGiveConfigOrModel));
   }
-  if (f.model.empty()) {
+  WHARF_ASSIGN_OR_RETURN(auto metadata, store::OpenMetadataStore(location));
+  const std::string where = store::DisplayLocation(location);
+  Result<store::EndpointRevision> latest = metadata->GetEndpointRevision(f.endpoint, std::nullopt);
+  if (!latest.ok() && latest.status().code() == StatusCode::kNotFound) {
+    WHARF_ASSIGN_OR_RETURN(auto endpoints, metadata->ListEndpoints(/*include_inactive=*/true));
+    std::vector<std::string> names;
+    for (const auto& e : endpoints) names.push_back(e.endpoint);
+    return NotFound(fmt::format("no endpoint '{}' in {} (applied endpoints: {}); for one the control plane does not "
+                                "manage, give {}",
+                                f.endpoint, where, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")),
+                                kGiveConfigOrModel));
+  }
+  if (!latest.ok()) return latest.status();
+  store::EndpointRevision revision = *latest;
+  if (f.revision && *f.revision != latest->revision) {
+    Result<store::EndpointRevision> asked = metadata->GetEndpointRevision(f.endpoint, f.revision);
+    if (!asked.ok() && asked.status().code() == StatusCode::kNotFound) {
+      return NotFound(fmt::format("endpoint '{}' has no revision {}; its revisions: 1 to {}", f.endpoint, *f.revision,
+                                  latest->revision));
+    }
+    if (!asked.ok()) return asked.status();
+    revision = std::move(*asked);
+  }
+  const std::string origin = fmt::format("endpoint '{}' revision {} in {}", f.endpoint, revision.revision, where);
+  const auto resolved = nlohmann::json::parse(revision.resolved_json, nullptr, /*allow_exceptions=*/false);
+  if (!resolved.is_object() || !resolved.contains("serve")) {
+    return DataLoss(fmt::format("{}: its resolved configuration holds no \"serve\" document", origin));
+  }
+  WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config,
+                         serve::ParseServeConfig(control::ServeConfigOf(resolved, revision.revision).dump(), origin,
+                                                 std::filesystem::path()));
+  for (auto& e : config.endpoints) {
+    if (e.name == f.endpoint) return std::move(e);
+  }
+  return DataLoss(fmt::format("{}: its serve document lacks the endpoint", origin));
+}
+
+// The configuration the endpoint was served with: its models, and the
+// aliases its request bodies may use. The one place that decides it:
+// --config, --model, else the control plane's revision of it.
+Result<serve::EndpointConfig> ChooseEndpointConfig(const DriftFlags& f, const std::string& location) {
+  if (!f.config.empty() && !f.model.empty()) {
+    return InvalidArgument(
+        "give at most one of --config and --model, not both (without either: the endpoint's revision in the store)");
+  }
+  if (f.revision && (!f.config.empty() || !f.model.empty())) {
+    return InvalidArgument(fmt::format("--revision {} reads the endpoint's models from the store; it does not go with "
+                                       "--{}",
+                                       *f.revision, f.config.empty() ? "model" : "config"));
+  }
+  if (!f.config.empty()) {
     WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, serve::LoadServeConfig(f.config));
     std::vector<std::string> names;
     for (auto& e : config.endpoints) {
@@ -59,9 +118,20 @@ Result<serve::EndpointConfig> ChooseEndpointConfig(const DriftFlags& f, const st
     return NotFound(
         fmt::format("{} has no endpoint '{}'; its endpoints: {}", f.config, f.endpoint, fmt::join(names, ", ")));
   }
-  WHARF_ASSIGN_OR_RETURN(std::string modelfile, ModelfileOf(f, location));
-  WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, serve::ServeConfigFromModelFlags({f.endpoint + "=" + modelfile}));
-  return std::move(config.endpoints.front());
+  if (!f.model.empty()) {
+    WHARF_ASSIGN_OR_RETURN(std::string modelfile, ModelfileOf(f, location));
+    WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config,
+                           serve::ServeConfigFromModelFlags({f.endpoint + "=" + modelfile}));
+    return std::move(config.endpoints.front());
+  }
+  return RevisionConfig(f, location);
+}
+
+// Where ChooseEndpointConfig took the models from, for the report.
+std::string ModelsFrom(const DriftFlags& f, const serve::EndpointConfig& config) {
+  if (!f.config.empty()) return "--config " + f.config;
+  if (!f.model.empty()) return "--model " + f.model;
+  return fmt::format("endpoint revision {}{}", config.revision, f.revision ? "" : " (latest)");
 }
 
 // The variant whose Modelfile's training data the captures are compared
@@ -161,9 +231,13 @@ Result<DriftReport> Run(const DriftFlags& f, const artifact::ModelRegistry& regi
   const std::string location = store::StoreLocation(f.db);
   report.store = store::DisplayLocation(location);
   WHARF_ASSIGN_OR_RETURN(serve::EndpointConfig config, ChooseEndpointConfig(f, location));
+  report.models_from = ModelsFrom(f, config);
+  report.revision = config.revision;
   WHARF_ASSIGN_OR_RETURN(auto endpoint, serve::Endpoint::Load(config, registry));
   WHARF_ASSIGN_OR_RETURN(const serve::Variant* variant, ChooseVariant(*endpoint, f.variant));
   report.modelfile = variant->path.string();
+  report.model_variant = variant->name;
+  report.model_version = variant->version;
   WHARF_ASSIGN_OR_RETURN(std::vector<data::FeatureSummary> training,
                          TrainingSummaries(variant->path, endpoint->features()));
   report.training_rows = training.empty() ? 0 : training.front().count + training.front().missing;
@@ -177,8 +251,8 @@ Result<DriftReport> Run(const DriftFlags& f, const artifact::ModelRegistry& regi
   WHARF_RETURN_IF_ERROR(ReadCaptures(*captures, *endpoint, report, columns));
   if (report.captures > 0 && report.unparsed == report.captures) {
     return InvalidArgument(fmt::format(
-        "none of the {} captures of endpoint '{}' parsed for {} (first: {}); give the --config or --model the "
-        "endpoint was served with (its aliases too)",
+        "none of the {} captures of endpoint '{}' parsed for {} (first: {}); give the --revision, --config or "
+        "--model the endpoint was served with (its aliases too)",
         report.captures, f.endpoint, report.modelfile, report.first_unparsed));
   }
   for (std::size_t c = 0; c < columns.size(); ++c) {
@@ -200,13 +274,18 @@ void AddDriftCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--variant", flags->variant,
                   "Only this variant's captures, compared with its own Modelfile (default: every variant's, compared "
                   "with the first variant's)");
+  cmd->add_option("--revision", flags->revision,
+                  "Compare with the models of this revision of the endpoint in the store (default: its latest)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--model", flags->model,
-                  "The endpoint's Modelfile: PATH or model:MODEL[@VERSION|@ALIAS] (registry), optionally after "
-                  "ENDPOINT= as in wharf serve");
-  cmd->add_option("--config", flags->config, "The endpoint YAML it is served with (for variants and aliases)");
+                  "For an endpoint the control plane does not manage: its Modelfile, PATH or "
+                  "model:MODEL[@VERSION|@ALIAS] (registry), optionally after ENDPOINT= as in wharf serve");
+  cmd->add_option("--config", flags->config,
+                  "For an endpoint the control plane does not manage: the endpoint YAML it is served with (for "
+                  "variants and aliases)");
   cmd->add_option("--store,--db", flags->db,
-                  "Capture store: a SQLite file or postgresql:// URL (default: $WHARF_STORE, else $WHARF_HOME/wharf.db, "
-                  "else ~/.wharf/wharf.db)");
+                  "Capture and endpoint store: a SQLite file or postgresql:// URL (default: $WHARF_STORE, else "
+                  "$WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
   cmd->add_option("--psi-threshold", flags->thresholds.psi, "Flag a feature whose PSI is at least this")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

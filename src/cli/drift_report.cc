@@ -73,9 +73,12 @@ void AppendRow(std::string& out, std::size_t name_width, const std::array<std::s
 }
 
 std::string Heading(const DriftReport& r) {
-  std::string out = fmt::format("Endpoint {}{}, captures {} in {}\nTraining data: {} ({} rows)\n", r.endpoint,
-                                r.variant.empty() ? "" : " variant " + r.variant, RangeText(r), r.store, r.modelfile,
-                                r.training_rows);
+  std::string out = fmt::format("Endpoint {}{}, captures {} in {}\n", r.endpoint,
+                                r.variant.empty() ? "" : " variant " + r.variant, RangeText(r), r.store);
+  if (!r.models_from.empty()) {
+    out += fmt::format("Model: variant {} version {}, from {}\n", r.model_variant, r.model_version, r.models_from);
+  }
+  out += fmt::format("Training data: {} ({} rows)\n", r.modelfile, r.training_rows);
   if (r.captures > 0) {
     out += fmt::format("Read {} captures ({} rows) from {} to {}\n", r.captures, r.rows, FormatTimeUtc(*r.first_us),
                        FormatTimeUtc(*r.last_us));
@@ -140,7 +143,10 @@ nlohmann::ordered_json DriftJson(const DriftReport& r) {
   return {{"endpoint", r.endpoint},
           {"variant", r.variant.empty() ? Json() : Json(r.variant)},
           {"store", r.store},
-          {"training", {{"modelfile", r.modelfile}, {"rows", r.training_rows}}},
+          {"revision", r.revision > 0 ? Json(r.revision) : Json()},
+          {"training",
+           {{"modelfile", r.modelfile}, {"rows", r.training_rows}, {"variant", r.model_variant},
+            {"version", r.model_version}}},
           {"since", time(r.since_us)},
           {"until", time(r.until_us)},
           {"captures", r.captures},

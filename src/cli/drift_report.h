@@ -20,7 +20,10 @@ struct DriftReport {
   std::string endpoint;
   std::string variant;  // the variant whose captures were read; empty: all of them
   std::string store;    // the capture store, fit to print
+  std::string models_from;         // "endpoint revision 2 (latest)", "--config FILE" or "--model REF"
+  int revision = 0;                // that endpoint revision; 0 with --config or --model
   std::string modelfile;           // whose training summary the captures are compared with
+  std::string model_variant, model_version;  // the variant serving that Modelfile, and its version
   std::size_t training_rows = 0;   // rows of that training set
   std::optional<std::int64_t> since_us, until_us;  // the range asked for: [since, until)
   std::size_t captures = 0;        // primary captures answered with 200 in the range

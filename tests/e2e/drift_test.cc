@@ -1,12 +1,16 @@
 // `wharf drift` as a user runs it: train a wine model, serve it with
 // capture, send rows of its training data unchanged and then with alcohol
 // moved up three standard deviations, and ask which features drifted.
+// Served by `wharf serve --model|--config` (drift is told the same), or by
+// the control plane's replicas (drift reads the endpoint's revision).
 //
 // Not the validation CSV: its rows (the same as the test CSV's) really did
 // drift from the training rows, in 9 of the 11 features.
 
 #include <chrono>
 #include <fstream>
+#include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -20,6 +24,7 @@
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/unused_port.h"
 
 namespace wharf {
 namespace {
@@ -30,6 +35,7 @@ using testing::ProcessResult;
 using testing::RunWharf;
 using testing::ServerProcess;
 using testing::TempDir;
+using testing::UnusedPort;
 using testing::WineDir;
 
 constexpr std::size_t kAlcohol = 10;  // the column the second batch shifts
@@ -204,9 +210,15 @@ TEST_F(DriftTest, RefusesBadInputAndReportsAnEmptyRange) {
     ASSERT_EQ(client.Post("/v2/models/wine/infer", InferBody(TrainingRows().rows[0])).status, 200);
     ASSERT_EQ(server->Stop(SIGTERM), 0) << server->output();
   }
+  // Neither --config nor --model, and no control plane ever applied "wine" here.
   auto r = Drift({"--endpoint", "wine"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--config"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no endpoint 'wine' in " + db_ + " (applied endpoints: none)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("give --config FILE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("or --model PATH"), std::string::npos) << r.err;
+  r = Drift({"--endpoint", "wine", "--config", "wine.yaml", "--model", modelfile_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("at most one of --config and --model"), std::string::npos) << r.err;
   r = Drift({"--endpoint", "wine", "--model", modelfile_, "--until", "yesterday"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--until 'yesterday'"), std::string::npos) << r.err;
@@ -228,6 +240,123 @@ TEST_F(DriftTest, RefusesBadInputAndReportsAnEmptyRange) {
   r = Drift({"--endpoint", "wine", "--model", modelfile_, "--since", "0s", "--fail-on-drift"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("nothing to compare"), std::string::npos) << r.out;
+}
+
+// An endpoint the control plane manages: `wharf server` with the test's
+// directory as its home (its store is db_, where replicas capture too), the
+// wine Modelfile registered twice (versions 1 and 2, each its own copy), and
+// revisions made with `wharf endpoint apply`. Drift needs no --config or --model.
+class DriftOfAnAppliedEndpointTest : public DriftTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(DriftTest::SetUp());
+    for (int version = 1; version <= 2; ++version) {
+      auto r = RunWharf({"model", "register", "wine", modelfile_, "--store", db_, "--json"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      registered_.push_back(json::parse(r.out)["path"].get<std::string>());
+    }
+    server_ = std::make_unique<ServerProcess>(std::vector<std::string>{
+        "server", "--home", dir_.path().string(), "--port", "0", "--cpus", "2"});
+    ASSERT_TRUE(server_->started()) << server_->output();
+  }
+
+  // Replicas are tasks, which outlive the server: delete the endpoint, then
+  // stop whatever still runs.
+  void TearDown() override {
+    if (!server_ || !server_->started()) return;
+    Control({"endpoint", "delete", "wine"});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    json live;
+    do {
+      live = json::parse(Control({"task", "list", "--state", "PENDING,RUNNING", "--limit", "0", "--json"}).out,
+                         nullptr, /*allow_exceptions=*/false);
+      for (const auto& t : live.value("tasks", json::array())) {
+        Control({"task", "stop", t.value("id", ""), "--grace", "0s"});
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    } while (!live.value("tasks", json::array()).empty() && std::chrono::steady_clock::now() < deadline);
+    EXPECT_TRUE(live.value("tasks", json::array()).empty()) << "tasks outlive the test: " << live;
+    if (HasFailure()) std::cerr << "server output:\n" << server_->output() << "\n";
+  }
+
+  // Runs wharf against this test's server.
+  ProcessResult Control(std::vector<std::string> args) const {
+    const std::string url = "http://127.0.0.1:" + std::to_string(server_->port());
+    args.insert(args.end(), {"--server", url, "--token-file", (dir_.path() / "server.token").string()});
+    return RunWharf(args);
+  }
+
+  // Applies the wine endpoint with one variant, `variant` serving `model`
+  // ("wine@1"), capturing every request durably; `extra` adds YAML lines.
+  ProcessResult Apply(const std::string& variant, const std::string& model, const std::string& extra,
+                      std::vector<std::string> flags = {}) const {
+    const auto spec = dir_.Write(variant + ".yaml", "name: wine\nport: " + std::to_string(port_) +
+                                                        "\nvariants: [{name: " + variant + ", model: " + model +
+                                                        "}]\ncapture: {mode: durable}\n" + extra);
+    std::vector<std::string> args = {"endpoint", "apply", spec.string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return Control(args);
+  }
+
+  std::vector<std::string> registered_;  // the registry's copy of versions 1 and 2
+  std::unique_ptr<ServerProcess> server_;
+  const int port_ = UnusedPort();
+};
+
+TEST_F(DriftOfAnAppliedEndpointTest, ComparesWithTheLatestRevisionOrTheOneAskedFor) {
+  // Revision 1 serves version 1 without aliases; revision 2 version 2, whose
+  // clients call alcohol "alc".
+  auto r = Apply("blue", "wine@1", "");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Apply("green", "wine@2", "aliases: {alc: alcohol}\n", {"--wait", "--timeout", "60s"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  WineRows wine = TrainingRows();
+  wine.rows.resize(80);
+  WineRows aliased = wine;
+  aliased.columns[kAlcohol] = "alc";
+  HttpClient client(port_);
+  for (const auto& row : wine.rows) ASSERT_EQ(client.Post("/run/", RunBody(aliased.columns, row)).status, 200);
+  for (const auto& row : wine.rows) ASSERT_EQ(client.Post("/v2/models/wine/infer", InferBody(row)).status, 200);
+
+  r = Drift({"--endpoint", "wine", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["revision"], 2) << r.out;
+  EXPECT_EQ(report["training"]["modelfile"], registered_[1]) << r.out;
+  EXPECT_EQ(report["training"]["variant"], "green") << r.out;
+  EXPECT_EQ(report["training"]["version"], "2") << r.out;
+  EXPECT_EQ(report["captures"], 160) << r.out;
+  EXPECT_EQ(report["unparsed"], 0) << r.out;  // revision 2's aliases
+  r = Drift({"--endpoint", "wine"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Model: variant green version 2, from endpoint revision 2 (latest)\nTraining data: " +
+                       registered_[1] + " ("),
+            std::string::npos)
+      << r.out;
+
+  // Revision 1: version 1's Modelfile, and no alias, so the /run/ bodies fail to parse.
+  r = Drift({"--endpoint", "wine", "--revision", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  report = json::parse(r.out);
+  EXPECT_EQ(report["revision"], 1) << r.out;
+  EXPECT_EQ(report["training"]["modelfile"], registered_[0]) << r.out;
+  EXPECT_EQ(report["training"]["variant"], "blue") << r.out;
+  EXPECT_EQ(report["unparsed"], 80) << r.out;
+
+  r = Drift({"--endpoint", "wine", "--revision", "7"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("endpoint 'wine' has no revision 7; its revisions: 1 to 2"), std::string::npos) << r.err;
+  r = Drift({"--endpoint", "wine", "--revision", "1", "--model", modelfile_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("does not go with --model"), std::string::npos) << r.err;
+  r = Drift({"--endpoint", "red"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no endpoint 'red' in " + db_ + " (applied endpoints: wine)"), std::string::npos) << r.err;
+  // --model still wins over the store.
+  r = Drift({"--endpoint", "wine", "--model", modelfile_, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["training"]["modelfile"], modelfile_) << r.out;
+  EXPECT_TRUE(json::parse(r.out)["revision"].is_null()) << r.out;
 }
 
 }  // namespace

@@ -49,6 +49,22 @@ TEST(DriftReportTest, TableHasOneLinePerFeatureAndASummary) {
   EXPECT_THAT(table, Not(HasSubstr("Skipped")));
 }
 
+TEST(DriftReportTest, TableAndJsonNameTheRevisionAndVariantCompared) {
+  DriftReport r = TwoFeatures();
+  EXPECT_THAT(FormatDriftTable(r), Not(HasSubstr("Model:")));
+  EXPECT_TRUE(DriftJson(r)["revision"].is_null());
+  r.models_from = "endpoint revision 2 (latest)";
+  r.revision = 2;
+  r.model_variant = "green";
+  r.model_version = "4";
+  EXPECT_THAT(FormatDriftTable(r), HasSubstr("Model: variant green version 4, from endpoint revision 2 (latest)\n"
+                                             "Training data: out/wine/Modelfile (1279 rows)\n"));
+  const auto j = DriftJson(r);
+  EXPECT_EQ(j["revision"], 2);
+  EXPECT_EQ(j["training"]["variant"], "green");
+  EXPECT_EQ(j["training"]["version"], "4");
+}
+
 TEST(DriftReportTest, TableNamesTheFirstBodyThatDidNotParse) {
   DriftReport r = TwoFeatures();
   r.unparsed = 3;
