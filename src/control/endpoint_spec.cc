@@ -1,6 +1,7 @@
 #include "control/endpoint_spec.h"
 
 #include <cmath>
+#include <variant>
 #include <set>
 
 #include <fmt/format.h>
@@ -42,8 +43,70 @@ Result<int> Integer(const json& value, std::string_view where, int low, int high
   return value.get<int>();
 }
 
+Result<double> Number(const json& value, std::string_view where, double low, double high, std::string_view what) {
+  if (!value.is_number() || !(value.get<double>() >= low) || !(value.get<double>() <= high)) {
+    return InvalidArgument(fmt::format("{}: must be {}", where, what));
+  }
+  return value.get<double>();
+}
+
+Result<CanarySpec> ParseCanary(const json& node, const std::string& where) {
+  WHARF_RETURN_IF_ERROR(CheckFields(node, where,
+                                    {"steps", "step_duration", "min_requests", "max_error_rate_increase",
+                                     "max_p99_ratio", "p99_floor_ms"}));
+  CanarySpec c;
+  if (node.contains("steps")) {
+    const json& steps = node["steps"];
+    if (!steps.is_array() || steps.size() < 2) {
+      return InvalidArgument(fmt::format("{}.steps: must list at least two percentages, e.g. [5, 25, 50, 100]", where));
+    }
+    c.steps.clear();
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const std::string at = fmt::format("{}.steps[{}]", where, i);
+      WHARF_ASSIGN_OR_RETURN(double step, Number(steps[i], at, 0, 100, "a percentage from 0 to 100"));
+      if (step <= 0 || (!c.steps.empty() && step <= c.steps.back())) {
+        return InvalidArgument(fmt::format("{}: {} must be above the step before (steps increase)", at, step));
+      }
+      c.steps.push_back(step);
+    }
+    if (c.steps.back() != 100) {
+      return InvalidArgument(fmt::format("{}.steps: the last step must be 100 (the promotion)", where));
+    }
+  }
+  if (node.contains("step_duration")) {
+    WHARF_ASSIGN_OR_RETURN(c.step_duration, ParseDuration(node["step_duration"], where + ".step_duration"));
+  }
+  if (node.contains("min_requests")) {
+    WHARF_ASSIGN_OR_RETURN(int n, Integer(node["min_requests"], where + ".min_requests", 1, 1'000'000'000));
+    c.min_requests = static_cast<std::uint64_t>(n);
+  }
+  if (node.contains("max_error_rate_increase")) {
+    WHARF_ASSIGN_OR_RETURN(c.max_error_rate_increase,
+                           Number(node["max_error_rate_increase"], where + ".max_error_rate_increase", 0, 1,
+                                  "a fraction from 0 to 1 (0.01: one point of error rate)"));
+  }
+  if (node.contains("max_p99_ratio")) {
+    WHARF_ASSIGN_OR_RETURN(c.max_p99_ratio,
+                           Number(node["max_p99_ratio"], where + ".max_p99_ratio", 1, 1e6, "a number >= 1"));
+  }
+  if (node.contains("p99_floor_ms")) {
+    WHARF_ASSIGN_OR_RETURN(c.p99_floor_ms,
+                           Number(node["p99_floor_ms"], where + ".p99_floor_ms", 0, 1e7, "a number of milliseconds >= 0"));
+  }
+  return c;
+}
+
+json CanaryToJson(const CanarySpec& c) {
+  return {{"steps", c.steps},
+          {"step_duration", fmt::format("{}ms", c.step_duration.count())},
+          {"min_requests", c.min_requests},
+          {"max_error_rate_increase", c.max_error_rate_increase},
+          {"max_p99_ratio", c.max_p99_ratio},
+          {"p99_floor_ms", c.p99_floor_ms}};
+}
+
 Result<EndpointVariantSpec> ParseVariant(const json& node, const std::string& where, bool weighted) {
-  WHARF_RETURN_IF_ERROR(weighted ? CheckFields(node, where, {"name", "model", "weight"})
+  WHARF_RETURN_IF_ERROR(weighted ? CheckFields(node, where, {"name", "model", "weight", "canary"})
                                  : CheckFields(node, where, {"name", "model"}));
   EndpointVariantSpec v;
   WHARF_ASSIGN_OR_RETURN(v.name, String(node, "name", where + ".name"));
@@ -59,6 +122,9 @@ Result<EndpointVariantSpec> ParseVariant(const json& node, const std::string& wh
       return InvalidArgument(fmt::format("{}.weight: must be a number > 0", where));
     }
     v.weight = w.get<double>();
+  }
+  if (node.contains("canary")) {
+    WHARF_ASSIGN_OR_RETURN(v.canary, ParseCanary(node["canary"], where + ".canary"));
   }
   return v;
 }
@@ -97,14 +163,29 @@ Result<ReplicaSpec> ParseReplicas(const json& node) {
   return r;
 }
 
-json VariantToJson(const EndpointVariantSpec& v) { return {{"name", v.name}, {"model", v.model}, {"weight", v.weight}}; }
+json VariantToJson(const EndpointVariantSpec& v) {
+  json out = {{"name", v.name}, {"model", v.model}, {"weight", v.weight}};
+  if (v.canary) out["canary"] = CanaryToJson(*v.canary);
+  return out;
+}
+
+bool IsAlias(const ModelRef& ref) {
+  return ref.version_or_alias && std::holds_alternative<std::string>(*ref.version_or_alias);
+}
 
 }  // namespace
+
+const EndpointVariantSpec* EndpointSpec::Canary() const {
+  for (const auto& v : variants) {
+    if (v.canary) return &v;
+  }
+  return nullptr;
+}
 
 Result<EndpointSpec> ParseEndpointSpec(const json& body) {
   WHARF_RETURN_IF_ERROR(CheckFields(body, "",
                                     {"name", "host", "port", "variants", "shadow", "sticky_header", "aliases",
-                                     "capture", "replicas"}));
+                                     "capture", "replicas", "follow_aliases"}));
   EndpointSpec spec;
   WHARF_ASSIGN_OR_RETURN(spec.name, String(body, "name", "name"));
   WHARF_RETURN_IF_ERROR(store::ValidateName("endpoint", spec.name));
@@ -121,7 +202,15 @@ Result<EndpointSpec> ParseEndpointSpec(const json& body) {
   for (std::size_t i = 0; i < body["variants"].size(); ++i) {
     WHARF_ASSIGN_OR_RETURN(EndpointVariantSpec v, ParseVariant(body["variants"][i], fmt::format("variants[{}]", i), true));
     if (!names.insert(v.name).second) return InvalidArgument(fmt::format("variants[{}].name: '{}' appears twice", i, v.name));
+    if (v.canary && spec.Canary()) {
+      return InvalidArgument(fmt::format("variants[{}].canary: '{}' is already the canary; one canary at a time", i,
+                                         spec.Canary()->name));
+    }
     spec.variants.push_back(std::move(v));
+  }
+  if (spec.Canary() && spec.variants.size() < 2) {
+    return InvalidArgument(fmt::format("variants: canary '{}' needs a baseline, another variant to compare it with",
+                                       spec.Canary()->name));
   }
   if (body.contains("shadow")) {
     WHARF_ASSIGN_OR_RETURN(spec.shadow, ParseVariant(body["shadow"], "shadow", false));
@@ -159,6 +248,10 @@ Result<EndpointSpec> ParseEndpointSpec(const json& body) {
   if (body.contains("replicas")) {
     WHARF_ASSIGN_OR_RETURN(spec.replicas, ParseReplicas(body["replicas"]));
   }
+  if (body.contains("follow_aliases")) {
+    if (!body["follow_aliases"].is_boolean()) return InvalidArgument("follow_aliases: must be true or false");
+    spec.follow_aliases = body["follow_aliases"].get<bool>();
+  }
   return spec;
 }
 
@@ -179,6 +272,7 @@ json EndpointSpecToJson(const EndpointSpec& spec) {
   if (spec.shadow) out["shadow"] = {{"name", spec.shadow->name}, {"model", spec.shadow->model}};
   if (!spec.sticky_header.empty()) out["sticky_header"] = spec.sticky_header;
   if (!spec.aliases.empty()) out["aliases"] = spec.aliases;
+  if (!spec.follow_aliases) out["follow_aliases"] = false;
   return out;
 }
 
@@ -187,10 +281,12 @@ Result<json> ResolveEndpoint(const EndpointSpec& spec, int revision, store::Meta
     std::string model;
     store::ModelVersion version;
   };
+  json aliases_seen = json::object();
   auto pin = [&](const EndpointVariantSpec& v, std::string_view where) -> Result<Pinned> {
     WHARF_ASSIGN_OR_RETURN(ModelRef ref, ParseModelRef(v.model));
     Result<store::ModelVersion> version = ResolveModelRef(store, ref);
     if (!version.ok()) return NotFound(fmt::format("{} '{}' ({}): {}", where, v.name, v.model, version.status().message()));
+    if (IsAlias(ref)) aliases_seen[v.model] = version->version;
     return Pinned{ref.model, std::move(*version)};
   };
   std::vector<Pinned> pinned;
@@ -240,7 +336,25 @@ Result<json> ResolveEndpoint(const EndpointSpec& spec, int revision, store::Meta
   }
   if (!spec.sticky_header.empty()) endpoint["sticky_header"] = spec.sticky_header;
   if (!spec.aliases.empty()) endpoint["aliases"] = spec.aliases;
-  return json{{"serve", {{"endpoints", json::array({endpoint})}}}, {"models", models}};
+  return json{{"serve", {{"endpoints", json::array({endpoint})}}}, {"models", models}, {"aliases_seen", aliases_seen}};
+}
+
+Result<std::vector<MovedAlias>> MovedAliases(const json& resolved, store::MetadataStore& store) {
+  std::vector<MovedAlias> moved;
+  const json aliases_seen = resolved.value("aliases_seen", json::object());
+  for (const auto& [reference, seen] : aliases_seen.items()) {
+    WHARF_ASSIGN_OR_RETURN(ModelRef ref, ParseModelRef(reference));
+    Result<store::ModelVersion> now = ResolveModelRef(store, ref);
+    if (!now.ok() && now.status().code() != StatusCode::kNotFound) return now.status();
+    if (now.ok() && now->version != seen.get<int>()) moved.push_back({reference, seen.get<int>(), now->version});
+  }
+  return moved;
+}
+
+Result<json> WithAliasesSeenNow(json resolved, store::MetadataStore& store) {
+  WHARF_ASSIGN_OR_RETURN(auto moved, MovedAliases(resolved, store));
+  for (const auto& m : moved) resolved["aliases_seen"][m.reference] = m.to;
+  return resolved;
 }
 
 json ServeConfigOf(const json& resolved, int revision) {

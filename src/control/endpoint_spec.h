@@ -7,6 +7,7 @@
 // Free functions; thread-safe.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,11 +20,29 @@
 
 namespace wharf::control {
 
+// A variant rolled out step by step. Its share of traffic climbs through
+// `steps` (percent; the last is 100, the promotion). A step lasts at least
+// `step_duration`, and until the canary and the baseline (the other
+// variants) have each served `min_requests` in it; the canary fails a step
+// when its error rate exceeds the baseline's by more than
+// `max_error_rate_increase`, or its p99 latency exceeds `max_p99_ratio`
+// times the baseline's (never judged below `p99_floor_ms`, where
+// histogram buckets are noise). A failure rolls the endpoint back.
+struct CanarySpec {
+  std::vector<double> steps{5, 25, 50, 100};
+  std::chrono::milliseconds step_duration{60000};
+  std::uint64_t min_requests = 100;
+  double max_error_rate_increase = 0.01;
+  double max_p99_ratio = 1.5;
+  double p99_floor_ms = 5;
+};
+
 // One model version behind an endpoint: `model` is "NAME@VERSION" or "NAME@ALIAS".
 struct EndpointVariantSpec {
   std::string name;
   std::string model;
   double weight = 1;
+  std::optional<CanarySpec> canary;  // at most one variant of an endpoint
 };
 
 // How many replicas serve an endpoint, and when to add or remove one.
@@ -46,6 +65,11 @@ struct EndpointSpec {
   std::string capture_mode = "async";  // off | async | durable
   double sample_percent = 100;
   ReplicaSpec replicas;
+  // A new revision follows a model alias a variant names when the alias moves.
+  bool follow_aliases = true;
+
+  // The canary variant, or null.
+  const EndpointVariantSpec* Canary() const;
 };
 
 // Parses and checks a spec (with its "name"). InvalidArgument naming the
@@ -58,9 +82,22 @@ nlohmann::json EndpointSpecToJson(const EndpointSpec& spec);
 
 // What replicas load for `spec` at `revision`: the serve configuration
 // (serve/config.h) with each model reference resolved in `store`, plus
-// "models": variant name -> "NAME@VERSION" pinned. NotFound naming the
-// variant and reference that resolves to nothing.
+// "models": variant name -> "NAME@VERSION" pinned, and "aliases_seen":
+// "NAME@ALIAS" -> the version it named then. NotFound naming the variant
+// and reference that resolves to nothing.
 Result<nlohmann::json> ResolveEndpoint(const EndpointSpec& spec, int revision, store::MetadataStore& store);
+
+// A model alias that names another version than when a revision was resolved.
+struct MovedAlias {
+  std::string reference;  // "NAME@ALIAS"
+  int from = 0, to = 0;
+};
+// The aliases in `resolved`'s "aliases_seen" that have moved since (an
+// alias since removed has not moved: serving stays as it is).
+Result<std::vector<MovedAlias>> MovedAliases(const nlohmann::json& resolved, store::MetadataStore& store);
+// `resolved` with "aliases_seen" brought up to date, its models unchanged:
+// an older resolution re-used (a rollback) follows only later moves.
+Result<nlohmann::json> WithAliasesSeenNow(nlohmann::json resolved, store::MetadataStore& store);
 
 // The serve configuration inside a resolved document, with its revision
 // set to `revision` (a rollback re-uses an older revision's resolution).

@@ -25,47 +25,6 @@ json RevisionSummary(const store::EndpointRevision& r) {
   return {{"revision", r.revision}, {"reason", r.reason}, {"created", TimeToJson(r.created_us)}, {"active", r.active}};
 }
 
-// The latency quantile `q` of histogram `counts` over `bounds` (seconds;
-// counts has one more entry, the +Inf bucket), in milliseconds, as
-// Prometheus' histogram_quantile estimates it. 0 without observations.
-double QuantileMs(const std::vector<std::uint64_t>& counts, const std::vector<double>& bounds, double q) {
-  std::uint64_t total = 0;
-  for (auto c : counts) total += c;
-  if (total == 0) return 0;
-  const double rank = q * static_cast<double>(total);
-  std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    if (static_cast<double>(seen + counts[i]) >= rank && counts[i] > 0) {
-      if (i >= bounds.size()) return bounds.back() * 1e3;
-      const double lo = i == 0 ? 0 : bounds[i - 1];
-      const double within = (rank - static_cast<double>(seen)) / static_cast<double>(counts[i]);
-      return (lo + (bounds[i] - lo) * within) * 1e3;
-    }
-    seen += counts[i];
-  }
-  return bounds.back() * 1e3;
-}
-
-// Requests, errors and latency summed over replicas, for one variant or all.
-struct Tally {
-  std::uint64_t requests = 0, errors = 0;
-  std::vector<std::uint64_t> buckets;
-  void Add(const json& m) {
-    requests += m.value("requests", std::uint64_t{0});
-    errors += m.value("errors", std::uint64_t{0});
-    const auto& b = m.at("latency_buckets");
-    buckets.resize(std::max(buckets.size(), b.size()));
-    for (std::size_t i = 0; i < b.size(); ++i) buckets[i] += b[i].get<std::uint64_t>();
-  }
-  json ToJson(const std::vector<double>& bounds) const {
-    return {{"requests", requests},
-            {"errors", errors},
-            {"error_rate", requests ? static_cast<double>(errors) / static_cast<double>(requests) : 0.0},
-            {"p50_ms", QuantileMs(buckets, bounds, 0.5)},
-            {"p99_ms", QuantileMs(buckets, bounds, 0.99)}};
-  }
-};
-
 }  // namespace
 
 json EndpointRevisionToJson(const store::EndpointRevision& r) {
@@ -105,7 +64,14 @@ Result<EndpointController::Applied> EndpointController::Apply(const json& spec_j
   const std::string canonical = EndpointSpecToJson(spec).dump();
   std::lock_guard lock(api_mu_);
   Result<store::EndpointRevision> latest = api_store_->GetEndpointRevision(spec.name, std::nullopt);
-  if (latest.ok() && latest->active && latest->spec_json == canonical) return Applied{std::move(*latest), false};
+  if (latest.ok() && latest->active) {
+    // The same spec, or the canary rollout it started has been promoted: nothing to do.
+    const json resolved = json::parse(latest->resolved_json, nullptr, false);
+    if (latest->spec_json == canonical ||
+        (resolved.is_object() && resolved.contains("promoted_from") && resolved["promoted_from"].dump() == canonical)) {
+      return Applied{std::move(*latest), false};
+    }
+  }
   // Replicas of two endpoints on one port would share its traffic.
   WHARF_ASSIGN_OR_RETURN(auto all, api_store_->ListEndpoints(false));
   for (const auto& other : all) {
@@ -116,11 +82,23 @@ Result<EndpointController::Applied> EndpointController::Apply(const json& spec_j
     }
   }
   WHARF_ASSIGN_OR_RETURN(json resolved, ResolveEndpoint(spec, 0, *api_store_));
+  std::string reason = "apply";
+  if (const EndpointVariantSpec* canary = spec.Canary()) {
+    // A rollout that fails goes back to what served before it: before the
+    // latest revision, or before the rollout the latest is part of.
+    CanaryState state{canary->name, canary->canary->steps, 1, 0};
+    if (latest.ok() && latest->active) {
+      const auto running = CanaryOf(json::parse(latest->resolved_json, nullptr, false));
+      state.from_revision = running ? running->from_revision : latest->revision;
+    }
+    resolved = AtCanaryStep(std::move(resolved), spec, state);
+    reason = fmt::format("apply: canary {} at {}% (step 1/{})", canary->name, state.percent(), state.steps.size() - 1);
+  }
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
-                         api_store_->AppendEndpointRevision(spec.name, canonical, resolved.dump(), "apply"));
+                         api_store_->AppendEndpointRevision(spec.name, canonical, resolved.dump(), reason));
   std::vector<std::string> models;
   for (const auto& [variant, model] : resolved["models"].items()) models.push_back(variant + " " + model.get<std::string>());
-  Event(spec.name, "revision", fmt::format("revision {}: apply ({})", revision.revision, fmt::join(models, ", ")),
+  Event(spec.name, "revision", fmt::format("revision {}: {} ({})", revision.revision, reason, fmt::join(models, ", ")),
         resolved["models"]);
   wake_.notify_all();
   return Applied{std::move(revision), true};
@@ -129,7 +107,8 @@ Result<EndpointController::Applied> EndpointController::Apply(const json& spec_j
 Result<store::EndpointRevision> EndpointController::Rollback(const std::string& endpoint, std::optional<int> to) {
   std::lock_guard lock(api_mu_);
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision latest, api_store_->GetEndpointRevision(endpoint, std::nullopt));
-  const int target = to.value_or(latest.revision - 1);
+  const auto canary = CanaryOf(json::parse(latest.resolved_json, nullptr, false));
+  const int target = to.value_or(canary && canary->from_revision > 0 ? canary->from_revision : latest.revision - 1);
   if (target < 1) {
     return FailedPrecondition(fmt::format("endpoint '{}' has only revision {}: nothing to roll back to", endpoint,
                                           latest.revision));
@@ -139,8 +118,13 @@ Result<store::EndpointRevision> EndpointController::Rollback(const std::string& 
                                        latest.revision));
   }
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision old, api_store_->GetEndpointRevision(endpoint, target));
+  // The old models at the old weights, with no rollout to resume; an alias
+  // that moved since does not undo the rollback, only its next move.
+  json resolved = json::parse(old.resolved_json);
+  resolved.erase("canary");
+  WHARF_ASSIGN_OR_RETURN(resolved, WithAliasesSeenNow(std::move(resolved), *api_store_));
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
-                         api_store_->AppendEndpointRevision(endpoint, old.spec_json, old.resolved_json,
+                         api_store_->AppendEndpointRevision(endpoint, old.spec_json, resolved.dump(),
                                                             fmt::format("rollback to {}", target)));
   Event(endpoint, "revision", fmt::format("revision {}: rollback to {}", revision.revision, target),
         {{"from", latest.revision}, {"to", target}});
@@ -234,6 +218,110 @@ Status EndpointController::TickEndpoint(const store::EndpointRevision& latest, s
   std::vector<Replica> replicas;
   for (const auto& task : live) replicas.push_back(Observe(task, latest));
   next.replicas = std::move(replicas);
+  const json resolved = json::parse(latest.resolved_json);
+  if (const auto canary = CanaryOf(resolved)) return GuardCanary(latest, spec, resolved, *canary, now_us, next);
+  return FollowAliases(latest, spec, resolved);
+}
+
+Status EndpointController::GuardCanary(const store::EndpointRevision& latest, const EndpointSpec& spec,
+                                       const json& resolved, const CanaryState& state, std::int64_t now_us,
+                                       Observed& next) {
+  const EndpointVariantSpec* canary = spec.Canary();
+  if (canary == nullptr || canary->name != state.variant) return Status::Ok();  // not this spec's rollout
+  if (next.canary_window.revision() != latest.revision) {
+    next.canary_window = StepWindow(latest.revision, now_us);
+    next.canary = {};
+  }
+  // A step some replica cannot even load has failed.
+  for (const auto& r : next.replicas) {
+    if (r.revision != latest.revision && !r.error.empty()) {
+      return RollBackCanary(latest, spec, state,
+                            fmt::format("replica {} cannot load revision {}: {}", r.task_id, latest.revision, r.error),
+                            json::object());
+    }
+  }
+  std::vector<std::pair<std::string, json>> serving;
+  std::vector<double> bounds;
+  for (const auto& r : next.replicas) {
+    if (r.revision != latest.revision || !r.ready) continue;
+    serving.emplace_back(r.task_id, r.metrics);
+    bounds = r.latency_bounds;
+  }
+  next.canary_window.Observe(serving, state.variant);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::microseconds(now_us - next.canary_window.started_us()));
+  next.canary = JudgeCanaryStep(*canary->canary, next.canary_window.canary(), next.canary_window.baseline(), bounds,
+                                elapsed);
+  const int steps = static_cast<int>(state.steps.size()) - 1;  // judged steps; the last is the promotion
+  switch (next.canary.kind) {
+    case CanaryVerdict::Kind::kWait:
+      return Status::Ok();
+    case CanaryVerdict::Kind::kFail:
+      return RollBackCanary(latest, spec, state, next.canary.reason, next.canary.numbers);
+    case CanaryVerdict::Kind::kPass:
+      break;
+  }
+  const std::string passed = fmt::format("step {}/{} at {}% passed: {}", state.step, steps, state.percent(),
+                                         next.canary.reason);
+  if (state.step == steps) {
+    const EndpointSpec promoted = PromotedSpec(spec);
+    json done = NarrowedTo(resolved, promoted);
+    done["promoted_from"] = json::parse(latest.spec_json);
+    return AppendFromLoop(latest, EndpointSpecToJson(promoted).dump(), done,
+                          fmt::format("canary {} promoted to 100%", state.variant), "canary",
+                          {{"decision", "promote"}, {"step", state.step}, {"message", passed}, {"numbers", next.canary.numbers}});
+  }
+  CanaryState after = state;
+  after.step += 1;
+  return AppendFromLoop(latest, latest.spec_json, AtCanaryStep(resolved, spec, after),
+                        fmt::format("canary step {}/{}: {} at {}%", after.step, steps, state.variant, after.percent()),
+                        "canary",
+                        {{"decision", "advance"}, {"step", state.step}, {"message", passed}, {"numbers", next.canary.numbers}});
+}
+
+Status EndpointController::RollBackCanary(const store::EndpointRevision& latest, const EndpointSpec& spec,
+                                          const CanaryState& state, const std::string& why, const json& numbers) {
+  const json details = {{"decision", "rollback"}, {"step", state.step}, {"message", why}, {"numbers", numbers}};
+  if (state.from_revision > 0) {
+    WHARF_ASSIGN_OR_RETURN(store::EndpointRevision before,
+                           loop_store_->GetEndpointRevision(latest.endpoint, state.from_revision));
+    json resolved = json::parse(before.resolved_json);
+    resolved.erase("canary");
+    WHARF_ASSIGN_OR_RETURN(resolved, WithAliasesSeenNow(std::move(resolved), *loop_store_));
+    return AppendFromLoop(latest, before.spec_json, resolved,
+                          fmt::format("canary {} rolled back to {}: {}", state.variant, state.from_revision, why),
+                          "canary", details);
+  }
+  // Nothing served before the rollout: the baseline variants go on alone.
+  const EndpointSpec baseline = BaselineSpec(spec);
+  return AppendFromLoop(latest, EndpointSpecToJson(baseline).dump(),
+                        NarrowedTo(json::parse(latest.resolved_json), baseline),
+                        fmt::format("canary {} rolled back to the baseline: {}", state.variant, why), "canary",
+                        details);
+}
+
+Status EndpointController::FollowAliases(const store::EndpointRevision& latest, const EndpointSpec& spec,
+                                         const json& resolved) {
+  if (!spec.follow_aliases || spec.Canary() != nullptr) return Status::Ok();
+  WHARF_ASSIGN_OR_RETURN(std::vector<MovedAlias> moved, MovedAliases(resolved, *loop_store_));
+  if (moved.empty()) return Status::Ok();
+  std::vector<std::string> moves;
+  for (const auto& m : moved) moves.push_back(fmt::format("{} {} → {}", m.reference, m.from, m.to));
+  WHARF_ASSIGN_OR_RETURN(json now, ResolveEndpoint(spec, 0, *loop_store_));
+  return AppendFromLoop(latest, latest.spec_json, now, fmt::format("alias moved: {}", fmt::join(moves, ", ")),
+                        "revision", now["models"]);
+}
+
+Status EndpointController::AppendFromLoop(const store::EndpointRevision& latest, const std::string& spec_json,
+                                          const json& resolved, const std::string& reason,
+                                          const std::string& event_kind, const json& details) {
+  std::lock_guard lock(api_mu_);
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision now, api_store_->GetEndpointRevision(latest.endpoint, std::nullopt));
+  if (now.revision != latest.revision || !now.active) return Status::Ok();  // an API call decided first
+  WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
+                         api_store_->AppendEndpointRevision(latest.endpoint, spec_json, resolved.dump(), reason));
+  Event(latest.endpoint, event_kind, fmt::format("revision {}: {}", revision.revision, reason), details);
+  wake_.notify_all();
   return Status::Ok();
 }
 
@@ -365,6 +453,14 @@ Result<json> EndpointController::Describe(const std::string& endpoint) {
   out["desired_replicas"] = latest.active ? o.desired : 0;
   out["ready_replicas"] = o.revision == latest.revision ? o.Ready() : 0;
   out["restarts"] = o.restarts;
+  if (const auto canary = CanaryOf(json::parse(latest.resolved_json, nullptr, false))) {
+    out["canary"] = canary->ToJson();
+    out["canary"]["percent"] = canary->percent();
+    if (o.canary_window.revision() == latest.revision) {
+      out["canary"]["status"] = o.canary.reason;
+      out["canary"]["numbers"] = o.canary.numbers;
+    }
+  }
   return out;
 }
 

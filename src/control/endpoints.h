@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/artifact_store.h"
+#include "control/canary.h"
 #include "control/endpoint_spec.h"
 #include "control/job_registry.h"
 #include "control/reconciler.h"
@@ -64,7 +65,9 @@ class EndpointController {
   };
   Result<Applied> Apply(const nlohmann::json& spec_json);
   // A new revision carrying revision `to`'s spec and models (default: the
-  // one before the latest). NotFound / InvalidArgument naming the revision.
+  // one before the latest, or during a canary rollout the one before the
+  // rollout). A canary rollout stops there. NotFound / InvalidArgument
+  // naming the revision.
   Result<store::EndpointRevision> Rollback(const std::string& endpoint, std::optional<int> to);
   // Marks the endpoint deleted; the loop stops its replicas.
   Status Delete(const std::string& endpoint);
@@ -100,6 +103,8 @@ class EndpointController {
     std::int64_t last_scale_us = 0;
     std::uint64_t scale_ups = 0, scale_downs = 0;
     std::uint64_t restarts = 0;
+    StepWindow canary_window;  // of the current canary step
+    CanaryVerdict canary;      // the guard's last verdict on it
 
     // Replicas ready on `revision` (the latest).
     int Ready() const;
@@ -117,6 +122,19 @@ class EndpointController {
   Status WriteCurrentConfig(const store::EndpointRevision& latest);
   Status EnsureDefinition(const EndpointSpec& spec);
   int DesiredReplicas(const EndpointSpec& spec, const Observed& observed, std::int64_t now_us, Observed& next);
+  // Judges the current step of a canary rollout and, when it is decided,
+  // moves on to the next step, promotes, or rolls back.
+  Status GuardCanary(const store::EndpointRevision& latest, const EndpointSpec& spec, const nlohmann::json& resolved,
+                     const CanaryState& state, std::int64_t now_us, Observed& next);
+  Status RollBackCanary(const store::EndpointRevision& latest, const EndpointSpec& spec, const CanaryState& state,
+                        const std::string& why, const nlohmann::json& numbers);
+  // A new revision re-resolving the spec when a model alias it names has moved.
+  Status FollowAliases(const store::EndpointRevision& latest, const EndpointSpec& spec, const nlohmann::json& resolved);
+  // Appends a revision the loop decided on, unless the latest revision is no
+  // longer `latest` (an API call got there first); records `event` with it.
+  Status AppendFromLoop(const store::EndpointRevision& latest, const std::string& spec_json,
+                        const nlohmann::json& resolved, const std::string& reason, const std::string& event_kind,
+                        const nlohmann::json& details);
   Replica Observe(const store::TaskRecord& task, const store::EndpointRevision& latest);
   // The link to a running replica, or null while it has not announced itself.
   Link* LinkTo(const std::string& task_id);
