@@ -1,11 +1,13 @@
 // Endpoints managed by `wharf server`: apply makes revisions, replicas run as
 // tasks under the reconciler, a new revision and a rollback reach the
-// replicas while clients keep sending requests (none may fail), and a
-// replica killed with -9 is replaced.
+// replicas while clients keep sending requests (none may fail), a replica
+// killed with -9 is replaced, and a canary rollout is promoted when healthy
+// and rolled back when its model version is broken.
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "artifact/modelfile.h"
 #include "testing/http_client.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
@@ -37,6 +40,49 @@ std::string Trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   return s;
 }
+
+// Clients sending requests to an endpoint from a few threads until stopped,
+// counting the answers by status.
+class Load {
+ public:
+  Load(int port, int clients) {
+    for (int c = 0; c < clients; ++c) {
+      threads_.emplace_back([this, port] {
+        HttpClient client(static_cast<std::uint16_t>(port));
+        while (!stop_.load()) {
+          const HttpResult r = client.Post("/v2/models/wine/infer", kRow);
+          if (r.status == 200) {
+            ++ok_;
+            continue;
+          }
+          ++failed_;
+          std::lock_guard lock(mu_);
+          if (first_failure_.empty()) first_failure_ = std::to_string(r.status) + " " + r.body;
+        }
+      });
+    }
+  }
+  ~Load() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  int ok() const { return ok_.load(); }
+  int failed() const { return failed_.load(); }
+  std::string first_failure() {
+    std::lock_guard lock(mu_);
+    return first_failure_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> ok_{0}, failed_{0};
+  std::mutex mu_;
+  std::string first_failure_;
+  std::vector<std::thread> threads_;
+};
 
 class EndpointTest : public ::testing::Test {
  protected:
@@ -86,6 +132,26 @@ class EndpointTest : public ::testing::Test {
             {"replicas", {{"min", 2}, {"cpus", 0.5}}}};
   }
 
+  // Events of the endpoint, oldest first.
+  json Events() {
+    json events = json::parse(Call("GET", "/api/endpoints/wine/events?limit=1000").body)["events"];
+    std::reverse(events.begin(), events.end());
+    return events;
+  }
+
+  // Polls the endpoint until its latest revision is `revision`; returns that revision.
+  json WaitRevision(int revision, std::chrono::seconds timeout = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    json latest;
+    while (std::chrono::steady_clock::now() < deadline) {
+      latest = json::parse(Call("GET", "/api/endpoints/wine/revisions/" + std::to_string(revision)).body, nullptr, false);
+      if (latest.value("revision", 0) == revision) return latest;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "no revision " << revision << "; status: " << Call("GET", "/api/endpoints/wine").body;
+    return latest;
+  }
+
   // Polls the endpoint until `min_ready` replicas serve `revision`; returns its status.
   json WaitServing(int revision, int min_ready, std::chrono::seconds timeout = 60s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -119,26 +185,7 @@ TEST_F(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplic
   WaitServing(1, 2);
 
   // Clients keep sending while revisions change under them.
-  std::atomic<bool> stop{false};
-  std::atomic<int> ok{0}, failed{0};
-  std::vector<std::string> failures;
-  std::mutex failures_mu;
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&] {
-      HttpClient client(static_cast<std::uint16_t>(port_));
-      while (!stop.load()) {
-        const HttpResult r = client.Post("/v2/models/wine/infer", kRow);
-        if (r.status == 200) {
-          ++ok;
-        } else {
-          ++failed;
-          std::lock_guard lock(failures_mu);
-          failures.push_back(std::to_string(r.status) + " " + r.body);
-        }
-      }
-    });
-  }
+  Load load(port_, 4);
   std::this_thread::sleep_for(500ms);
   applied = Call("POST", "/api/endpoints", Spec("green", "wine@production").dump());
   ASSERT_EQ(applied.status, 201) << applied.body;
@@ -150,10 +197,9 @@ TEST_F(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplic
   EXPECT_EQ(json::parse(rolled.body)["reason"], "rollback to 1");
   WaitServing(3, 2);
   std::this_thread::sleep_for(300ms);
-  stop = true;
-  for (auto& t : clients) t.join();
-  EXPECT_GT(ok.load(), 100);
-  EXPECT_EQ(failed.load(), 0) << (failures.empty() ? "" : failures.front());
+  load.Stop();
+  EXPECT_GT(load.ok(), 100);
+  EXPECT_EQ(load.failed(), 0) << load.first_failure();
 
   // The served version is the rolled-back one.
   HttpClient client(static_cast<std::uint16_t>(port_));
@@ -184,6 +230,144 @@ TEST_F(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplic
   EXPECT_NE(messages.find("died"), std::string::npos) << messages;
   EXPECT_NE(Call("GET", "/metrics").body.find("wharf_endpoint_replica_restarts_total{endpoint=\"wine\"} 1"),
             std::string::npos);
+}
+
+// A canary spec: `stable` on wine@1, `next` on `model` stepping through 25% and 50%.
+json CanarySpec(const json& base, const std::string& model) {
+  json spec = base;
+  spec["variants"].push_back({{"name", "next"},
+                              {"model", model},
+                              {"canary",
+                               {{"steps", {25, 50, 100}},
+                                {"step_duration", "1s"},
+                                {"min_requests", 30},
+                                {"max_error_rate_increase", 0.01},
+                                {"p99_floor_ms", 200}}}});  // a loaded 2-core CI box is no latency benchmark
+  return spec;
+}
+
+TEST_F(EndpointTest, AHealthyCanaryStepsUpAndIsPromotedWithoutAFailedRequest) {
+  ASSERT_EQ(Call("POST", "/api/endpoints", Spec("stable", "wine@1").dump()).status, 201);
+  WaitServing(1, 2);
+  Load load(port_, 4);
+  const json spec = CanarySpec(Spec("stable", "wine@1"), "wine@2");
+  HttpResult applied = Call("POST", "/api/endpoints", spec.dump());
+  ASSERT_EQ(applied.status, 201) << applied.body;
+  EXPECT_EQ(json::parse(applied.body)["reason"], "apply: canary next at 25% (step 1/2)");
+
+  // While it runs, the status shows the step and the guard's reading.
+  json status;
+  for (int i = 0; i < 100; ++i) {
+    status = json::parse(Call("GET", "/api/endpoints/wine").body);
+    if (status.contains("canary") && status["canary"].contains("status")) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(status["canary"]["variant"], "next") << status.dump();
+  EXPECT_EQ(status["canary"]["from_revision"], 1) << status.dump();
+
+  EXPECT_EQ(WaitRevision(3)["reason"], "canary step 2/2: next at 50%");
+  const json promoted = WaitRevision(4);
+  EXPECT_EQ(promoted["reason"], "canary next promoted to 100%");
+  ASSERT_EQ(promoted["spec"]["variants"].size(), 1u);
+  EXPECT_EQ(promoted["spec"]["variants"][0]["model"], "wine@2");
+  EXPECT_FALSE(promoted["spec"]["variants"][0].contains("canary"));
+  EXPECT_EQ(promoted["resolved"]["models"], (json{{"next", "wine@2"}}));
+  WaitServing(4, 2);
+  std::this_thread::sleep_for(300ms);
+  load.Stop();
+  EXPECT_GT(load.ok(), 100);
+  EXPECT_EQ(load.failed(), 0) << load.first_failure();
+  HttpClient client(static_cast<std::uint16_t>(port_));
+  EXPECT_EQ(json::parse(client.Post("/v2/models/wine/infer", kRow).body)["model_version"], "2");
+
+  // Applying the same file again changes nothing: its rollout is done.
+  EXPECT_EQ(Call("POST", "/api/endpoints", spec.dump()).status, 200);
+  // Every decision is an event with its numbers.
+  std::vector<std::string> decisions;
+  for (const auto& e : Events()) {
+    if (e["kind"] != "canary") continue;
+    decisions.push_back(e["details"]["decision"]);
+    EXPECT_GE(e["details"]["numbers"]["canary"]["requests"].get<int>(), 30) << e.dump();
+    EXPECT_EQ(e["details"]["numbers"]["canary"]["errors"], 0) << e.dump();
+  }
+  EXPECT_EQ(decisions, (std::vector<std::string>{"advance", "promote"}));
+}
+
+TEST_F(EndpointTest, ACanaryOfABrokenModelVersionIsRolledBackWithItsNumbers) {
+  // wine@3: xgboost whose header claims a seventh class; it loads, and every prediction fails.
+  auto broken = artifact::ReadModelfile(work_.path() / "m2" / "Modelfile");
+  ASSERT_TRUE(broken.ok()) << broken.status().ToString();
+  broken->header["schema"]["classes"].push_back("9");
+  const fs::path bad = work_.path() / "broken.Modelfile";
+  ASSERT_TRUE(artifact::WriteModelfile(*broken, bad).ok());
+  const ProcessResult registered =
+      RunWharf({"model", "register", "wine", bad.string(), "--store", (home_.path() / "wharf.db").string()});
+  ASSERT_EQ(registered.exit_code, 0) << registered.err;
+
+  ASSERT_EQ(Call("POST", "/api/endpoints", Spec("stable", "wine@1").dump()).status, 201);
+  WaitServing(1, 2);
+  Load load(port_, 4);
+  ASSERT_EQ(Call("POST", "/api/endpoints", CanarySpec(Spec("stable", "wine@1"), "wine@3").dump()).status, 201);
+  const json back = WaitRevision(3);
+  EXPECT_EQ(back["reason"].get<std::string>().rfind("canary next rolled back to 1: error rate too high", 0), 0u)
+      << back["reason"];
+  EXPECT_EQ(back["resolved"]["models"], (json{{"stable", "wine@1"}}));
+  WaitServing(3, 2);
+  // Once rolled back, every request succeeds again.
+  const int failed_during_canary = load.failed();
+  EXPECT_GT(failed_during_canary, 0) << "the broken canary served nothing";
+  std::this_thread::sleep_for(500ms);
+  load.Stop();
+  EXPECT_EQ(load.failed(), failed_during_canary) << load.first_failure();
+
+  json rollback;
+  for (const auto& e : Events()) {
+    if (e["kind"] == "canary") rollback = e;
+  }
+  ASSERT_FALSE(rollback.is_null());
+  EXPECT_EQ(rollback["details"]["decision"], "rollback");
+  EXPECT_EQ(rollback["details"]["numbers"]["canary"]["error_rate"], 1.0) << rollback.dump();
+  EXPECT_EQ(rollback["details"]["numbers"]["baseline"]["errors"], 0) << rollback.dump();
+  EXPECT_NE(rollback["message"].get<std::string>().find("error rate 1.0000 vs baseline 0.0000"), std::string::npos)
+      << rollback["message"];
+  // No rollout left to resume, and nothing more happens.
+  std::this_thread::sleep_for(1s);
+  const json status = json::parse(Call("GET", "/api/endpoints/wine").body);
+  EXPECT_FALSE(status.contains("canary")) << status.dump();
+  EXPECT_EQ(status["revision"]["revision"], 3);
+}
+
+TEST_F(EndpointTest, MovingAnAliasMakesARevisionButDoesNotUndoARollback) {
+  const std::string db = (home_.path() / "wharf.db").string();
+  ASSERT_EQ(Call("POST", "/api/endpoints", Spec("green", "wine@production").dump()).status, 201);
+  WaitServing(1, 2);
+  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "1", "--store", db}).exit_code, 0);
+  const json moved = WaitRevision(2);
+  EXPECT_EQ(moved["reason"], "alias moved: wine@production 2 → 1");
+  EXPECT_EQ(moved["resolved"]["models"]["green"], "wine@1");
+  WaitServing(2, 2);
+  HttpClient client(static_cast<std::uint16_t>(port_));
+  EXPECT_EQ(json::parse(client.Post("/v2/models/wine/infer", kRow).body)["model_version"], "1");
+
+  // Rolled back to wine@2 while the alias names 1: it stays rolled back...
+  const HttpResult rolled = Call("POST", "/api/endpoints/wine/rollback");
+  ASSERT_EQ(rolled.status, 201) << rolled.body;
+  EXPECT_EQ(json::parse(rolled.body)["resolved"]["models"]["green"], "wine@2");
+  WaitServing(3, 2);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(json::parse(Call("GET", "/api/endpoints/wine").body)["revision"]["revision"], 3);
+  // ...until the alias moves again.
+  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "2", "--store", db}).exit_code, 0);
+  EXPECT_EQ(WaitRevision(4)["reason"], "alias moved: wine@production 1 → 2");
+
+  // An endpoint told not to follow keeps its versions.
+  json pinned = Spec("green", "wine@production");
+  pinned["follow_aliases"] = false;
+  ASSERT_EQ(Call("POST", "/api/endpoints", pinned.dump()).status, 201);
+  WaitRevision(5);
+  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "1", "--store", db}).exit_code, 0);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(json::parse(Call("GET", "/api/endpoints/wine").body)["revision"]["revision"], 5);
 }
 
 TEST_F(EndpointTest, BadSpecsAndUnknownEndpointsAreRefusedNamingTheField) {
