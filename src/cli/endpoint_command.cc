@@ -256,7 +256,7 @@ void AddEndpointCommands(CLI::App& app, const CommandContext& context) {
   f = std::make_shared<EndpointFlags>();
   cmd = AddNamedCommand(*endpoint, "rollback", "Make a new revision with an earlier revision's spec", context, f,
                         Rollback);
-  cmd->add_option("--to", f->to, "The revision to go back to (default: the one before the latest)");
+  cmd->add_option("--to", f->to, "The revision to go back to (default: the one before the latest, or before a canary rollout in progress)");
   AddWaitFlags(*cmd, *f);
 
   AddNamedCommand(*endpoint, "delete", "Stop an endpoint's replicas and mark it deleted", context,

@@ -49,7 +49,15 @@ std::string RevisionText(const json& revision) {
   return number > 0 ? std::to_string(number) : "";
 }
 
-double Weight(const json& variant) {
+// The weight variant `name` is served with: what the revision resolved
+// (a canary step sets it), else the spec's.
+double Weight(const json& variant, const json& resolved) {
+  for (const auto& e : Array(Member(resolved, "serve"), "endpoints")) {
+    for (const auto& v : Array(e, "variants")) {
+      const json& weight = Member(v, "weight");
+      if (Str(v, "name") == Str(variant, "name") && weight.is_number()) return weight.get<double>();
+    }
+  }
   const json& weight = Member(variant, "weight");
   return weight.is_number() ? weight.get<double>() : 1;  // the server's default weight
 }
@@ -95,11 +103,12 @@ std::string VariantSummary(const json& revision) {
   const json& resolved = Member(revision, "resolved");
   const json& variants = Array(spec, "variants");
   double total = 0;
-  for (const auto& v : variants) total += Weight(v);
+  for (const auto& v : variants) total += Weight(v, resolved);
   std::vector<std::string> parts;
   for (const auto& v : variants) {
-    parts.push_back(
-        fmt::format("{} {} {}", Str(v, "name"), ModelText(v, resolved), total > 0 ? Percent(Weight(v) / total) : "?"));
+    parts.push_back(fmt::format("{} {} {}{}", Str(v, "name"), ModelText(v, resolved),
+                                total > 0 ? Percent(Weight(v, resolved) / total) : "?",
+                                Member(v, "canary").is_object() ? " (canary)" : ""));
   }
   const json& shadow = Member(spec, "shadow");
   if (shadow.is_object()) {
@@ -155,6 +164,13 @@ void PrintEndpointStatus(const json& status) {
   const std::string restarts = Str(status, "restarts");
   fmt::print("  Replicas:  {} ready of {} desired{}\n", Str(status, "ready_replicas"), Str(status, "desired_replicas"),
              restarts.empty() || restarts == "0" ? "" : fmt::format(" ({} restarted)", restarts));
+  if (const json& canary = Member(status, "canary"); canary.is_object()) {
+    const std::size_t steps = Array(canary, "steps").size();
+    fmt::print("  Canary:    {} at {}, step {}/{}{}\n", Str(canary, "variant"), Number(canary, "percent") + "%",
+               Str(canary, "step"), steps > 0 ? steps - 1 : 0,
+               Str(canary, "from_revision") == "0" ? "" : ", rolls back to revision " + Str(canary, "from_revision"));
+    if (const std::string reading = Str(canary, "status"); !reading.empty()) fmt::print("             {}\n", reading);
+  }
   const json& replicas = Array(status, "replicas");
   if (replicas.empty()) return;
   std::vector<std::vector<std::string>> rows;

@@ -40,6 +40,18 @@ TEST(VariantSummaryTest, AVariantResolvedDoesNotNameKeepsItsReference) {
   EXPECT_EQ(VariantSummary(revision), "blue wine@3 90%, green wine@production 10%, shadow next wine@4");
 }
 
+TEST(VariantSummaryTest, ACanaryStepShowsTheServedShares) {
+  const json spec = {{"variants",
+                      {{{"name", "stable"}, {"model", "wine@1"}, {"weight", 1}},
+                       {{"name", "next"}, {"model", "wine@2"}, {"weight", 1}, {"canary", {{"steps", {25, 100}}}}}}}};
+  const json resolved = {
+      {"serve",
+       {{"endpoints",
+         {{{"name", "wine"}, {"variants", {{{"name", "stable"}, {"weight", 75}}, {{"name", "next"}, {"weight", 25}}}}}}}}},
+      {"models", {{"stable", "wine@1"}, {"next", "wine@2"}}}};
+  EXPECT_EQ(VariantSummary({{"spec", spec}, {"resolved", resolved}}), "stable wine@1 75%, next wine@2 25% (canary)");
+}
+
 TEST(RevisionNumberTest, ReadsRevisionsStatusesAndServedNumbers) {
   EXPECT_EQ(RevisionNumber(json{{"revision", 4}}), 4);
   EXPECT_EQ(RevisionNumber(json{{"name", "wine"}, {"revision", {{"revision", 5}, {"reason", "apply"}}}}), 5);
