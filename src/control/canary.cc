@@ -181,19 +181,31 @@ CanaryVerdict JudgeCanaryStep(const CanarySpec& spec, const Tally& canary, const
   return verdict;
 }
 
-void StepWindow::Observe(const std::vector<std::pair<std::string, json>>& replicas, const std::string& canary_variant) {
+void StepWindow::Observe(const std::vector<std::pair<std::string, json>>& replicas,
+                         const std::map<std::string, std::string>& served, const std::string& canary_variant) {
   canary_ = {};
   baseline_ = {};
   for (const auto& [task_id, metrics] : replicas) {
-    Tally canary, baseline;
     for (const auto& m : metrics) {
-      if (m.value("role", "") != "primary") continue;
-      (m.value("variant", "") == canary_variant ? canary : baseline).Add(m);
+      const std::string variant = m.value("variant", "");
+      const auto version = served.find(variant);
+      if (m.value("role", "") != "primary" || version == served.end() || m.value("version", "") != version->second) {
+        continue;
+      }
+      Tally now;
+      now.Add(m);
+      const Tally& then = first_seen_.try_emplace(task_id + "/" + variant, now).first->second;
+      (variant == canary_variant ? canary_ : baseline_).Add(now.Since(then));
     }
-    const auto& [canary_then, baseline_then] = first_seen_.try_emplace(task_id, canary, baseline).first->second;
-    canary_.Add(canary.Since(canary_then));
-    baseline_.Add(baseline.Since(baseline_then));
   }
+}
+
+std::map<std::string, std::string> ServedVersions(const json& resolved) {
+  std::map<std::string, std::string> served;
+  for (const auto& v : resolved.at("serve").at("endpoints").at(0).at("variants")) {
+    served[v.at("name").get<std::string>()] = v.at("version").get<std::string>();
+  }
+  return served;
 }
 
 }  // namespace wharf::control

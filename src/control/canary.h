@@ -80,9 +80,10 @@ CanaryVerdict JudgeCanaryStep(const CanarySpec& spec, const Tally& canary, const
                               const std::vector<double>& bounds, std::chrono::milliseconds elapsed);
 
 // What the canary and the baseline have served since a step's revision
-// reached the replicas: each replica counts from when the window first saw
-// it on that revision, so traffic routed under the previous step's weights
-// is left out.
+// reached the replicas. Each replica's counters of each variant count from
+// when the window first saw them, so traffic routed under the previous
+// step's weights is left out; only the versions the step serves count (a
+// replica keeps counters of versions it served before).
 class StepWindow {
  public:
   StepWindow() = default;
@@ -92,16 +93,21 @@ class StepWindow {
   std::int64_t started_us() const { return started_us_; }
 
   // Recounts from `replicas`: (task id, its /admin/status "metrics") of
-  // every replica serving the window's revision.
-  void Observe(const std::vector<std::pair<std::string, nlohmann::json>>& replicas, const std::string& canary_variant);
+  // every replica serving the window's revision; `served` maps each
+  // variant of the revision to its version.
+  void Observe(const std::vector<std::pair<std::string, nlohmann::json>>& replicas,
+               const std::map<std::string, std::string>& served, const std::string& canary_variant);
   const Tally& canary() const { return canary_; }
   const Tally& baseline() const { return baseline_; }
 
  private:
   int revision_ = 0;
   std::int64_t started_us_ = 0;
-  std::map<std::string, std::pair<Tally, Tally>> first_seen_;  // per task: (canary, baseline) counters then
+  std::map<std::string, Tally> first_seen_;  // by "task/variant": its counters then
   Tally canary_, baseline_;
 };
+
+// Variant name -> served version, from a resolved document.
+std::map<std::string, std::string> ServedVersions(const nlohmann::json& resolved);
 
 }  // namespace wharf::control

@@ -247,7 +247,7 @@ Status EndpointController::GuardCanary(const store::EndpointRevision& latest, co
     serving.emplace_back(r.task_id, r.metrics);
     bounds = r.latency_bounds;
   }
-  next.canary_window.Observe(serving, state.variant);
+  next.canary_window.Observe(serving, ServedVersions(resolved), state.variant);
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::microseconds(now_us - next.canary_window.started_us()));
   next.canary = JudgeCanaryStep(*canary->canary, next.canary_window.canary(), next.canary_window.baseline(), bounds,
@@ -282,6 +282,7 @@ Status EndpointController::GuardCanary(const store::EndpointRevision& latest, co
 Status EndpointController::RollBackCanary(const store::EndpointRevision& latest, const EndpointSpec& spec,
                                           const CanaryState& state, const std::string& why, const json& numbers) {
   const json details = {{"decision", "rollback"}, {"step", state.step}, {"message", why}, {"numbers", numbers}};
+  const std::string headline = why.substr(0, why.find(": "));  // the revision's reason; the event has the numbers
   if (state.from_revision > 0) {
     WHARF_ASSIGN_OR_RETURN(store::EndpointRevision before,
                            loop_store_->GetEndpointRevision(latest.endpoint, state.from_revision));
@@ -289,14 +290,14 @@ Status EndpointController::RollBackCanary(const store::EndpointRevision& latest,
     resolved.erase("canary");
     WHARF_ASSIGN_OR_RETURN(resolved, WithAliasesSeenNow(std::move(resolved), *loop_store_));
     return AppendFromLoop(latest, before.spec_json, resolved,
-                          fmt::format("canary {} rolled back to {}: {}", state.variant, state.from_revision, why),
+                          fmt::format("canary {} rolled back to {}: {}", state.variant, state.from_revision, headline),
                           "canary", details);
   }
   // Nothing served before the rollout: the baseline variants go on alone.
   const EndpointSpec baseline = BaselineSpec(spec);
   return AppendFromLoop(latest, EndpointSpecToJson(baseline).dump(),
                         NarrowedTo(json::parse(latest.resolved_json), baseline),
-                        fmt::format("canary {} rolled back to the baseline: {}", state.variant, why), "canary",
+                        fmt::format("canary {} rolled back to the baseline: {}", state.variant, headline), "canary",
                         details);
 }
 
@@ -320,7 +321,12 @@ Status EndpointController::AppendFromLoop(const store::EndpointRevision& latest,
   if (now.revision != latest.revision || !now.active) return Status::Ok();  // an API call decided first
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
                          api_store_->AppendEndpointRevision(latest.endpoint, spec_json, resolved.dump(), reason));
-  Event(latest.endpoint, event_kind, fmt::format("revision {}: {}", revision.revision, reason), details);
+  // The event says why in words, with the numbers the decision was made on.
+  const std::string why = details.is_object() ? details.value("message", "") : "";
+  Event(latest.endpoint, event_kind,
+        fmt::format("revision {}: {}{}", revision.revision, reason,
+                    why.empty() || reason.find(why) != std::string::npos ? "" : " (" + why + ")"),
+        details);
   wake_.notify_all();
   return Status::Ok();
 }

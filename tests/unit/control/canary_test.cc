@@ -22,8 +22,9 @@ Tally Served(std::uint64_t requests, std::uint64_t errors, std::size_t bucket) {
   return t;
 }
 
-json Metric(const std::string& variant, std::uint64_t requests, std::uint64_t errors, const std::string& role = "primary") {
-  return {{"variant", variant}, {"role", role}, {"requests", requests}, {"errors", errors},
+json Metric(const std::string& variant, std::uint64_t requests, std::uint64_t errors, const std::string& role = "primary",
+            const std::string& version = "1") {
+  return {{"variant", variant}, {"version", version}, {"role", role}, {"requests", requests}, {"errors", errors},
           {"latency_buckets", {requests - errors, 0, 0, 0}}};
 }
 
@@ -145,20 +146,38 @@ TEST(CanaryTest, PassesOnlyOnceTheStepHasLastedItsDuration) {
 }
 
 TEST(StepWindowTest, CountsEachReplicaFromWhenItWasFirstSeenAndIgnoresShadows) {
+  const std::map<std::string, std::string> served = {{"new", "1"}, {"a", "1"}};
   StepWindow window(4, 0);
   window.Observe({{"t1", json::array({Metric("new", 10, 1), Metric("a", 50, 0), Metric("s", 60, 0, "shadow")})}},
-                 "new");
+                 served, "new");
   EXPECT_EQ(window.canary().requests, 0u);
   EXPECT_EQ(window.baseline().requests, 0u);
   window.Observe({{"t1", json::array({Metric("new", 15, 3), Metric("a", 80, 0), Metric("s", 95, 0, "shadow")})},
                   {"t2", json::array({Metric("new", 7, 0), Metric("a", 9, 0)})}},
-                 "new");
+                 served, "new");
   EXPECT_EQ(window.canary().requests, 5u);  // t2 counts from now on
   EXPECT_EQ(window.canary().errors, 2u);
   EXPECT_EQ(window.baseline().requests, 30u);
-  window.Observe({{"t2", json::array({Metric("new", 10, 0), Metric("a", 19, 0)})}}, "new");  // t1 died
+  window.Observe({{"t2", json::array({Metric("new", 10, 0), Metric("a", 19, 0)})}}, served, "new");  // t1 died
   EXPECT_EQ(window.canary().requests, 3u);
   EXPECT_EQ(window.baseline().requests, 10u);
+}
+
+TEST(StepWindowTest, CountsOnlyTheVersionsTheStepServes) {
+  // The replica served `new` at version 2 before; the step serves version 3.
+  StepWindow window(5, 0);
+  const std::map<std::string, std::string> served = {{"new", "3"}, {"a", "1"}};
+  window.Observe({{"t1", json::array({Metric("new", 5000, 0, "primary", "2"), Metric("new", 0, 0, "primary", "3"),
+                                      Metric("a", 100, 0)})}},
+                 served, "new");
+  window.Observe({{"t1", json::array({Metric("new", 40, 40, "primary", "3"), Metric("a", 300, 0)})}}, served, "new");
+  EXPECT_EQ(window.canary().requests, 40u);
+  EXPECT_EQ(window.canary().errors, 40u);
+  EXPECT_EQ(window.baseline().requests, 200u);
+}
+
+TEST(StepWindowTest, ServedVersionsReadsTheResolvedVariants) {
+  EXPECT_EQ(ServedVersions(Resolved()), (std::map<std::string, std::string>{{"a", "a"}, {"b", "b"}, {"new", "new"}}));
 }
 
 TEST(TallyTest, QuantilesInterpolateWithinBuckets) {
