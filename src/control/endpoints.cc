@@ -322,7 +322,10 @@ Status EndpointController::AppendFromLoop(const store::EndpointRevision& latest,
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
                          api_store_->AppendEndpointRevision(latest.endpoint, spec_json, resolved.dump(), reason));
   // The event says why in words, with the numbers the decision was made on.
-  const std::string why = details.is_object() ? details.value("message", "") : "";
+  std::string why = details.is_object() ? details.value("message", "") : "";
+  if (const auto colon = why.find(": "); colon != std::string::npos && reason.ends_with(why.substr(0, colon))) {
+    why.erase(0, colon + 2);  // the reason already has its headline
+  }
   Event(latest.endpoint, event_kind,
         fmt::format("revision {}: {}{}", revision.revision, reason,
                     why.empty() || reason.find(why) != std::string::npos ? "" : " (" + why + ")"),
