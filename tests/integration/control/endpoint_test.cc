@@ -12,6 +12,7 @@
 #include <mutex>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -230,6 +231,35 @@ TEST_F(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplic
   EXPECT_NE(messages.find("died"), std::string::npos) << messages;
   EXPECT_NE(Call("GET", "/metrics").body.find("wharf_endpoint_replica_restarts_total{endpoint=\"wine\"} 1"),
             std::string::npos);
+}
+
+// wrk, the HTTP load generator, with 16 connections for `seconds`, POSTing kRow.
+ProcessResult Wrk(const fs::path& dir, int port, int seconds) {
+  const fs::path script = dir / "post.lua";
+  std::ofstream(script) << "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = '"
+                        << kRow << "'\n";
+  return RunProcess({"wrk", "-t2", "-c16", "-d" + std::to_string(seconds) + "s", "-s", script.string(),
+                     "http://127.0.0.1:" + std::to_string(port) + "/v2/models/wine/infer"});
+}
+
+TEST_F(EndpointTest, ApplyAndRollbackUnderWrkLoadAnswerEveryRequestWith2xx) {
+  if (RunProcess({"wrk", "--version"}).exit_code == 127) GTEST_SKIP() << "wrk is not installed (scripts/install-deps has it)";
+  ASSERT_EQ(Call("POST", "/api/endpoints", Spec("blue", "wine@1").dump()).status, 201);
+  WaitServing(1, 2);
+  ProcessResult wrk;
+  std::thread load([&] { wrk = Wrk(work_.path(), port_, 8); });
+  std::this_thread::sleep_for(1s);
+  ASSERT_EQ(Call("POST", "/api/endpoints", Spec("green", "wine@2").dump()).status, 201);
+  WaitServing(2, 2);
+  std::this_thread::sleep_for(500ms);
+  ASSERT_EQ(Call("POST", "/api/endpoints/wine/rollback").status, 201);
+  WaitServing(3, 2);
+  load.join();
+  ASSERT_EQ(wrk.exit_code, 0) << wrk.err;
+  // wrk reports these lines only when something failed.
+  EXPECT_EQ(wrk.out.find("Non-2xx or 3xx responses"), std::string::npos) << wrk.out;
+  EXPECT_EQ(wrk.out.find("Socket errors"), std::string::npos) << wrk.out;
+  EXPECT_NE(wrk.out.find(" requests in "), std::string::npos) << wrk.out;
 }
 
 // A canary spec: `stable` on wine@1, `next` on `model` stepping through 25% and 50%.
