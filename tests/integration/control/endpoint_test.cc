@@ -1,4 +1,4 @@
-// Endpoints managed by `wharf server`: apply makes revisions, replicas run as
+// Endpoints managed by `wharf server`, on SQLite and on PostgreSQL: apply makes revisions, replicas run as
 // tasks under the reconciler, a new revision and a rollback reach the
 // replicas while clients keep sending requests (none may fail), a replica
 // killed with -9 is replaced, and a canary rollout is promoted when healthy
@@ -23,6 +23,7 @@
 
 #include "artifact/modelfile.h"
 #include "testing/http_client.h"
+#include "testing/postgres_server.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
@@ -85,9 +86,17 @@ class Load {
   std::vector<std::thread> threads_;
 };
 
-class EndpointTest : public ::testing::Test {
+// The parameter is the server's store: "sqlite" (its default file) or "postgresql".
+class EndpointTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    if (GetParam() == "postgresql") {
+      Result<std::string> url = NewPostgresDatabase();
+      if (!url.ok()) GTEST_SKIP() << "no PostgreSQL here: " << url.status().message();
+      store_ = *url;
+    } else {
+      store_ = (home_.path() / "wharf.db").string();
+    }
     // Two model versions in the server's registry: logistic (1) and xgboost (2, alias production).
     for (const auto& [estimator, out] : {std::pair{"logistic", "m1"}, std::pair{"xgboost", "m2"}}) {
       const ProcessResult trained =
@@ -96,16 +105,16 @@ class EndpointTest : public ::testing::Test {
                     (work_.path() / out).string()});
       ASSERT_EQ(trained.exit_code, 0) << trained.err;
     }
-    const std::string db = (home_.path() / "wharf.db").string();
-    ASSERT_EQ(RunWharf({"model", "register", "wine", (work_.path() / "m1" / "Modelfile").string(), "--store", db})
+    ASSERT_EQ(RunWharf({"model", "register", "wine", (work_.path() / "m1" / "Modelfile").string(), "--store", store_})
                   .exit_code,
               0);
-    ASSERT_EQ(RunWharf({"model", "register", "wine", (work_.path() / "m2" / "Modelfile").string(), "--store", db,
+    ASSERT_EQ(RunWharf({"model", "register", "wine", (work_.path() / "m2" / "Modelfile").string(), "--store", store_,
                         "--alias", "production"})
                   .exit_code,
               0);
-    server_ = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"server", "--home", home_.path().string(), "--port", "0", "--cpus", "2"});
+    std::vector<std::string> args = {"server", "--home", home_.path().string(), "--port", "0", "--cpus", "2"};
+    if (GetParam() == "postgresql") args.insert(args.end(), {"--store", store_});
+    server_ = std::make_unique<ServerProcess>(args);
     ASSERT_TRUE(server_->started()) << server_->output();
     token_ = Trim(ReadFile(home_.path() / "server.token"));
     http_ = std::make_unique<HttpClient>(server_->port());
@@ -171,6 +180,7 @@ class EndpointTest : public ::testing::Test {
   }
 
   TempDir home_, work_;
+  std::string store_;  // the registry and the server's store: a SQLite file or a postgresql:// URL
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<HttpClient> http_;
   std::string token_;
@@ -178,7 +188,7 @@ class EndpointTest : public ::testing::Test {
   int port_ = 20000 + static_cast<int>(::getpid() % 20000);
 };
 
-TEST_F(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplicaIsReplaced) {
+TEST_P(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplicaIsReplaced) {
   HttpResult applied = Call("POST", "/api/endpoints", Spec("blue", "wine@1").dump());
   ASSERT_EQ(applied.status, 201) << applied.body;
   EXPECT_EQ(json::parse(applied.body)["revision"], 1);
@@ -242,7 +252,7 @@ ProcessResult Wrk(const fs::path& dir, int port, int seconds) {
                      "http://127.0.0.1:" + std::to_string(port) + "/v2/models/wine/infer"});
 }
 
-TEST_F(EndpointTest, ApplyAndRollbackUnderWrkLoadAnswerEveryRequestWith2xx) {
+TEST_P(EndpointTest, ApplyAndRollbackUnderWrkLoadAnswerEveryRequestWith2xx) {
   if (RunProcess({"wrk", "--version"}).exit_code == 127) GTEST_SKIP() << "wrk is not installed (scripts/install-deps has it)";
   ASSERT_EQ(Call("POST", "/api/endpoints", Spec("blue", "wine@1").dump()).status, 201);
   WaitServing(1, 2);
@@ -276,7 +286,7 @@ json CanarySpec(const json& base, const std::string& model) {
   return spec;
 }
 
-TEST_F(EndpointTest, AHealthyCanaryStepsUpAndIsPromotedWithoutAFailedRequest) {
+TEST_P(EndpointTest, AHealthyCanaryStepsUpAndIsPromotedWithoutAFailedRequest) {
   ASSERT_EQ(Call("POST", "/api/endpoints", Spec("stable", "wine@1").dump()).status, 201);
   WaitServing(1, 2);
   Load load(port_, 4);
@@ -323,7 +333,7 @@ TEST_F(EndpointTest, AHealthyCanaryStepsUpAndIsPromotedWithoutAFailedRequest) {
   EXPECT_EQ(decisions, (std::vector<std::string>{"advance", "promote"}));
 }
 
-TEST_F(EndpointTest, ACanaryOfABrokenModelVersionIsRolledBackWithItsNumbers) {
+TEST_P(EndpointTest, ACanaryOfABrokenModelVersionIsRolledBackWithItsNumbers) {
   // wine@3: xgboost whose header claims a seventh class; it loads, and every prediction fails.
   auto broken = artifact::ReadModelfile(work_.path() / "m2" / "Modelfile");
   ASSERT_TRUE(broken.ok()) << broken.status().ToString();
@@ -331,7 +341,7 @@ TEST_F(EndpointTest, ACanaryOfABrokenModelVersionIsRolledBackWithItsNumbers) {
   const fs::path bad = work_.path() / "broken.Modelfile";
   ASSERT_TRUE(artifact::WriteModelfile(*broken, bad).ok());
   const ProcessResult registered =
-      RunWharf({"model", "register", "wine", bad.string(), "--store", (home_.path() / "wharf.db").string()});
+      RunWharf({"model", "register", "wine", bad.string(), "--store", store_});
   ASSERT_EQ(registered.exit_code, 0) << registered.err;
 
   ASSERT_EQ(Call("POST", "/api/endpoints", Spec("stable", "wine@1").dump()).status, 201);
@@ -366,11 +376,10 @@ TEST_F(EndpointTest, ACanaryOfABrokenModelVersionIsRolledBackWithItsNumbers) {
   EXPECT_EQ(status["revision"]["revision"], 3);
 }
 
-TEST_F(EndpointTest, MovingAnAliasMakesARevisionButDoesNotUndoARollback) {
-  const std::string db = (home_.path() / "wharf.db").string();
+TEST_P(EndpointTest, MovingAnAliasMakesARevisionButDoesNotUndoARollback) {
   ASSERT_EQ(Call("POST", "/api/endpoints", Spec("green", "wine@production").dump()).status, 201);
   WaitServing(1, 2);
-  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "1", "--store", db}).exit_code, 0);
+  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "1", "--store", store_}).exit_code, 0);
   const json moved = WaitRevision(2);
   EXPECT_EQ(moved["reason"], "alias moved: wine@production 2 → 1");
   EXPECT_EQ(moved["resolved"]["models"]["green"], "wine@1");
@@ -386,7 +395,7 @@ TEST_F(EndpointTest, MovingAnAliasMakesARevisionButDoesNotUndoARollback) {
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(json::parse(Call("GET", "/api/endpoints/wine").body)["revision"]["revision"], 3);
   // ...until the alias moves again.
-  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "2", "--store", db}).exit_code, 0);
+  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "2", "--store", store_}).exit_code, 0);
   EXPECT_EQ(WaitRevision(4)["reason"], "alias moved: wine@production 1 → 2");
 
   // An endpoint told not to follow keeps its versions.
@@ -394,12 +403,12 @@ TEST_F(EndpointTest, MovingAnAliasMakesARevisionButDoesNotUndoARollback) {
   pinned["follow_aliases"] = false;
   ASSERT_EQ(Call("POST", "/api/endpoints", pinned.dump()).status, 201);
   WaitRevision(5);
-  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "1", "--store", db}).exit_code, 0);
+  ASSERT_EQ(RunWharf({"model", "alias", "wine", "production", "1", "--store", store_}).exit_code, 0);
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(json::parse(Call("GET", "/api/endpoints/wine").body)["revision"]["revision"], 5);
 }
 
-TEST_F(EndpointTest, BadSpecsAndUnknownEndpointsAreRefusedNamingTheField) {
+TEST_P(EndpointTest, BadSpecsAndUnknownEndpointsAreRefusedNamingTheField) {
   json spec = Spec("blue", "wine@9");
   HttpResult r = Call("POST", "/api/endpoints", spec.dump());
   EXPECT_EQ(r.status, 404) << r.body;
@@ -413,6 +422,9 @@ TEST_F(EndpointTest, BadSpecsAndUnknownEndpointsAreRefusedNamingTheField) {
   EXPECT_EQ(Call("GET", "/api/endpoints/nope").status, 404);
   EXPECT_EQ(Call("POST", "/api/endpoints/nope/rollback").status, 404);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, EndpointTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
 
 }  // namespace
 }  // namespace wharf::testing
