@@ -219,7 +219,8 @@ Status EndpointController::TickEndpoint(const store::EndpointRevision& latest, s
   for (const auto& task : live) replicas.push_back(Observe(task, latest));
   next.replicas = std::move(replicas);
   const json resolved = json::parse(latest.resolved_json);
-  if (const auto canary = CanaryOf(resolved)) return GuardCanary(latest, spec, resolved, *canary, now_us, next);
+  next.rollout = CanaryOf(resolved);
+  if (next.rollout) return GuardCanary(latest, spec, resolved, *next.rollout, now_us, next);
   return FollowAliases(latest, spec, resolved);
 }
 
@@ -539,14 +540,20 @@ std::string EndpointController::RenderMetrics() const {
                         "# TYPE wharf_endpoint_scaling_events_total counter\n";
   std::string restarts = "# HELP wharf_endpoint_replica_restarts_total Replicas that died and were replaced.\n"
                          "# TYPE wharf_endpoint_replica_restarts_total counter\n";
+  std::string canary = "# HELP wharf_endpoint_canary_percent The share of traffic a canary rollout's step gives the canary.\n"
+                       "# TYPE wharf_endpoint_canary_percent gauge\n";
   for (const auto& [name, o] : observed_) {
     out += fmt::format("wharf_endpoint_replicas{{endpoint=\"{}\"}} {}\n", name, o.Ready());
     desired += fmt::format("wharf_endpoint_desired_replicas{{endpoint=\"{}\"}} {}\n", name, o.desired);
     scaling += fmt::format("wharf_endpoint_scaling_events_total{{endpoint=\"{}\",direction=\"up\"}} {}\n", name, o.scale_ups);
     scaling += fmt::format("wharf_endpoint_scaling_events_total{{endpoint=\"{}\",direction=\"down\"}} {}\n", name, o.scale_downs);
     restarts += fmt::format("wharf_endpoint_replica_restarts_total{{endpoint=\"{}\"}} {}\n", name, o.restarts);
+    if (o.rollout) {
+      canary += fmt::format("wharf_endpoint_canary_percent{{endpoint=\"{}\",variant=\"{}\"}} {}\n", name,
+                            o.rollout->variant, o.rollout->percent());
+    }
   }
-  return out + desired + scaling + restarts;
+  return out + desired + scaling + restarts + canary;
 }
 
 }  // namespace wharf::control

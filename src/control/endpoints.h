@@ -105,6 +105,7 @@ class EndpointController {
     std::uint64_t restarts = 0;
     StepWindow canary_window;  // of the current canary step
     CanaryVerdict canary;      // the guard's last verdict on it
+    std::optional<CanaryState> rollout;  // the latest revision's, if it is a canary step
 
     // Replicas ready on `revision` (the latest).
     int Ready() const;

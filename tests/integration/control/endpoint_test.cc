@@ -304,6 +304,8 @@ TEST_P(EndpointTest, AHealthyCanaryStepsUpAndIsPromotedWithoutAFailedRequest) {
   }
   EXPECT_EQ(status["canary"]["variant"], "next") << status.dump();
   EXPECT_EQ(status["canary"]["from_revision"], 1) << status.dump();
+  EXPECT_NE(Call("GET", "/metrics").body.find("wharf_endpoint_canary_percent{endpoint=\"wine\",variant=\"next\"} "),
+            std::string::npos);
 
   EXPECT_EQ(WaitRevision(3)["reason"], "canary step 2/2: next at 50%");
   const json promoted = WaitRevision(4);
