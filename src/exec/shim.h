@@ -16,6 +16,10 @@
 namespace wharf::exec {
 
 inline constexpr std::string_view kShimArgument = "__wharf-task-shim";
+// The same supervisor in the foreground, for a batch system (Slurm) whose
+// job it is: `<exe> __wharf-task-supervise <run_dir>` returns when the task
+// is over.
+inline constexpr std::string_view kSuperviseArgument = "__wharf-task-supervise";
 
 // nullopt unless argv[1] is kShimArgument; otherwise starts the supervisor
 // and returns the exit code main should return (in the launching process,

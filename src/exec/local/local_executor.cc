@@ -49,36 +49,6 @@ Result<fs::path> RunDirOf(const std::string& handle) {
 
 bool Exists(const fs::path& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-// The final status if the supervisor has written it; nullopt otherwise.
-Result<std::optional<TaskStatus>> ReadFinalStatus(const fs::path& run_dir) {
-  Result<std::string> text = ReadFile(run_dir / local::kStatusFile);
-  if (!text.ok()) {
-    if (text.status().code() == StatusCode::kNotFound) return std::optional<TaskStatus>();
-    return text.status();
-  }
-  WHARF_ASSIGN_OR_RETURN(TaskStatus status, TaskStatusFromJson(*text));
-  return std::optional<TaskStatus>(std::move(status));
-}
-
-// Creates `path` with `contents`; AlreadyExists if it exists.
-Status CreateExclusively(const fs::path& path, std::string_view contents) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (errno == EEXIST) return AlreadyExists("run_dir " + path.parent_path().string() + " already holds a task");
-    return IoError("cannot create '" + path.string() + "': " + std::strerror(errno));
-  }
-  bool ok = true;
-  while (ok && !contents.empty()) {
-    const ssize_t n = ::write(fd, contents.data(), contents.size());
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) contents.remove_prefix(static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (!ok) return IoError("cannot write '" + path.string() + "'");
-  return Status::Ok();
-}
-
 std::string LastLines(const std::string& text, std::size_t max_chars) {
   if (text.size() <= max_chars) return text;
   return "..." + text.substr(text.size() - max_chars);
@@ -108,7 +78,7 @@ Result<std::string> LocalExecutor::Submit(const TaskSpec& spec) {
   TaskSpec stored = spec;
   stored.run_dir = run_dir;
   // Claims the run_dir: a second Submit into it fails here.
-  WHARF_RETURN_IF_ERROR(CreateExclusively(run_dir / local::kSpecFile, TaskSpecToJson(stored)));
+  WHARF_RETURN_IF_ERROR(local::CreateExclusively(run_dir / local::kSpecFile, TaskSpecToJson(stored)));
   const local::Sandbox sandbox{cgroups_, options_.cgroup_parent, options_.kill_grace};
   WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(run_dir / local::kSandboxFile, local::SandboxToJson(sandbox)));
   WHARF_RETURN_IF_ERROR(SpawnShim(run_dir));
@@ -167,7 +137,7 @@ Status LocalExecutor::SpawnShim(const fs::path& run_dir) const {
 
 Result<TaskStatus> LocalExecutor::Poll(const std::string& handle) {
   WHARF_ASSIGN_OR_RETURN(const fs::path run_dir, RunDirOf(handle));
-  WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, ReadFinalStatus(run_dir));
+  WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, local::ReadFinalStatus(run_dir));
   if (final_status) return *final_status;
   Result<std::string> shim_text = ReadFile(run_dir / local::kShimPidFile);
   if (!shim_text.ok()) {
@@ -182,7 +152,7 @@ Result<TaskStatus> LocalExecutor::Poll(const std::string& handle) {
     return TaskStatus{TaskOutcome::kRunning, {}, {}, "running", local::TaskStartedMicros(run_dir), 0};
   }
   // It may have finished between the first read and the liveness check.
-  WHARF_ASSIGN_OR_RETURN(final_status, ReadFinalStatus(run_dir));
+  WHARF_ASSIGN_OR_RETURN(final_status, local::ReadFinalStatus(run_dir));
   if (final_status) return *final_status;
   return local::RecordLostTask(run_dir, shim);
 }
@@ -213,28 +183,7 @@ Status LocalExecutor::Cancel(const std::string& handle, std::chrono::millisecond
 Result<std::string> LocalExecutor::ReadLog(const std::string& handle, LogStream stream, std::uint64_t offset,
                                            std::size_t max_bytes) {
   WHARF_ASSIGN_OR_RETURN(const fs::path run_dir, RunDirOf(handle));
-  const fs::path path = run_dir / (stream == LogStream::kStdout ? local::kStdoutFile : local::kStderrFile);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT) return IoError("cannot open '" + path.string() + "': " + std::strerror(errno));
-    if (!Exists(run_dir / local::kSpecFile)) return NotFound("no task at '" + handle + "'");
-    return std::string();  // not started yet
-  }
-  struct stat info {};
-  std::string out;
-  if (::fstat(fd, &info) == 0 && offset < static_cast<std::uint64_t>(info.st_size)) {
-    out.resize(std::min<std::uint64_t>(max_bytes, static_cast<std::uint64_t>(info.st_size) - offset));
-    std::size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    out.resize(done);
-  }
-  ::close(fd);
-  return out;
+  return local::ReadTaskLog(run_dir, stream, offset, max_bytes);
 }
 
 }  // namespace wharf::exec

@@ -14,10 +14,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
+#include "exec/executor.h"
 
 namespace wharf::exec::local {
 
@@ -34,6 +36,19 @@ inline constexpr std::string_view kStatusFile = "status.json";
 // Writes `contents` to a unique temporary file beside `path`, flushes it to
 // disk and renames it over `path`, so readers see the old file or the new one.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
+
+// Creates `path` with `contents`; AlreadyExists if it exists (a run_dir is
+// claimed by creating its spec.json this way).
+Status CreateExclusively(const std::filesystem::path& path, std::string_view contents);
+
+// The final status if the supervisor (or an executor that recorded the
+// outcome) has written status.json; nullopt otherwise.
+Result<std::optional<TaskStatus>> ReadFinalStatus(const std::filesystem::path& run_dir);
+
+// Up to `max_bytes` of the task's stdout.log or stderr.log from `offset`;
+// empty before the task has written any; NotFound if `run_dir` holds no task.
+Result<std::string> ReadTaskLog(const std::filesystem::path& run_dir, LogStream stream, std::uint64_t offset,
+                                std::size_t max_bytes);
 
 
 }  // namespace wharf::exec::local

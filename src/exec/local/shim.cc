@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,7 +24,8 @@ namespace wharf::exec {
 namespace {
 
 // In the forked supervisor: detach, become a subreaper, write shim.pid and
-// tell the launcher. false if that failed (the launcher then reports it).
+// tell the launcher (through `ready_fd`, unless it is -1). false if that
+// failed (the launcher then reports it).
 bool BecomeSupervisor(const std::filesystem::path& run_dir, int ready_fd) {
   if (::setsid() < 0) {
     std::fprintf(stderr, "wharf: setsid: %s\n", std::strerror(errno));
@@ -45,8 +47,44 @@ bool BecomeSupervisor(const std::filesystem::path& run_dir, int ready_fd) {
     std::fprintf(stderr, "wharf: %s\n", written.message().c_str());
     return false;
   }
+  if (ready_fd < 0) return true;
   const char ready = 'r';
   return ::write(ready_fd, &ready, 1) == 1;
+}
+
+// Supervises in a child that leads a session of its own (the batch system
+// made this process a process group leader, which cannot call setsid), so
+// a dead supervisor's leftovers can be found by session. This process is
+// the batch job: it passes the batch system's signals on (scancel --batch
+// --signal=TERM is a cancel request) and exits with the supervisor's code.
+int SuperviseInForeground(const std::filesystem::path& run_dir) {
+  const sigset_t signals = local::SupervisorSignals();
+  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    std::fprintf(stderr, "wharf: fork: %s\n", std::strerror(errno));
+    return 1;
+  }
+  if (child == 0) {
+    const int never = -1;  // no launcher waits for a ready byte here
+    if (!BecomeSupervisor(run_dir, never)) ::_exit(1);
+    const int code = local::RunSupervisor(run_dir);
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  for (;;) {
+    int signal = 0;
+    if (::sigwait(&signals, &signal) != 0) continue;
+    if (signal != SIGCHLD) {
+      ::kill(child, signal);
+      continue;
+    }
+    int status = 0;
+    const pid_t done = ::waitpid(child, &status, WNOHANG);
+    if (done == child) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
 }
 
 int Launch(const std::filesystem::path& run_dir) {
@@ -88,12 +126,14 @@ int Launch(const std::filesystem::path& run_dir) {
 }  // namespace
 
 std::optional<int> MaybeRunShim(int argc, char** argv) {
-  if (argc < 2 || std::string_view(argv[1]) != kShimArgument) return std::nullopt;
+  if (argc < 2) return std::nullopt;
+  const std::string_view mode = argv[1];
+  if (mode != kShimArgument && mode != kSuperviseArgument) return std::nullopt;
   if (argc != 3 || argv[2][0] != '/') {
-    std::fprintf(stderr, "usage: %s %s ABSOLUTE_RUN_DIR\n", argv[0], std::string(kShimArgument).c_str());
+    std::fprintf(stderr, "usage: %s %s ABSOLUTE_RUN_DIR\n", argv[0], std::string(mode).c_str());
     return 2;
   }
-  return Launch(argv[2]);
+  return mode == kShimArgument ? Launch(argv[2]) : SuperviseInForeground(argv[2]);
 }
 
 }  // namespace wharf::exec

@@ -65,6 +65,7 @@ std::int64_t NowUs() {
 
 void ExecutorContractTest::SetUp() {
   harness_ = GetParam().make();
+  if (harness_ == nullptr && GetParam().unavailable) GTEST_SKIP() << GetParam().unavailable();
   ASSERT_NE(harness_, nullptr);
   executor_ = harness_->MakeExecutor();
   ASSERT_NE(executor_, nullptr);

@@ -40,7 +40,8 @@ class ExecutorHarness {
 
 struct ContractParam {
   std::string name;
-  std::function<std::unique_ptr<ExecutorHarness>()> make;
+  std::function<std::unique_ptr<ExecutorHarness>()> make;  // null: the executor cannot run here
+  std::function<std::string()> unavailable = nullptr;      // then why, and the tests skip
 };
 // So test listings show "GetParam() = Local" rather than the bytes.
 inline void PrintTo(const ContractParam& param, std::ostream* out) { *out << param.name; }

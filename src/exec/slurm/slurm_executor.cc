@@ -1,0 +1,245 @@
+#include "exec/slurm/slurm_executor.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <optional>
+
+#include "core/clock.h"
+#include "core/file.h"
+#include "exec/local/lost_task.h"
+#include "exec/local/proc.h"
+#include "exec/local/run_dir.h"
+#include "exec/local/sandbox.h"
+#include "exec/shim.h"
+#include "exec/slurm/command.h"
+#include "exec/task_json.h"
+
+namespace wharf::exec {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Handle {
+  std::string job_id;
+  fs::path run_dir;
+};
+
+std::string MakeHandle(const std::string& job_id, const fs::path& run_dir) {
+  return "slurm:" + job_id + ":" + run_dir.string();
+}
+
+Result<Handle> ParseHandle(const std::string& handle) {
+  const std::string prefix = "slurm:";
+  const auto colon = handle.find(':', prefix.size());
+  if (!handle.starts_with(prefix) || colon == std::string::npos || colon == prefix.size() ||
+      handle.find_first_not_of("0123456789", prefix.size()) != colon || colon + 1 >= handle.size() ||
+      handle[colon + 1] != '/') {
+    return InvalidArgument("not a Slurm task handle (slurm:JOBID:RUN_DIR): '" + handle + "'");
+  }
+  return Handle{handle.substr(prefix.size(), colon - prefix.size()), fs::path(handle.substr(colon + 1))};
+}
+
+// 'text' for /bin/sh, whatever it holds.
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// "2026-11-23T20:38:01" (local time, as scontrol prints it) in µs since the epoch; 0 if not a time.
+std::int64_t SlurmTimeMicros(const std::string& text) {
+  std::tm tm{};
+  tm.tm_isdst = -1;
+  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr || *end != '\0') return 0;
+  const std::time_t t = std::mktime(&tm);
+  return t < 0 ? 0 : static_cast<std::int64_t>(t) * 1'000'000;
+}
+
+bool IsPendingOrRunning(const std::string& state) {
+  return state == "PENDING" || state == "CONFIGURING" || state == "RUNNING" || state == "COMPLETING" ||
+         state == "SUSPENDED" || state == "REQUEUED" || state == "REQUEUE_HOLD" || state == "REQUEUE_FED" ||
+         state == "RESIZING" || state == "SIGNALING" || state == "STAGE_OUT";
+}
+
+// The outcome of a job Slurm ended before its supervisor wrote one.
+TaskStatus OutcomeOfEndedJob(const std::map<std::string, std::string>& job, bool cancel_requested) {
+  const std::string state = job.count("JobState") ? job.at("JobState") : "UNKNOWN";
+  const std::string node = job.count("NodeList") ? job.at("NodeList") : "";
+  TaskStatus status;
+  status.started_us = job.count("StartTime") ? SlurmTimeMicros(job.at("StartTime")) : 0;
+  status.finished_us = job.count("EndTime") ? SlurmTimeMicros(job.at("EndTime")) : 0;
+  if (status.finished_us == 0) status.finished_us = NowMicros();
+  if (state == "CANCELLED") {
+    status.outcome = TaskOutcome::kCancelled;
+    status.reason = cancel_requested ? "cancelled" : "cancelled in Slurm (scancel)";
+  } else if (state == "TIMEOUT" || state == "DEADLINE") {
+    status.outcome = TaskOutcome::kTimedOut;
+    status.reason = "timed out: Slurm's time limit (" + (job.count("TimeLimit") ? job.at("TimeLimit") : "?") + ")";
+  } else if (state == "OUT_OF_MEMORY") {
+    status.outcome = TaskOutcome::kOutOfMemory;
+    status.reason = "out of memory (Slurm)";
+  } else if (state == "NODE_FAIL" || state == "BOOT_FAIL") {
+    status.outcome = TaskOutcome::kLost;
+    status.reason = "Slurm: node " + node + " failed (" + state + ")";
+  } else {
+    status.outcome = TaskOutcome::kLost;
+    status.reason = "the supervisor ended without a status (Slurm: " + state + ", exit code " +
+                    (job.count("ExitCode") ? job.at("ExitCode") : "?") + (node.empty() ? "" : ", node " + node) + ")";
+  }
+  return status;
+}
+
+// True when Slurm has nothing to say about why the job ended (it did not
+// cancel, time out or lose it): its process, the supervisor, just died.
+bool EndedBySupervisorDeath(const std::map<std::string, std::string>& job) {
+  const auto state = job.find("JobState");
+  if (state == job.end()) return true;  // Slurm forgot the job
+  return state->second == "COMPLETED" || state->second == "FAILED";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SlurmExecutor>> SlurmExecutor::Create(SlurmExecutorOptions options) {
+  if (options.kill_grace.count() < 0) return InvalidArgument("kill_grace must not be negative");
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  if (options.shim_executable == "/proc/self/exe") {
+    if (error) return Internal("cannot resolve /proc/self/exe: " + error.message());
+    options.shim_executable = exe;  // the nodes cannot use our /proc
+  }
+  std::unique_ptr<SlurmExecutor> executor(new SlurmExecutor(std::move(options)));
+  WHARF_RETURN_IF_ERROR(executor->Slurm({"scontrol", "ping"}).status());
+  return executor;
+}
+
+Result<std::string> SlurmExecutor::Slurm(std::vector<std::string> args) const {
+  std::map<std::string, std::string> env;
+  if (!options_.slurm_conf.empty()) env["SLURM_CONF"] = options_.slurm_conf.string();
+  WHARF_ASSIGN_OR_RETURN(slurm::CommandResult result, slurm::RunCommand(args, env));
+  if (result.exit_code != 0) {
+    std::string err = result.err.empty() ? result.out : result.err;
+    while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+    return Unavailable(args[0] + " " + (args.size() > 1 ? args[1] : "") + ": " +
+                       (err.empty() ? "exit code " + std::to_string(result.exit_code) : err));
+  }
+  return result.out;
+}
+
+Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
+  WHARF_RETURN_IF_ERROR(ValidateTaskSpec(spec));
+  const fs::path run_dir = spec.run_dir.lexically_normal();
+  std::error_code error;
+  fs::create_directories(run_dir, error);
+  if (error) return IoError("cannot create run_dir '" + run_dir.string() + "': " + error.message());
+  TaskSpec stored = spec;
+  stored.run_dir = run_dir;
+  WHARF_RETURN_IF_ERROR(local::CreateExclusively(run_dir / local::kSpecFile, TaskSpecToJson(stored)));
+  // Slurm confines the job where its cgroup plugins run; the supervisor adds setrlimit for memory.
+  const local::Sandbox sandbox{local::CgroupLayout{}, "wharf", options_.kill_grace};
+  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(run_dir / local::kSandboxFile, local::SandboxToJson(sandbox)));
+  // The script only hands over to the supervisor: the task's argv never meets a shell.
+  const fs::path script = run_dir / "slurm.sh";
+  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(
+      script, "#!/bin/sh\n# Written by wharf's Slurm executor: the task's supervisor, in the foreground.\nexec " +
+                  ShellQuote(options_.shim_executable.string()) + " " + std::string(kSuperviseArgument) + " " +
+                  ShellQuote(run_dir.string()) + "\n"));
+
+  std::vector<std::string> args = {"sbatch",
+                                   "--parsable",
+                                   "--job-name=wharf-" + spec.id,
+                                   "--output=" + (run_dir / "slurm.out").string(),
+                                   "--chdir=" + run_dir.string(),
+                                   "--export=NONE",
+                                   "--ntasks=1",
+                                   "--cpus-per-task=" + std::to_string(static_cast<int>(std::ceil(spec.resources.cpus)))};
+  if (!options_.partition.empty()) args.push_back("--partition=" + options_.partition);
+  if (spec.resources.memory_bytes) {
+    const auto mib = (*spec.resources.memory_bytes + (1u << 20) - 1) >> 20;
+    args.push_back("--mem=" + std::to_string(mib) + "M");
+  }
+  if (spec.timeout) {
+    // Slurm's limit is a backstop behind the supervisor's own: a minute later, in whole minutes.
+    const auto ms = spec.timeout->count() + options_.kill_grace.count() + 60'000;
+    args.push_back("--time=" + std::to_string((ms + 59'999) / 60'000));
+  }
+  args.push_back(script.string());
+  Result<std::string> out = Slurm(args);
+  if (!out.ok()) {
+    fs::remove(run_dir / local::kSpecFile, error);  // the run_dir may be used again
+    return out.status();
+  }
+  std::string job_id = out->substr(0, out->find_first_of(";\n"));
+  if (job_id.empty() || job_id.find_first_not_of("0123456789") != std::string::npos) {
+    return Internal("sbatch printed no job id: '" + *out + "'");
+  }
+  return MakeHandle(job_id, run_dir);
+}
+
+Result<TaskStatus> SlurmExecutor::Poll(const std::string& handle) {
+  WHARF_ASSIGN_OR_RETURN(const Handle h, ParseHandle(handle));
+  WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, local::ReadFinalStatus(h.run_dir));
+  if (final_status) return *final_status;
+  if (::access((h.run_dir / local::kSpecFile).c_str(), F_OK) != 0) return NotFound("no task at '" + handle + "'");
+  Result<std::string> line = Slurm({"scontrol", "show", "job", "-o", h.job_id});
+  std::map<std::string, std::string> job;
+  if (line.ok()) {
+    job = slurm::ParseScontrolLine(*line);
+    const std::string state = job.count("JobState") ? job["JobState"] : "";
+    if (IsPendingOrRunning(state)) {
+      return TaskStatus{TaskOutcome::kRunning, {}, {}, state == "PENDING" ? "pending in Slurm" : "running",
+                        SlurmTimeMicros(job["StartTime"]), 0};
+    }
+  } else if (line.status().message().find("Invalid job id") == std::string::npos) {
+    return line.status();  // the controller is down or busy: ask again later
+  }
+  // Slurm has ended the job. The supervisor may have written its status meanwhile.
+  WHARF_ASSIGN_OR_RETURN(final_status, local::ReadFinalStatus(h.run_dir));
+  if (final_status) return *final_status;
+  const bool cancel_requested = ::access((h.run_dir / local::kCancelFile).c_str(), F_OK) == 0;
+  if (Result<std::string> shim = ReadFile(h.run_dir / local::kShimPidFile); shim.ok() && EndedBySupervisorDeath(job)) {
+    // Its supervisor died: what it left running is killed (where it runs on
+    // this host; elsewhere Slurm's process tracking ends it with the job).
+    WHARF_ASSIGN_OR_RETURN(const local::ProcessIdentity identity, local::ParseIdentity(*shim));
+    return local::RecordLostTask(h.run_dir, identity);
+  }
+  TaskStatus status = line.ok() ? OutcomeOfEndedJob(job, cancel_requested)
+                                : TaskStatus{TaskOutcome::kLost, {}, {},
+                                             "Slurm no longer knows job " + h.job_id + " and it left no status",
+                                             0, NowMicros()};
+  // Recorded once: Slurm forgets ended jobs, and there is no accounting database to ask later.
+  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(h.run_dir / local::kStatusFile, TaskStatusToJson(status)));
+  return status;
+}
+
+Status SlurmExecutor::Cancel(const std::string& handle, std::chrono::milliseconds grace) {
+  WHARF_ASSIGN_OR_RETURN(const Handle h, ParseHandle(handle));
+  WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, local::ReadFinalStatus(h.run_dir));
+  if (final_status) return Status::Ok();
+  if (::access((h.run_dir / local::kSpecFile).c_str(), F_OK) != 0) return NotFound("no task at '" + handle + "'");
+  const auto grace_ms = std::max<std::int64_t>(0, grace.count());
+  // The supervisor reads this when it gets SIGTERM, or before it starts the command.
+  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(h.run_dir / local::kCancelFile, std::to_string(grace_ms) + "\n"));
+  Result<std::string> line = Slurm({"scontrol", "show", "job", "-o", h.job_id});
+  const std::string state = line.ok() ? slurm::ParseScontrolLine(*line)["JobState"] : "";
+  if (!IsPendingOrRunning(state)) return Status::Ok();  // over: Poll records how
+  // A pending job is simply withdrawn; a running one's supervisor ends the
+  // command with the grace asked for (Slurm's own kill would wait KillWait).
+  const Result<std::string> sent = state == "PENDING" ? Slurm({"scancel", h.job_id})
+                                                      : Slurm({"scancel", "--batch", "--signal=TERM", h.job_id});
+  if (!sent.ok() && sent.status().message().find("already completing or completed") == std::string::npos) {
+    return sent.status();
+  }
+  return Status::Ok();
+}
+
+Result<std::string> SlurmExecutor::ReadLog(const std::string& handle, LogStream stream, std::uint64_t offset,
+                                           std::size_t max_bytes) {
+  WHARF_ASSIGN_OR_RETURN(const Handle h, ParseHandle(handle));
+  return local::ReadTaskLog(h.run_dir, stream, offset, max_bytes);
+}
+
+}  // namespace wharf::exec
