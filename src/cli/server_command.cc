@@ -19,7 +19,7 @@ namespace wharf::cli {
 namespace {
 
 struct ServerFlags {
-  std::string home, host = "127.0.0.1", token_file, store;
+  std::string home, host = "127.0.0.1", token_file, store, executor = "local", slurm_conf, partition;
   int port = 8765;
   double cpus = 0;
   int threads = 2;
@@ -35,6 +35,9 @@ Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
   if (const char* env = std::getenv("WHARF_STORE"); options.store.empty() && env != nullptr) options.store = env;
   options.cpus = f.cpus;
   options.threads = f.threads;
+  options.executor = f.executor;
+  options.slurm_conf = f.slurm_conf;
+  options.slurm_partition = f.partition;
 
   // Loop and scheduler threads inherit this mask, so only sigwait sees the signals.
   sigset_t signals;
@@ -46,10 +49,10 @@ Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
   WHARF_ASSIGN_OR_RETURN(auto server, control::ControlServer::Start(options, jobs));
   const std::filesystem::path token_file =
       f.token_file.empty() ? options.home / "server.token" : std::filesystem::path(f.token_file);
-  fmt::print("wharf server: listening on {} (home {}, store {}, {} cpus, token in {})\n", server->url(),
+  fmt::print("wharf server: listening on {} (home {}, store {}, {} executor, {} cpus, token in {})\n", server->url(),
              options.home.string(),
              options.store.empty() ? (options.home / "wharf.db").string() : store::DisplayLocation(options.store),
-             server->capacity(), token_file.string());
+             options.executor, server->capacity(), token_file.string());
   std::fflush(stdout);
 
   int signal = 0;
@@ -74,6 +77,11 @@ void AddServerCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--cpus", flags->cpus, "CPUs the scheduler fills (default: the hardware threads)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", flags->threads, "HTTP event loops")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--executor", flags->executor, "Where tasks run: local processes, or Slurm batch jobs")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"local", "slurm"}));
+  cmd->add_option("--slurm-conf", flags->slurm_conf, "With --executor slurm: the cluster's slurm.conf (default $SLURM_CONF)");
+  cmd->add_option("--partition", flags->partition, "With --executor slurm: the partition (default: the cluster's)");
   cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags, *context.jobs)); });
 }
 

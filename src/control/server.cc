@@ -13,6 +13,7 @@
 #include "core/file.h"
 #include "net/bearer_token.h"
 #include "exec/local/local_executor.h"
+#include "exec/slurm/slurm_executor.h"
 #include "net/http_server.h"
 #include "store/metadata_store.h"
 
@@ -25,7 +26,8 @@ struct ControlServer::Parts {
   fs::path server_json;
   std::string url;
   std::unique_ptr<ArtifactStore> artifacts;
-  std::unique_ptr<exec::LocalExecutor> executor;
+  std::unique_ptr<exec::Executor> executor;
+  nlohmann::json executor_info;  // for /api/health
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<EndpointController> endpoints;
   std::unique_ptr<ControlApi> api;
@@ -57,7 +59,7 @@ Status WriteServerJson(const fs::path& path, const std::string& url) {
 
 // What /api/health tells about the executor: where memory, pids and cpu
 // limits come from on this machine.
-nlohmann::json ExecutorInfo(const exec::LocalExecutor& executor) {
+nlohmann::json LocalExecutorInfo(const exec::LocalExecutor& executor) {
   const auto& c = executor.cgroups();
   const std::string cgroup = "cgroup " + std::string(exec::local::CgroupVersionName(c.version));
   return {{"kind", "local"},
@@ -92,9 +94,26 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   WHARF_ASSIGN_OR_RETURN(ArtifactStore artifacts, ArtifactStore::Open(home / "artifacts"));
   parts->artifacts = std::make_unique<ArtifactStore>(std::move(artifacts));
 
-  exec::LocalExecutorOptions executor_options;
-  executor_options.shim_executable = options.wharf_executable;
-  WHARF_ASSIGN_OR_RETURN(parts->executor, exec::LocalExecutor::Create(executor_options));
+  if (options.executor == "slurm") {
+    exec::SlurmExecutorOptions slurm;
+    slurm.slurm_conf = options.slurm_conf;
+    slurm.partition = options.slurm_partition;
+    slurm.shim_executable = fs::canonical(options.wharf_executable, ec);  // the path the nodes run
+    if (ec) return IoError(fmt::format("cannot resolve {}: {}", options.wharf_executable.string(), ec.message()));
+    WHARF_ASSIGN_OR_RETURN(parts->executor, exec::SlurmExecutor::Create(slurm));
+    parts->executor_info = {{"kind", "slurm"},
+                            {"slurm_conf", options.slurm_conf.string()},
+                            {"partition", options.slurm_partition},
+                            {"memory_limit", "Slurm --mem, and setrlimit(RLIMIT_AS) by the supervisor"}};
+  } else if (options.executor == "local") {
+    exec::LocalExecutorOptions executor_options;
+    executor_options.shim_executable = options.wharf_executable;
+    WHARF_ASSIGN_OR_RETURN(auto local, exec::LocalExecutor::Create(executor_options));
+    parts->executor_info = LocalExecutorInfo(*local);
+    parts->executor = std::move(local);
+  } else {
+    return InvalidArgument(fmt::format("executor: unknown '{}' (known: local, slurm)", options.executor));
+  }
 
   SchedulerOptions scheduler_options;
   scheduler_options.home = home;
@@ -114,7 +133,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
 
   parts->api = std::make_unique<ControlApi>(std::move(api_store), *parts->executor, *parts->artifacts, jobs,
                                             *parts->scheduler, *parts->endpoints, std::move(token),
-                                            ExecutorInfo(*parts->executor));
+                                            parts->executor_info);
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.port;

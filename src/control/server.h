@@ -24,6 +24,11 @@ struct ServerOptions {
   int threads = 2;                   // HTTP loops
   std::size_t max_body_bytes = std::size_t{256} << 20;  // artifact uploads
   std::filesystem::path wharf_executable = "/proc/self/exe";  // runs built-in jobs and task supervisors
+  // Where tasks run: "local" (supervised processes on this machine) or
+  // "slurm" (batch jobs on the cluster `slurm_conf` names; empty: $SLURM_CONF).
+  std::string executor = "local";
+  std::filesystem::path slurm_conf;
+  std::string slurm_partition;  // empty: the cluster's default
 };
 
 class ControlServer {

@@ -55,8 +55,9 @@ bool BecomeSupervisor(const std::filesystem::path& run_dir, int ready_fd) {
 // Supervises in a child that leads a session of its own (the batch system
 // made this process a process group leader, which cannot call setsid), so
 // a dead supervisor's leftovers can be found by session. This process is
-// the batch job: it passes the batch system's signals on (scancel --batch
-// --signal=TERM is a cancel request) and exits with the supervisor's code.
+// the batch job: it passes a cancel request's signal on (Cancel writes the
+// cancel file, then scancel --batch --signal=TERM) and exits with the
+// supervisor's code.
 int SuperviseInForeground(const std::filesystem::path& run_dir) {
   const sigset_t signals = local::SupervisorSignals();
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);
@@ -78,7 +79,14 @@ int SuperviseInForeground(const std::filesystem::path& run_dir) {
     int signal = 0;
     if (::sigwait(&signals, &signal) != 0) continue;
     if (signal != SIGCHLD) {
-      ::kill(child, signal);
+      // Only a cancel request (Cancel wrote the file) goes to the supervisor;
+      // otherwise Slurm is ending the job itself (a node taken down, its time
+      // limit, an scancel from outside): the executor asks Slurm why.
+      if (::access((run_dir / local::kCancelFile).c_str(), F_OK) == 0) {
+        ::kill(child, signal);
+      } else {
+        std::fprintf(stderr, "wharf: signal %d without a cancel request: Slurm is ending the job\n", signal);
+      }
       continue;
     }
     int status = 0;

@@ -22,6 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Written beside status.json once the executor has replaced a supervisor's
+// "cancelled" with what Slurm says ended the job.
+constexpr char kSlurmDecidedFile[] = "slurm.decided";
+
 struct Handle {
   std::string job_id;
   fs::path run_dir;
@@ -155,6 +159,7 @@ Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
                                    "--chdir=" + run_dir.string(),
                                    "--export=NONE",
                                    "--ntasks=1",
+                                   "--no-requeue",  // a lost node fails the task; the scheduler decides on retries
                                    "--cpus-per-task=" + std::to_string(static_cast<int>(std::ceil(spec.resources.cpus)))};
   if (!options_.partition.empty()) args.push_back("--partition=" + options_.partition);
   if (spec.resources.memory_bytes) {
@@ -181,9 +186,20 @@ Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
 
 Result<TaskStatus> SlurmExecutor::Poll(const std::string& handle) {
   WHARF_ASSIGN_OR_RETURN(const Handle h, ParseHandle(handle));
+  const fs::path decided = h.run_dir / kSlurmDecidedFile;
+  // The supervisor's status stands, except a "cancelled" nobody asked for:
+  // then Slurm signalled the job's processes itself (a node taken down, its
+  // time limit, an scancel from outside), and only Slurm can say which.
+  auto settled = [&](const std::optional<TaskStatus>& status) {
+    return status && (status->outcome != TaskOutcome::kCancelled ||
+                      ::access((h.run_dir / local::kCancelFile).c_str(), F_OK) == 0 ||
+                      ::access(decided.c_str(), F_OK) == 0);
+  };
   WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, local::ReadFinalStatus(h.run_dir));
-  if (final_status) return *final_status;
-  if (::access((h.run_dir / local::kSpecFile).c_str(), F_OK) != 0) return NotFound("no task at '" + handle + "'");
+  if (settled(final_status)) return *final_status;
+  if (!final_status && ::access((h.run_dir / local::kSpecFile).c_str(), F_OK) != 0) {
+    return NotFound("no task at '" + handle + "'");
+  }
   Result<std::string> line = Slurm({"scontrol", "show", "job", "-o", h.job_id});
   std::map<std::string, std::string> job;
   if (line.ok()) {
@@ -198,18 +214,26 @@ Result<TaskStatus> SlurmExecutor::Poll(const std::string& handle) {
   }
   // Slurm has ended the job. The supervisor may have written its status meanwhile.
   WHARF_ASSIGN_OR_RETURN(final_status, local::ReadFinalStatus(h.run_dir));
-  if (final_status) return *final_status;
+  if (settled(final_status)) return *final_status;
   const bool cancel_requested = ::access((h.run_dir / local::kCancelFile).c_str(), F_OK) == 0;
-  if (Result<std::string> shim = ReadFile(h.run_dir / local::kShimPidFile); shim.ok() && EndedBySupervisorDeath(job)) {
+  TaskStatus status;
+  if (final_status) {  // the supervisor's "cancelled", explained by Slurm
+    status = line.ok() ? OutcomeOfEndedJob(job, false) : *final_status;
+    status.exit_code = final_status->exit_code;
+    status.signal = final_status->signal;
+    if (final_status->started_us != 0) status.started_us = final_status->started_us;
+    WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(decided, job["JobState"] + "\n"));
+  } else if (Result<std::string> shim = ReadFile(h.run_dir / local::kShimPidFile);
+             shim.ok() && EndedBySupervisorDeath(job)) {
     // Its supervisor died: what it left running is killed (where it runs on
     // this host; elsewhere Slurm's process tracking ends it with the job).
     WHARF_ASSIGN_OR_RETURN(const local::ProcessIdentity identity, local::ParseIdentity(*shim));
     return local::RecordLostTask(h.run_dir, identity);
+  } else {
+    status = line.ok() ? OutcomeOfEndedJob(job, cancel_requested)
+                       : TaskStatus{TaskOutcome::kLost, {}, {},
+                                    "Slurm no longer knows job " + h.job_id + " and it left no status", 0, NowMicros()};
   }
-  TaskStatus status = line.ok() ? OutcomeOfEndedJob(job, cancel_requested)
-                                : TaskStatus{TaskOutcome::kLost, {}, {},
-                                             "Slurm no longer knows job " + h.job_id + " and it left no status",
-                                             0, NowMicros()};
   // Recorded once: Slurm forgets ended jobs, and there is no accounting database to ask later.
   WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(h.run_dir / local::kStatusFile, TaskStatusToJson(status)));
   return status;

@@ -22,6 +22,7 @@
 #include "testing/http_client.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
+#include "testing/slurm_cluster.h"
 #include "testing/temp_dir.h"
 
 namespace wharf::testing {
@@ -75,9 +76,10 @@ class ControlServerTest : public ::testing::Test {
     for (const auto& t : tasks["tasks"]) WaitFinal(t["id"], 10s);
   }
 
-  void Start(const std::string& cpus = "2") {
-    server_ = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"server", "--home", home_.path().string(), "--port", "0", "--cpus", cpus});
+  void Start(const std::string& cpus = "2", const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args = {"server", "--home", home_.path().string(), "--port", "0", "--cpus", cpus};
+    args.insert(args.end(), more.begin(), more.end());
+    server_ = std::make_unique<ServerProcess>(args);
     ASSERT_TRUE(server_->started()) << server_->output();
     token_ = Trim(ReadFile(home_.path() / "server.token"));
     ASSERT_EQ(token_.size(), 64u);
@@ -398,6 +400,60 @@ TEST_F(ControlServerTest, FourParallelWineTrainingsRegisterFourModelsAndOneServe
   HttpClient client(serve.port());
   const HttpResult ready = client.Get("/v2/models/wine/ready");
   EXPECT_EQ(ready.status, 200) << ready.body;
+}
+
+// The same server with `--executor slurm`: tasks are batch jobs on a real
+// three-node cluster that the test starts (scripts/slurm-up) and stops.
+class SlurmServerTest : public ControlServerTest {
+ protected:
+  void SetUp() override {
+    auto cluster = SlurmCluster::Start(3);
+    if (!cluster.ok()) GTEST_SKIP() << cluster.status().message();
+    cluster_ = std::move(cluster).value();
+    ::setenv("SLURM_CONF", cluster_->conf().c_str(), 1);  // for the squeue and scontrol the tests run
+    Start("6", {"--executor", "slurm", "--slurm-conf", cluster_->conf().string()});
+  }
+
+  // Tasks end while the cluster still runs.
+  void TearDown() override { ControlServerTest::TearDown(); }
+
+  std::unique_ptr<SlurmCluster> cluster_;
+};
+
+TEST_F(SlurmServerTest, ATaskDefinitionRunsAsSlurmJobsWithTheSameResultsAsLocally) {
+  const auto tasks = Run("hello", {{"command", {"sh", "-c", "echo out $(WHARF_TASK_ID); echo err >&2"}}}, 3);
+  for (const auto& task : tasks) {
+    const std::string id = task["id"];
+    const json t = WaitFinal(id);
+    EXPECT_EQ(t["state"], "SUCCEEDED") << t.dump();
+    EXPECT_EQ(t["exit_code"], 0);
+    EXPECT_EQ(Log(id), "out " + id + "\n");
+    EXPECT_EQ(Log(id, "stderr"), "err\n");
+  }
+  const json failed = WaitFinal(Run("fails", {{"command", {"sh", "-c", "exit 3"}}})[0]["id"]);
+  EXPECT_EQ(failed["state"], "FAILED");
+  EXPECT_EQ(failed["exit_code"], 3);
+  EXPECT_EQ(CallJson("GET", "/api/health", nullptr, 200)["executor"]["kind"], "slurm");
+}
+
+TEST_F(SlurmServerTest, StopCancelsTheJob) {
+  const std::string id = Run("sleepy", {{"command", {"sh", "-c", "echo started; sleep 60"}}})[0]["id"];
+  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
+  CallJson("POST", "/api/tasks/" + id + "/stop", {{"grace_ms", 1000}}, 202);
+  const json t = WaitFinal(id, 30s);
+  EXPECT_EQ(t["state"], "CANCELLED") << t.dump();
+  EXPECT_EQ(Trim(RunProcess({"squeue", "-h"}).out), "") << "the job left the queue";
+}
+
+TEST_F(SlurmServerTest, ANodeTakenDownFailsItsTaskNamingTheNode) {
+  const std::string id = Run("on-a-node", {{"command", {"sh", "-c", "echo started; sleep 60"}}})[0]["id"];
+  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
+  const std::string node = Trim(RunProcess({"squeue", "-h", "-o", "%N"}).out);
+  ASSERT_FALSE(node.empty());
+  ASSERT_EQ(RunProcess({"scontrol", "update", "nodename=" + node, "state=down", "reason=wharf-test"}).exit_code, 0);
+  const json t = WaitFinal(id, 30s);
+  EXPECT_EQ(t["state"], "FAILED") << t.dump();
+  EXPECT_NE(t["reason"].get<std::string>().find("node " + node + " failed"), std::string::npos) << t["reason"];
 }
 
 }  // namespace
