@@ -44,6 +44,8 @@ class Server {
     }
     server->base_url_ = url.substr(0, slash + 1);
     server->admin_url_ = url;
+    const std::size_t colon = url.rfind(':', slash);
+    server->port_ = url.substr(colon + 1, slash - colon - 1);
     return server;
   }
 
@@ -51,6 +53,19 @@ class Server {
     (void)RunProcess({kPgDown, dir_});
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
+  }
+
+  Status Stop() {
+    const ProcessResult down = RunProcess({kPgDown, dir_});
+    if (down.exit_code != 0) return Internal("scripts/pg-down failed: " + down.err + down.out);
+    return Status::Ok();
+  }
+
+  // On the same port, so the URLs handed out stay valid.
+  Status Restart() {
+    const ProcessResult up = RunProcess({kPgUp, dir_, port_});
+    if (up.exit_code != 0) return Internal("scripts/pg-up could not restart the server: " + up.err + up.out);
+    return Status::Ok();
   }
 
   Result<std::string> NewDatabase() {
@@ -65,15 +80,20 @@ class Server {
   std::string dir_;
   std::string base_url_;   // postgresql://postgres@127.0.0.1:PORT/
   std::string admin_url_;  // ...the `postgres` database
+  std::string port_;
   std::atomic<int> databases_{0};
 };
 
-// This process's server, or why there is none; started once.
-Result<Server*> SharedServer() {
+// This process's server, or why there is none; started once, on the first
+// call with `start`.
+Result<Server*> SharedServer(bool start = true) {
   static std::mutex mu;
   static std::unique_ptr<Server> server;  // destroyed, so stopped, at exit
   static Status failure;
   std::lock_guard lock(mu);
+  if (server == nullptr && failure.ok() && !start) {
+    return FailedPrecondition("no PostgreSQL server was started in this process");
+  }
   if (server == nullptr && failure.ok()) {
     auto started = Server::Start();
     if (started.ok()) {
@@ -92,6 +112,16 @@ Result<std::string> NewPostgresDatabase() {
   Result<Server*> server = SharedServer();
   if (!server.ok()) return server.status();
   return (*server)->NewDatabase();
+}
+
+Status StopPostgres() {
+  WHARF_ASSIGN_OR_RETURN(Server * server, SharedServer(/*start=*/false));
+  return server->Stop();
+}
+
+Status RestartPostgres() {
+  WHARF_ASSIGN_OR_RETURN(Server * server, SharedServer(/*start=*/false));
+  return server->Restart();
 }
 
 Status ExecPostgres(std::string_view url, std::string_view sql) {

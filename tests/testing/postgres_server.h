@@ -19,6 +19,13 @@ namespace wharf::testing {
 // skips with it. Thread-safe.
 Result<std::string> NewPostgresDatabase();
 
+// Stops this process's server (fast shutdown: open connections are cut)
+// and starts it again on the same data directory and port, for tests of
+// what outlives a database restart. FailedPrecondition if no server was
+// started (call NewPostgresDatabase first). Thread-safe.
+Status StopPostgres();
+Status RestartPostgres();
+
 // Runs `sql` (one or more statements, no parameters) on the database at `url`.
 Status ExecPostgres(std::string_view url, std::string_view sql);
 
