@@ -40,7 +40,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
 // The connection flags and those of each command.
 struct ControlFlags : ConnectionFlags {
-  std::string arg, file, name, state, taskdef, output, prefix, grace;
+  std::string arg, file, name, state, taskdef, output, prefix, grace, executor;
   std::vector<std::string> overrides;
   std::optional<int> count, limit;
   bool all = false, wait = false, follow = false, stderr_stream = false;
@@ -272,6 +272,7 @@ Status Run(const ControlFlags& f, int* exit_code) {
   if (revision) body["revision"] = *revision;
   if (f.count) body["count"] = *f.count;
   WHARF_ASSIGN_OR_RETURN(json overrides, BuildOverrides(f.overrides));
+  if (!f.executor.empty()) overrides["executor"] = f.executor;
   if (!overrides.empty()) body["overrides"] = std::move(overrides);
   WHARF_ASSIGN_OR_RETURN(ControlClient client, Connect(f));
   WHARF_ASSIGN_OR_RETURN(json run, client.Call("POST", "/api/runs", body));
@@ -493,6 +494,8 @@ void AddControlCommands(CLI::App& app, const CommandContext& context) {
                   "KEY=VALUE: set a dotted key of the definition (params.seed=7, env.X=1, command=[\"echo\",\"hi\"]); "
                   "VALUE is JSON if it parses, else a string")
       ->allow_extra_args(false);  // one KEY=VALUE per --override, and no splitting of "[...]"
+  cmd->add_option("--executor", f->executor, "Where these tasks run (default: the definition's, else the server's)")
+      ->check(CLI::IsMember({"local", "slurm"}));
   cmd->add_flag("--wait", f->wait, "Wait until every task has ended; exit 0 only if all succeeded");
   // Run() sets the exit code to 1 when a task failed; ExitWith(OK) must not reset it.
   cmd->callback([f, context] {

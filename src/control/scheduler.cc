@@ -234,6 +234,7 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
   task.work_dir = output_dir;
   task.resources = spec.resources;
   task.timeout = spec.timeout;
+  task.executor = spec.executor;
 
   task.env = spec.env;
   task.env.emplace("PATH", "/usr/local/bin:/usr/bin:/bin");

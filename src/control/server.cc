@@ -12,6 +12,7 @@
 #include "control/scheduler.h"
 #include "core/file.h"
 #include "net/bearer_token.h"
+#include "control/executor_set.h"
 #include "exec/local/local_executor.h"
 #include "exec/slurm/slurm_executor.h"
 #include "net/http_server.h"
@@ -94,26 +95,32 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   WHARF_ASSIGN_OR_RETURN(ArtifactStore artifacts, ArtifactStore::Open(home / "artifacts"));
   parts->artifacts = std::make_unique<ArtifactStore>(std::move(artifacts));
 
-  if (options.executor == "slurm") {
+  if (options.executor != "local" && options.executor != "slurm") {
+    return InvalidArgument(fmt::format("executor: unknown '{}' (known: local, slurm)", options.executor));
+  }
+  // Local processes always; Slurm when the default or given a cluster. A
+  // task definition's "executor" picks one of them.
+  std::map<std::string, std::unique_ptr<exec::Executor>> executors;
+  exec::LocalExecutorOptions executor_options;
+  executor_options.shim_executable = options.wharf_executable;
+  WHARF_ASSIGN_OR_RETURN(auto local, exec::LocalExecutor::Create(executor_options));
+  parts->executor_info = LocalExecutorInfo(*local);
+  parts->executor_info["available"] = {"local"};
+  executors["local"] = std::move(local);
+  if (options.executor == "slurm" || !options.slurm_conf.empty()) {
     exec::SlurmExecutorOptions slurm;
     slurm.slurm_conf = options.slurm_conf;
     slurm.partition = options.slurm_partition;
     slurm.shim_executable = fs::canonical(options.wharf_executable, ec);  // the path the nodes run
     if (ec) return IoError(fmt::format("cannot resolve {}: {}", options.wharf_executable.string(), ec.message()));
-    WHARF_ASSIGN_OR_RETURN(parts->executor, exec::SlurmExecutor::Create(slurm));
-    parts->executor_info = {{"kind", "slurm"},
-                            {"slurm_conf", options.slurm_conf.string()},
-                            {"partition", options.slurm_partition},
-                            {"memory_limit", "Slurm --mem, and setrlimit(RLIMIT_AS) by the supervisor"}};
-  } else if (options.executor == "local") {
-    exec::LocalExecutorOptions executor_options;
-    executor_options.shim_executable = options.wharf_executable;
-    WHARF_ASSIGN_OR_RETURN(auto local, exec::LocalExecutor::Create(executor_options));
-    parts->executor_info = LocalExecutorInfo(*local);
-    parts->executor = std::move(local);
-  } else {
-    return InvalidArgument(fmt::format("executor: unknown '{}' (known: local, slurm)", options.executor));
+    WHARF_ASSIGN_OR_RETURN(executors["slurm"], exec::SlurmExecutor::Create(slurm));
+    parts->executor_info["available"].push_back("slurm");
+    parts->executor_info["slurm"] = {{"slurm_conf", options.slurm_conf.string()},
+                                     {"partition", options.slurm_partition},
+                                     {"memory_limit", "Slurm --mem, and setrlimit(RLIMIT_AS) by the supervisor"}};
   }
+  parts->executor_info["kind"] = options.executor;  // the default
+  parts->executor = std::make_unique<ExecutorSet>(std::move(executors), options.executor);
 
   SchedulerOptions scheduler_options;
   scheduler_options.home = home;

@@ -24,8 +24,10 @@ struct ServerOptions {
   int threads = 2;                   // HTTP loops
   std::size_t max_body_bytes = std::size_t{256} << 20;  // artifact uploads
   std::filesystem::path wharf_executable = "/proc/self/exe";  // runs built-in jobs and task supervisors
-  // Where tasks run: "local" (supervised processes on this machine) or
-  // "slurm" (batch jobs on the cluster `slurm_conf` names; empty: $SLURM_CONF).
+  // Where tasks run by default: "local" (supervised processes on this
+  // machine) or "slurm" (batch jobs on the cluster `slurm_conf` names;
+  // empty: $SLURM_CONF). Slurm is offered to definitions that ask for it
+  // when it is the default or `slurm_conf` is given.
   std::string executor = "local";
   std::filesystem::path slurm_conf;
   std::string slurm_partition;  // empty: the cluster's default

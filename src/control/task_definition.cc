@@ -15,8 +15,9 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kFields[] = {"job",  "params",  "command", "model",         "resources", "env",
-                                        "inputs", "outputs", "count", "retry_backoff", "retries",   "timeout"};
+constexpr std::string_view kFields[] = {"job",     "params",  "command",       "model",   "resources",
+                                        "env",     "inputs",  "outputs",       "count",   "retry_backoff",
+                                        "retries", "timeout", "executor"};
 
 bool IsEnvName(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -205,6 +206,13 @@ Result<DefinitionSpec> ParseDefinition(const json& body, const JobRegistry& jobs
     WHARF_ASSIGN_OR_RETURN(milliseconds timeout, ParseDuration(body["timeout"], "timeout"));
     spec.timeout = timeout;
   }
+  if (body.contains("executor")) {
+    const json& e = body["executor"];
+    if (!e.is_string() || (e != "local" && e != "slurm")) {
+      return InvalidArgument("executor: must be \"local\" or \"slurm\" (leave it out for the server's default)");
+    }
+    spec.executor = e.get<std::string>();
+  }
   return spec;
 }
 
@@ -228,6 +236,7 @@ json DefinitionToJson(const DefinitionSpec& spec) {
   out["retries"] = spec.retries;
   out["retry_backoff"] = fmt::format("{}ms", spec.retry_backoff.count());
   if (spec.timeout) out["timeout"] = fmt::format("{}ms", spec.timeout->count());
+  if (!spec.executor.empty()) out["executor"] = spec.executor;  // absent: older definitions keep their bytes
   return out;
 }
 

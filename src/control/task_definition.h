@@ -37,6 +37,7 @@ struct DefinitionSpec {
   int retries = 0;
   std::chrono::milliseconds retry_backoff{1000};
   std::optional<std::chrono::milliseconds> timeout;
+  std::string executor;  // "local" or "slurm"; empty: the server's default
 };
 
 // Parses and checks a definition body (without "name"). InvalidArgument

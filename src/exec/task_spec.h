@@ -32,6 +32,7 @@ struct TaskSpec {
   std::filesystem::path run_dir;           // absolute; the executor writes logs and status here
   Resources resources;
   std::optional<std::chrono::milliseconds> timeout;  // none: no limit
+  std::string executor;  // which executor runs it, where several are offered (control's ExecutorSet); empty: the default
 };
 
 // OK if `spec` can be run: InvalidArgument naming the bad field otherwise (an

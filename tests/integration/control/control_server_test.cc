@@ -242,6 +242,15 @@ TEST_F(ControlServerTest, AnOverLimitTaskIsKilledAndReportedAsOutOfMemory) {
   EXPECT_EQ(t["reason"], "out of memory (limit 64 MiB)") << t.dump();
 }
 
+TEST_F(ControlServerTest, ADefinitionAskingForAnExecutorTheServerLacksFailsSayingSo) {
+  const json t = WaitFinal(Run("elsewhere", {{"command", {"true"}}, {"executor", "slurm"}})[0]["id"]);
+  EXPECT_EQ(t["state"], "FAILED") << t.dump();
+  EXPECT_NE(t["reason"].get<std::string>().find("no 'slurm' executor"), std::string::npos) << t["reason"];
+  const HttpResult bad = Call("POST", "/api/taskdefs", R"({"name": "x", "command": ["true"], "executor": "k8s"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("executor: must be"), std::string::npos) << bad.body;
+}
+
 TEST_F(ControlServerTest, ArgvWithShellMetacharactersRunsLiterally) {
   const std::string tricky = "$(whoami); rm -rf ./x | cat `id` && echo * > out 'q' \"dq\" \\ $HOME ~";
   const auto tasks = Run("literal", {{"command", {"printf", "%s\\n", tricky}}});
@@ -434,6 +443,21 @@ TEST_F(SlurmServerTest, ATaskDefinitionRunsAsSlurmJobsWithTheSameResultsAsLocall
   EXPECT_EQ(failed["state"], "FAILED");
   EXPECT_EQ(failed["exit_code"], 3);
   EXPECT_EQ(CallJson("GET", "/api/health", nullptr, 200)["executor"]["kind"], "slurm");
+}
+
+TEST_F(SlurmServerTest, ADefinitionOrARunPicksTheExecutor) {
+  const json on_slurm = WaitFinal(Run("default", {{"command", {"true"}}})[0]["id"]);
+  EXPECT_EQ(on_slurm["state"], "SUCCEEDED") << on_slurm.dump();
+  EXPECT_EQ(on_slurm["handle"].get<std::string>().rfind("slurm:", 0), 0u) << on_slurm["handle"];
+  const json local = WaitFinal(Run("here", {{"command", {"true"}}, {"executor", "local"}})[0]["id"]);
+  EXPECT_EQ(local["state"], "SUCCEEDED") << local.dump();
+  EXPECT_EQ(local["handle"].get<std::string>().rfind("/", 0), 0u) << local["handle"];
+  // A run overrides the definition's choice.
+  const json run = CallJson("POST", "/api/runs", {{"taskdef", "here"}, {"overrides", {{"executor", "slurm"}}}}, 201);
+  const json overridden = WaitFinal(run["tasks"][0]["id"]);
+  EXPECT_EQ(overridden["handle"].get<std::string>().rfind("slurm:", 0), 0u) << overridden["handle"];
+  const json health = CallJson("GET", "/api/health", nullptr, 200)["executor"];
+  EXPECT_EQ(health["available"], (json{"local", "slurm"}));
 }
 
 TEST_F(SlurmServerTest, StopCancelsTheJob) {

@@ -70,6 +70,19 @@ TEST(TaskDefinitionTest, ParsesACommandDefinitionWithDefaults) {
   EXPECT_FALSE(spec->timeout.has_value());
 }
 
+TEST(TaskDefinitionTest, AnExecutorIsLocalOrSlurmAndLeftOutWhenNotGiven) {
+  const auto slurm = Parse(R"({"command": ["true"], "executor": "slurm"})");
+  ASSERT_TRUE(slurm.ok()) << slurm.status().ToString();
+  EXPECT_EQ(slurm->executor, "slurm");
+  EXPECT_EQ(DefinitionToJson(*slurm)["executor"], "slurm");
+  const auto plain = Parse(R"({"command": ["true"]})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(DefinitionToJson(*plain).contains("executor"));  // older definitions keep their bytes
+  const auto bad = Parse(R"({"command": ["true"], "executor": "k8s"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("executor: must be"), std::string::npos) << bad.status().message();
+}
+
 TEST(TaskDefinitionTest, AcceptsCountAndRetriesAtTheirBounds) {
   for (const char* text : {R"({"command": ["x"], "count": 1, "retries": 0})",
                            R"({"command": ["x"], "count": 10000, "retries": 100})"}) {
