@@ -35,7 +35,8 @@ std::string_view OpenApiDocument() {
         "count": {"type": "integer", "minimum": 1, "maximum": 10000},
         "retries": {"type": "integer", "minimum": 0, "maximum": 100},
         "retry_backoff": {"oneOf": [{"type": "number"}, {"type": "string", "example": "1s"}]},
-        "timeout": {"oneOf": [{"type": "number"}, {"type": "string", "example": "10m"}]}}},
+        "timeout": {"oneOf": [{"type": "number"}, {"type": "string", "example": "10m"}]},
+        "executor": {"type": "string", "enum": ["local", "slurm"], "description": "where its tasks run; default: the server's"}}},
       "TaskDefinitionInput": {"allOf": [{"$ref": "#/components/schemas/DefinitionSpec"},
         {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"}}}]},
       "TaskDefinition": {"type": "object", "properties": {
