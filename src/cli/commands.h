@@ -19,6 +19,7 @@ struct CommandContext {
 };
 
 void AddTrainCommand(CLI::App& app, const CommandContext& context);
+void AddTrialCommand(CLI::App& app, const CommandContext& context);  // internal: a task of train --executor
 void AddPredictCommand(CLI::App& app, const CommandContext& context);
 void AddEvaluateCommand(CLI::App& app, const CommandContext& context);
 void AddModelCommand(CLI::App& app, const CommandContext& context);

@@ -20,6 +20,7 @@ int RunCli(int argc, char** argv) {
   app.set_version_flag("--version", std::string("wharf ") + kVersion);
   app.require_subcommand(1);
   AddTrainCommand(app, context);
+  AddTrialCommand(app, context);
   AddPredictCommand(app, context);
   AddEvaluateCommand(app, context);
   AddModelCommand(app, context);

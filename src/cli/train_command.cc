@@ -11,6 +11,7 @@
 #include "cli/exit_code.h"
 #include "cli/params.h"
 #include "cli/progress.h"
+#include "cli/trial_tasks.h"
 #include "ml/report.h"
 #include "ml/train.h"
 
@@ -22,6 +23,7 @@ struct TrainFlags {
   std::string train, validation, label = "quality", out, estimator = ml::kDefaultEstimator, search = "random",
               cv_split = "stratified";
   std::vector<std::string> params;
+  std::string executor, slurm_conf, partition;
   std::size_t trials = 0;
   int parallel = 1, folds = 5, threads = 0;
   bool cv = false;
@@ -56,6 +58,16 @@ Status Run(const TrainFlags& f) {
     progress->OnTrial(t, done, total);
   };
 
+  // Trials as tasks: the executor lives until the search is over.
+  std::unique_ptr<exec::Executor> executor;
+  if (!f.executor.empty()) {
+    if (f.trials == 0 && f.estimator != "auto") {
+      return InvalidArgument("--executor: runs a search's trials as tasks; give --trials N (or --estimator auto)");
+    }
+    const TrialTasksOptions tasks{f.executor, f.slurm_conf, f.partition, f.out, std::max(1, f.threads)};
+    WHARF_ASSIGN_OR_RETURN(executor, MakeTrialExecutor(tasks));
+    options.trial_runner = TrialTasks(*executor, tasks, options);
+  }
   WHARF_ASSIGN_OR_RETURN(ml::TrainResult result, ml::Train(options));
 
   const std::filesystem::path dir = f.out;
@@ -102,6 +114,11 @@ void AddTrainCommand(CLI::App& app, const CommandContext& context) {
       ->capture_default_str();
   cmd->add_flag("--cv", flags->cv, "Report k-fold CV of the configuration even without a search");
   cmd->add_option("--seed", flags->seed, "Seed for folds, search and estimators")->capture_default_str();
+  cmd->add_option("--executor", flags->executor,
+                  "Run the search's trials as tasks: local processes, or Slurm jobs (the same best model)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  cmd->add_option("--slurm-conf", flags->slurm_conf, "With --executor slurm: the cluster's slurm.conf (default $SLURM_CONF)");
+  cmd->add_option("--partition", flags->partition, "With --executor slurm: the partition");
   cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags)); });
 }
 

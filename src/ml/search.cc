@@ -64,6 +64,16 @@ std::vector<Params> GridPoints(const EstimatorFamily& family, const Params& fixe
   return points;
 }
 
+// Best first: by mean CV weighted F1, ties by trial order, failed trials last.
+Result<std::vector<Trial>> Ranked(std::vector<Trial> trials) {
+  std::stable_sort(trials.begin(), trials.end(), [](const Trial& a, const Trial& b) {
+    if (a.status.ok() != b.status.ok()) return a.status.ok();
+    return a.score.weighted_f1 > b.score.weighted_f1;
+  });
+  if (!trials.front().status.ok()) return trials.front().status.WithContext("every trial failed; the first error");
+  return trials;
+}
+
 }  // namespace
 
 Result<std::vector<Trial>> PlanTrials(const SearchOptions& options) {
@@ -100,6 +110,10 @@ Result<std::vector<Trial>> PlanTrials(const SearchOptions& options) {
 Result<std::vector<Trial>> RunSearch(const TrainingData& data, const SearchOptions& options,
                                      const TrialCallback& on_trial) {
   WHARF_ASSIGN_OR_RETURN(std::vector<Trial> trials, PlanTrials(options));
+  if (options.runner) {
+    WHARF_RETURN_IF_ERROR(options.runner(trials));
+    return Ranked(std::move(trials));
+  }
   const std::vector<int> folds = MakeFolds(options.split, data.y, data.num_classes, options.folds, options.seed);
   const int parallel = std::max(1, std::min<int>(options.parallel, static_cast<int>(trials.size())));
   const int threads = options.threads > 0 ? options.threads : HardwareThreads();
@@ -120,12 +134,7 @@ Result<std::vector<Trial>> RunSearch(const TrainingData& data, const SearchOptio
     ++done;
     if (on_trial) on_trial(trial, done, trials.size());
   });
-  std::stable_sort(trials.begin(), trials.end(), [](const Trial& a, const Trial& b) {
-    if (a.status.ok() != b.status.ok()) return a.status.ok();
-    return a.score.weighted_f1 > b.score.weighted_f1;
-  });
-  if (!trials.front().status.ok()) return trials.front().status.WithContext("every trial failed; the first error");
-  return trials;
+  return Ranked(std::move(trials));
 }
 
 }  // namespace wharf::ml

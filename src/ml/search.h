@@ -18,6 +18,12 @@ namespace wharf::ml {
 
 enum class SearchStrategy { kRandom, kGrid };
 
+struct Trial;
+// Evaluates every planned trial somewhere else (as tasks on an executor):
+// sets each one's score and seconds, or its status when it failed. An error
+// means the search itself could not go on.
+using TrialRunner = std::function<Status(std::vector<Trial>& trials)>;
+
 struct SearchOptions {
   std::vector<const EstimatorFamily*> families;  // which estimators to try
   Params fixed;                 // parameters the user pinned (applied to families that have them)
@@ -28,6 +34,7 @@ struct SearchOptions {
   CvSplit split = CvSplit::kStratified;
   std::uint64_t seed = 0;
   SearchStrategy strategy = SearchStrategy::kRandom;
+  TrialRunner runner;  // empty: in this process, `parallel` at a time
 };
 
 // One evaluated configuration.

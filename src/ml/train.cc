@@ -53,6 +53,16 @@ nlohmann::json CvJson(const CvScore& s, int folds, CvSplit split) {
           {"accuracy", s.accuracy}};
 }
 
+// The classes of the training file's label column; at least two.
+Result<LabelMap> LabelsOf(const TrainOptions& options, const data::Dataset& train_set) {
+  LabelMap labels = LabelMap::FromLabels(train_set.labels);
+  if (labels.size() < 2) {
+    return InvalidArgument(fmt::format("{}: label column '{}' has only one class; need at least two",
+                                       options.train.string(), options.label));
+  }
+  return labels;
+}
+
 // Picks the configuration: the search's best, or the estimator's defaults.
 Status Choose(const TrainOptions& options, const TrainingData& train, TrainResult& result) {
   std::vector<const EstimatorFamily*> families;
@@ -79,6 +89,7 @@ Status Choose(const TrainOptions& options, const TrainingData& train, TrainResul
   s.split = options.cv_split;
   s.seed = options.seed;
   s.strategy = options.strategy;
+  s.runner = options.trial_runner;
   WHARF_ASSIGN_OR_RETURN(result.trials, RunSearch(train, s, options.on_trial));
   result.family = result.trials.front().family;
   result.params = result.trials.front().params;
@@ -99,11 +110,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
   result.validation_path = options.validation;
 
   WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}}));
-  const LabelMap labels = LabelMap::FromLabels(train_set.labels);
-  if (labels.size() < 2) {
-    return InvalidArgument(fmt::format("{}: label column '{}' has only one class; need at least two",
-                                       options.train.string(), options.label));
-  }
+  WHARF_ASSIGN_OR_RETURN(const LabelMap labels, LabelsOf(options, train_set));
   WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
   const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());
 
@@ -156,6 +163,17 @@ Result<TrainResult> Train(const TrainOptions& options) {
   for (const auto& s : train_summary) h["feature_summary"].push_back(data::ToJson(s));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+Result<CvScore> CrossValidateTrial(const TrainOptions& options, const EstimatorFamily& family, const Params& params) {
+  if (options.folds < 2) return InvalidArgument("--folds must be at least 2");
+  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}}));
+  WHARF_ASSIGN_OR_RETURN(const LabelMap labels, LabelsOf(options, train_set));
+  WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
+  const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());
+  const std::vector<int> folds = MakeFolds(options.cv_split, train.y, train.num_classes, options.folds, options.seed);
+  const FitContext context{options.seed, options.threads > 0 ? options.threads : HardwareThreads()};
+  return CrossValidate(family, params, train, folds, options.folds, context);
 }
 
 }  // namespace wharf::ml

@@ -35,6 +35,7 @@ struct TrainOptions {
   std::uint64_t seed = 1;
   SearchStrategy strategy = SearchStrategy::kRandom;
   TrialCallback on_trial;  // progress of a search
+  TrialRunner trial_runner;  // runs a search's trials elsewhere (tasks); empty: in this process
 };
 
 // How far the validation file's mean of one feature is from the training
@@ -60,5 +61,9 @@ struct TrainResult {
 };
 
 Result<TrainResult> Train(const TrainOptions& options);
+
+// One configuration's cross-validation exactly as a search in Train scores
+// it (the same rows, labels, folds and seed), for a trial run as a task.
+Result<CvScore> CrossValidateTrial(const TrainOptions& options, const EstimatorFamily& family, const Params& params);
 
 }  // namespace wharf::ml
