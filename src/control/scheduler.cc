@@ -266,7 +266,10 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
 void Scheduler::PollRunning() {
   for (auto it = running_.begin(); it != running_.end();) {
     Result<exec::TaskStatus> status = executor_.Poll(it->second.handle);
-    if (status.ok() && !exec::IsFinal(status->outcome)) {
+    // Unavailable: the executor cannot tell now (Slurm's controller is busy
+    // or restarting); the task is not lost for that, so ask again later.
+    if ((status.ok() && !exec::IsFinal(status->outcome)) ||
+        (!status.ok() && status.status().code() == StatusCode::kUnavailable)) {
       ++it;
       continue;
     }

@@ -60,7 +60,8 @@ class Executor {
   // for a bad spec, AlreadyExists if its run_dir already holds a task.
   virtual Result<std::string> Submit(const TaskSpec& spec) = 0;
 
-  // The task's current status. NotFound for a handle that names no task.
+  // The task's current status. NotFound for a handle that names no task;
+  // Unavailable when the executor cannot tell now (ask again later).
   virtual Result<TaskStatus> Poll(const std::string& handle) = 0;
 
   // Asks the task to stop: SIGTERM to its whole process group, SIGKILL after

@@ -76,9 +76,16 @@ class FakeExecutor : public exec::Executor {
     std::lock_guard lock(mu_);
     ++polls_;
     polled_.insert(handle);
+    if (unavailable_) return Unavailable("the cluster's controller does not answer");
     auto it = statuses_.find(handle);
     if (it == statuses_.end()) return NotFound("no task " + handle);
     return it->second;
+  }
+
+  // While set, Poll cannot tell (as when Slurm's controller is down).
+  void SetUnavailable(bool unavailable) {
+    std::lock_guard lock(mu_);
+    unavailable_ = unavailable;
   }
 
   Status Cancel(const std::string& handle, std::chrono::milliseconds grace) override {
@@ -138,6 +145,7 @@ class FakeExecutor : public exec::Executor {
   mutable std::mutex mu_;
   std::condition_variable held_;
   bool hold_ = false;
+  bool unavailable_ = false;
   std::map<std::string, exec::TaskStatus> statuses_;
   std::vector<Submission> submissions_;
   std::vector<std::pair<std::string, std::chrono::milliseconds>> cancels_;

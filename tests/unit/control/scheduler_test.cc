@@ -40,6 +40,19 @@ TEST_F(SchedulerTest, StartsAPendingTaskAndRecordsItsAttemptAndHandle) {
   EXPECT_TRUE(exec::ValidateTaskSpec(spec).ok()) << exec::ValidateTaskSpec(spec).ToString();
 }
 
+TEST_F(SchedulerTest, AnExecutorThatCannotTellForAWhileLosesNoTask) {
+  StartScheduler();
+  const std::string id = Create(kEcho)[0];
+  WaitForRunning(id);
+  executor_.SetUnavailable(true);
+  const auto polls = executor_.polls();
+  while (executor_.polls() < polls + 5) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_EQ(Get(id).state, TaskState::kRunning);
+  executor_.SetUnavailable(false);
+  executor_.Succeed("h-" + id + ".1");
+  WaitForState(id, TaskState::kSucceeded);
+}
+
 TEST_F(SchedulerTest, PicksUpTasksStoredBeforeStart) {
   const std::string id = Create(kEcho)[0];
   StartScheduler();
