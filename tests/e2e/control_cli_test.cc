@@ -1,10 +1,6 @@
 // The control plane as a user drives it from the CLI: a real `wharf server`
 // in a temporary home, and `wharf taskdef|run|task|logs|artifact` against it.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -21,6 +17,7 @@
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/unused_port.h"
 
 namespace wharf {
 namespace {
@@ -31,6 +28,7 @@ using testing::ProcessResult;
 using testing::RunWharf;
 using testing::ServerProcess;
 using testing::TempDir;
+using testing::UnusedPort;
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -46,22 +44,6 @@ json ParseJson(const std::string& text) {
 bool IsFinal(const json& task) {
   const std::string state = task.value("state", "");
   return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
-}
-
-// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
-int UnusedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return 1;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 class ControlCliTest : public ::testing::Test {

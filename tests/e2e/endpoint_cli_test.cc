@@ -2,10 +2,6 @@
 // temporary home whose registry holds wine versions 1 and 2 (production ->
 // 2), and `wharf endpoint apply|history|rollback|status|...` against it.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -19,6 +15,7 @@
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/unused_port.h"
 
 namespace wharf {
 namespace {
@@ -29,6 +26,7 @@ using testing::ProcessResult;
 using testing::RunWharf;
 using testing::ServerProcess;
 using testing::TempDir;
+using testing::UnusedPort;
 using testing::WineDir;
 
 bool Contains(const std::string& haystack, const std::string& needle) {
@@ -39,22 +37,6 @@ json ParseJson(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
   return j.is_discarded() ? json() : j;
-}
-
-// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
-int UnusedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return 1;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
 }
 
 class EndpointCliTest : public ::testing::Test {
