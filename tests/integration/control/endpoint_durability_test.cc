@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,10 +44,26 @@ std::string InferBody(const std::string& id) {
          R"(","inputs":[{"name":"x","shape":[1,11],"datatype":"FP32","data":[7.4,0.7,0,1.9,0.076,11,34,0.9978,3.51,0.56,9.4]}]})";
 }
 
+// Stops and joins the client threads when the test ends, an ASSERT included.
+struct Clients {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  void Join() {
+    stop = true;
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
+  }
+  ~Clients() { Join(); }
+};
+
 // The parameter is the store's backend: "sqlite" (the server's default file) or "postgresql".
 class EndpointDurabilityTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    // `wharf model register` keeps Modelfiles under $WHARF_HOME/models: this
+    // test's home, not ~/.wharf, which every PostgreSQL test's version 1 would share.
+    ::setenv("WHARF_HOME", home_.path().c_str(), 1);
     if (GetParam() == "postgresql") {
       Result<std::string> url = NewPostgresDatabase();
       if (!url.ok()) GTEST_SKIP() << "no PostgreSQL here: " << url.status().message();
@@ -133,19 +150,17 @@ TEST_P(EndpointDurabilityTest, KillNineUnderLoadLosesNoAcknowledgedCaptureAndThe
                      {"replicas", {{"min", 2}, {"cpus", 0.5}}}};
   const HttpResult applied = Call("POST", "/api/endpoints", spec.dump());
   ASSERT_EQ(applied.status, 201) << applied.body;
-  const json before = WaitFor(TwoReady);
-  ASSERT_TRUE(TwoReady(before));
+  ASSERT_TRUE(TwoReady(WaitFor(TwoReady)));
 
   std::mutex mu;
   std::set<std::string> acknowledged;
   std::map<int, int> refused;  // status (0: connection cut) → count
   std::string refusal;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> clients;
+  Clients clients;  // after what the clients use: joined before it goes
   for (int t = 0; t < 3; ++t) {
-    clients.emplace_back([&, t] {
+    clients.threads.emplace_back([&, t] {
       HttpClient client(static_cast<std::uint16_t>(port_));
-      for (int i = 0; !stop; ++i) {
+      for (int i = 0; !clients.stop; ++i) {
         const std::string id = "c" + std::to_string(t) + "-" + std::to_string(i);
         const HttpResult r = client.Post("/v2/models/wine/infer", InferBody(id));
         std::lock_guard lock(mu);
@@ -161,7 +176,19 @@ TEST_P(EndpointDurabilityTest, KillNineUnderLoadLosesNoAcknowledgedCaptureAndThe
   }
   std::this_thread::sleep_for(1s);
 
-  const std::string victim = before["replicas"][0]["task_id"];
+  // The victim is the busiest replica, so requests are in flight on it when it dies.
+  std::string victim;
+  long victim_requests = 0;
+  for (int i = 0; i < 100 && victim_requests == 0; ++i, std::this_thread::sleep_for(100ms)) {
+    const json metrics = json::parse(Call("GET", "/api/endpoints/wine/metrics").body, nullptr, false);
+    for (const auto& r : metrics.value("per_replica", json::array())) {
+      if (r.value("requests", 0L) > victim_requests) {
+        victim = r["task_id"];
+        victim_requests = r["requests"];
+      }
+    }
+  }
+  ASSERT_GT(victim_requests, 0) << "no replica reports requests";
   const json announce = json::parse(ReadFile(home_.path() / "artifacts" / "tasks" / victim / "replica.json"));
   ASSERT_EQ(::kill(announce["pid"].get<int>(), SIGKILL), 0);
   const json after = WaitFor([&](const json& status) {
@@ -172,8 +199,7 @@ TEST_P(EndpointDurabilityTest, KillNineUnderLoadLosesNoAcknowledgedCaptureAndThe
     return true;
   });
   std::this_thread::sleep_for(500ms);  // the replacement takes its share of the load
-  stop = true;
-  for (auto& c : clients) c.join();
+  clients.Join();
 
   EXPECT_EQ(after["restarts"], 1) << after.dump();
   int failed = 0;

@@ -3,6 +3,7 @@
 // scripts/pg-up started for this test process.
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,6 +31,9 @@ std::string Trim(std::string s) {
 class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // `wharf model register` keeps Modelfiles under $WHARF_HOME/models: this
+    // test's home, not ~/.wharf, which every PostgreSQL test's version 1 would share.
+    ::setenv("WHARF_HOME", home_.path().c_str(), 1);
     Result<std::string> url = NewPostgresDatabase();
     if (!url.ok()) GTEST_SKIP() << "no PostgreSQL here: " << url.status().message();
     url_ = *url;
