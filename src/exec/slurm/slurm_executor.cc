@@ -97,6 +97,12 @@ TaskStatus OutcomeOfEndedJob(const std::map<std::string, std::string>& job, bool
   return status;
 }
 
+// True when Slurm itself ended a job in `state` (rather than its process).
+bool SlurmEndedIt(const std::string& state) {
+  return state == "CANCELLED" || state == "TIMEOUT" || state == "DEADLINE" || state == "NODE_FAIL" ||
+         state == "BOOT_FAIL" || state == "OUT_OF_MEMORY" || state == "PREEMPTED";
+}
+
 // True when Slurm has nothing to say about why the job ended (it did not
 // cancel, time out or lose it): its process, the supervisor, just died.
 bool EndedBySupervisorDeath(const std::map<std::string, std::string>& job) {
@@ -187,13 +193,16 @@ Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
 Result<TaskStatus> SlurmExecutor::Poll(const std::string& handle) {
   WHARF_ASSIGN_OR_RETURN(const Handle h, ParseHandle(handle));
   const fs::path decided = h.run_dir / kSlurmDecidedFile;
-  // The supervisor's status stands, except a "cancelled" nobody asked for:
-  // then Slurm signalled the job's processes itself (a node taken down, its
-  // time limit, an scancel from outside), and only Slurm can say which.
+  // The supervisor's status stands, unless it may be Slurm's doing: a
+  // "cancelled" nobody asked for, or a command ended by a signal. Slurm
+  // signals a job's processes itself (a node taken down, its time limit, an
+  // scancel from outside), and only Slurm can say whether it did.
   auto settled = [&](const std::optional<TaskStatus>& status) {
-    return status && (status->outcome != TaskOutcome::kCancelled ||
-                      ::access((h.run_dir / local::kCancelFile).c_str(), F_OK) == 0 ||
-                      ::access(decided.c_str(), F_OK) == 0);
+    if (!status || ::access(decided.c_str(), F_OK) == 0) return status.has_value();
+    const bool cancel_requested = ::access((h.run_dir / local::kCancelFile).c_str(), F_OK) == 0;
+    const bool signalled = status->signal.has_value() || status->exit_code.value_or(0) >= 128;
+    if (status->outcome == TaskOutcome::kCancelled) return cancel_requested;
+    return !(status->outcome == TaskOutcome::kFailed && signalled);
   };
   WHARF_ASSIGN_OR_RETURN(std::optional<TaskStatus> final_status, local::ReadFinalStatus(h.run_dir));
   if (settled(final_status)) return *final_status;
@@ -217,12 +226,13 @@ Result<TaskStatus> SlurmExecutor::Poll(const std::string& handle) {
   if (settled(final_status)) return *final_status;
   const bool cancel_requested = ::access((h.run_dir / local::kCancelFile).c_str(), F_OK) == 0;
   TaskStatus status;
-  if (final_status) {  // the supervisor's "cancelled", explained by Slurm
-    status = line.ok() ? OutcomeOfEndedJob(job, false) : *final_status;
+  if (final_status) {  // the supervisor's "cancelled" or signalled end, explained by Slurm when it was Slurm's
+    const std::string state = job.count("JobState") ? job["JobState"] : "";
+    status = line.ok() && SlurmEndedIt(state) ? OutcomeOfEndedJob(job, cancel_requested) : *final_status;
     status.exit_code = final_status->exit_code;
     status.signal = final_status->signal;
     if (final_status->started_us != 0) status.started_us = final_status->started_us;
-    WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(decided, job["JobState"] + "\n"));
+    WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(decided, (state.empty() ? "UNKNOWN" : state) + "\n"));
   } else if (Result<std::string> shim = ReadFile(h.run_dir / local::kShimPidFile);
              shim.ok() && EndedBySupervisorDeath(job)) {
     // Its supervisor died: what it left running is killed (where it runs on

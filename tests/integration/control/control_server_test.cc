@@ -466,7 +466,12 @@ TEST_F(SlurmServerTest, StopCancelsTheJob) {
   CallJson("POST", "/api/tasks/" + id + "/stop", {{"grace_ms", 1000}}, 202);
   const json t = WaitFinal(id, 30s);
   EXPECT_EQ(t["state"], "CANCELLED") << t.dump();
-  EXPECT_EQ(Trim(RunProcess({"squeue", "-h"}).out), "") << "the job left the queue";
+  std::string queue = "?";
+  for (int i = 0; i < 100 && !queue.empty(); ++i) {  // the job ends once its supervisor has exited
+    queue = Trim(RunProcess({"squeue", "-h"}).out);
+    if (!queue.empty()) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(queue, "") << "the job left the queue";
 }
 
 TEST_F(SlurmServerTest, ANodeTakenDownFailsItsTaskNamingTheNode) {

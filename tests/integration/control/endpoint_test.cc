@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <chrono>
 #include <filesystem>
@@ -90,6 +91,9 @@ class Load {
 class EndpointTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    // `wharf model register` keeps Modelfiles under $WHARF_HOME/models: this
+    // test's home, not ~/.wharf, which every PostgreSQL test's version 1 would share.
+    ::setenv("WHARF_HOME", home_.path().c_str(), 1);
     if (GetParam() == "postgresql") {
       Result<std::string> url = NewPostgresDatabase();
       if (!url.ok()) GTEST_SKIP() << "no PostgreSQL here: " << url.status().message();
