@@ -11,6 +11,7 @@
 #include "cli/exit_code.h"
 #include "cli/params.h"
 #include "cli/progress.h"
+#include "cli/ranks.h"
 #include "cli/trial_tasks.h"
 #include "ml/report.h"
 #include "ml/train.h"
@@ -24,18 +25,31 @@ struct TrainFlags {
               cv_split = "stratified";
   std::vector<std::string> params;
   std::string executor, slurm_conf, partition;
+  int ranks = 0;
+  std::string launcher, tracker_host;
   std::size_t trials = 0;
   int parallel = 1, folds = 5, threads = 0;
   bool cv = false;
   std::uint64_t seed = 1;
 };
 
-Status WriteText(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return IoError(path.string() + ": cannot write");
-  return Status::Ok();
+// What each rank of `--ranks N` runs, after checking the flags here once.
+Result<RanksOptions> RanksFor(const TrainFlags& f, const ml::TrainOptions& options) {
+  if (!f.executor.empty()) return InvalidArgument("--ranks trains one model across ranks; --executor runs a search's trials");
+  WHARF_ASSIGN_OR_RETURN(const ml::EstimatorFamily* family, ml::DataParallelFamily(options));
+  WHARF_RETURN_IF_ERROR(ml::ResolveParams(*family, options.params).status());
+  RanksOptions r;
+  r.ranks = f.ranks;
+  r.launcher = f.launcher;
+  r.tracker_host = f.tracker_host;
+  r.needs_tracker = family->data_parallel == ml::DataParallel::kXgboost;
+  r.out = f.out;
+  r.rank_args = {"--train", f.train, "--label", f.label, "--out", f.out, "--estimator", f.estimator,
+                 "--seed", std::to_string(f.seed)};
+  if (!f.validation.empty()) r.rank_args.insert(r.rank_args.end(), {"--validation", f.validation});
+  if (f.threads > 0) r.rank_args.insert(r.rank_args.end(), {"--threads", std::to_string(f.threads)});
+  for (const auto& p : f.params) r.rank_args.insert(r.rank_args.end(), {"--param", p});
+  return r;
 }
 
 Status Run(const TrainFlags& f) {
@@ -58,6 +72,11 @@ Status Run(const TrainFlags& f) {
     progress->OnTrial(t, done, total);
   };
 
+  if (f.ranks > 0) {
+    WHARF_ASSIGN_OR_RETURN(const RanksOptions ranks, RanksFor(f, options));
+    return RunRanks(ranks);
+  }
+
   // Trials as tasks: the executor lives until the search is over.
   std::unique_ptr<exec::Executor> executor;
   if (!f.executor.empty()) {
@@ -70,23 +89,8 @@ Status Run(const TrainFlags& f) {
   }
   WHARF_ASSIGN_OR_RETURN(ml::TrainResult result, ml::Train(options));
 
-  const std::filesystem::path dir = f.out;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return IoError(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
-  WHARF_RETURN_IF_ERROR(artifact::WriteModelfile(result.modelfile, dir / "Modelfile"));
-  WHARF_RETURN_IF_ERROR(WriteText(dir / "results.txt", ml::FormatResults(result)));
-  WHARF_RETURN_IF_ERROR(WriteText(dir / "metrics.json", ml::MetricsJson(result).dump(2) + "\n"));
-
-  fmt::print("Trained {} ({}) in {:.2f} s\n", result.family->kind, ml::FormatParams(result.params), result.seconds);
-  if (result.cv) fmt::print("  [CV]    weighted F1 {:.4f} ± {:.4f}\n", result.cv->weighted_f1, result.cv->weighted_f1_std);
-  fmt::print("  [Train] weighted F1 {:.4f}  accuracy {:.4f}\n", result.train.weighted_f1, result.train.accuracy);
-  if (result.validation) {
-    fmt::print("  [Test]  weighted F1 {:.4f}  accuracy {:.4f}\n", result.validation->weighted_f1,
-               result.validation->accuracy);
-  }
-  fmt::print("Model:   {}\nReport:  {}\nMetrics: {}\n", (dir / "Modelfile").string(), (dir / "results.txt").string(),
-             (dir / "metrics.json").string());
+  WHARF_RETURN_IF_ERROR(ml::WriteTrainOutputs(result, f.out));
+  fmt::print("{}", ml::FormatTrainSummary(result, f.out));
   return Status::Ok();
 }
 
@@ -117,6 +121,15 @@ void AddTrainCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--executor", flags->executor,
                   "Run the search's trials as tasks: local processes, or Slurm jobs (the same best model)")
       ->check(CLI::IsMember({"local", "slurm"}));
+  cmd->add_option("--ranks", flags->ranks,
+                  "Train one model data-parallel across N MPI ranks, each reading its shard of the CSVs "
+                  "(logistic, xgboost, rf)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--launcher", flags->launcher, "With --ranks: mpirun (this host) or srun (default inside a Slurm allocation)")
+      ->check(CLI::IsMember({"mpirun", "srun"}));
+  cmd->add_option("--tracker-host", flags->tracker_host,
+                  "With --ranks and xgboost/rf: the address XGBoost's tracker listens on (default 127.0.0.1 for "
+                  "mpirun, the host's address for srun)");
   cmd->add_option("--slurm-conf", flags->slurm_conf, "With --executor slurm: the cluster's slurm.conf (default $SLURM_CONF)");
   cmd->add_option("--partition", flags->partition, "With --executor slurm: the partition");
   cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags)); });

@@ -2,6 +2,11 @@
 
 #include <openssl/evp.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
 #include "core/status.h"
 
 namespace wharf {
@@ -33,6 +38,19 @@ std::string Sha256::HexDigest() {
     out.push_back(kHex[digest[i] & 15]);
   }
   return out;
+}
+
+Result<std::string> Sha256OfFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError(path.string() + ": cannot open: " + std::strerror(errno));
+  Sha256 hasher;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    hasher.Update({buffer.data(), static_cast<std::size_t>(in.gcount())});
+  }
+  if (in.bad()) return IoError(path.string() + ": read failed");
+  return hasher.HexDigest();
 }
 
 }  // namespace wharf

@@ -2,9 +2,12 @@
 // Incremental SHA-256 (OpenSSL underneath), for data hashes recorded in
 // Modelfiles. Not thread-safe: one hasher per stream.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "core/status.h"
 
 namespace wharf {
 
@@ -23,5 +26,9 @@ class Sha256 {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Lower-case hex SHA-256 of a whole file, read in chunks. IoError naming the
+// file when it cannot be read.
+Result<std::string> Sha256OfFile(const std::filesystem::path& path);
 
 }  // namespace wharf

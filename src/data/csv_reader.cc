@@ -209,6 +209,7 @@ Status CsvReader::ReadHeader(CsvOptions options) {
     }
     header_.push_back(std::move(name));
   }
+  if (options.first_row_line > 0) line_number_ = options.first_row_line - 1;
   return Status::Ok();
 }
 

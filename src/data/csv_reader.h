@@ -34,6 +34,9 @@ struct CsvRecord {
 struct CsvOptions {
   // 0 sniffs the delimiter from the header line (`;` `,` or tab); otherwise forced.
   char delimiter = 0;
+  // 1-based line number of the first line after the header, for a reader over
+  // a slice of a file (a shard); 0: the lines follow the header.
+  std::uint64_t first_row_line = 0;
 };
 
 class CsvReader {

@@ -162,17 +162,22 @@ Result<std::size_t> CsvFeatureReader::ReadBatch(std::size_t max_rows, std::vecto
   return rows;
 }
 
-Result<Dataset> ReadDataset(const std::filesystem::path& path, const ColumnSpec& spec) {
-  WHARF_ASSIGN_OR_RETURN(auto reader, CsvFeatureReader::Open(path, spec));
+Result<Dataset> ReadAllRows(CsvFeatureReader& reader) {
   Dataset data;
-  data.source = reader->csv().source_name();
-  data.features = reader->features();
-  std::vector<std::string>* labels = reader->has_label() ? &data.labels : nullptr;
+  data.source = reader.csv().source_name();
+  data.features = reader.features();
+  std::vector<std::string>* labels = reader.has_label() ? &data.labels : nullptr;
   for (;;) {
-    WHARF_ASSIGN_OR_RETURN(const std::size_t rows, reader->ReadBatch(kDatasetBatchRows, data.x, labels));
+    WHARF_ASSIGN_OR_RETURN(const std::size_t rows, reader.ReadBatch(kDatasetBatchRows, data.x, labels));
     if (rows == 0) break;
     data.rows += rows;
   }
+  return data;
+}
+
+Result<Dataset> ReadDataset(const std::filesystem::path& path, const ColumnSpec& spec) {
+  WHARF_ASSIGN_OR_RETURN(auto reader, CsvFeatureReader::Open(path, spec));
+  WHARF_ASSIGN_OR_RETURN(Dataset data, ReadAllRows(*reader));
   if (data.rows == 0) {
     return InvalidArgument(data.source + ": no data rows, expected at least one row after the header");
   }

@@ -68,6 +68,10 @@ class CsvFeatureReader {
   CsvRecord record_;
 };
 
+// Reads every remaining row of `reader` (sha256 left empty); no rows is not
+// an error here.
+Result<Dataset> ReadAllRows(CsvFeatureReader& reader);
+
 // Reads the whole file. InvalidArgument if it has no data rows; `sha256`
 // covers every byte of the file.
 Result<Dataset> ReadDataset(const std::filesystem::path& path, const ColumnSpec& spec);

@@ -14,6 +14,7 @@
 
 #include "artifact/modelfile.h"
 #include "core/status.h"
+#include "ml/collective.h"
 #include "ml/training_data.h"
 
 namespace wharf::ml {
@@ -37,6 +38,16 @@ class FittedEstimator {
 struct FitContext {
   std::uint64_t seed = 0;
   int threads = 1;
+  // Set for a data-parallel fit: the data is this rank's shard, and the
+  // family combines what it learns from it with the other ranks'.
+  Collective* collective = nullptr;
+};
+
+// How a family trains on rows spread over ranks (FitContext::collective).
+enum class DataParallel {
+  kNo,         // one process sees every row
+  kCollective, // sums through FitContext::collective (logistic: gradients)
+  kXgboost,    // XGBoost's own collective, initialized before the fit (trees)
 };
 
 // How search draws one hyperparameter.
@@ -61,6 +72,7 @@ struct EstimatorFamily {
   std::string kind;
   std::string description;
   bool standardize = false;  // whether the pipeline standardizes inputs first
+  DataParallel data_parallel = DataParallel::kNo;
   Params defaults;
   std::vector<ParamRange> space;  // what hyperparameter search explores
   std::function<Result<std::unique_ptr<FittedEstimator>>(const TrainingData&, const Params&, const FitContext&)> fit;

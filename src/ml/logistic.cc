@@ -48,7 +48,7 @@ class SoftmaxModel final : public FittedEstimator {
 }  // namespace
 
 Result<std::unique_ptr<FittedEstimator>> FitLogistic(const TrainingData& data, const Params& params,
-                                                     const FitContext&) {
+                                                     const FitContext& context) {
   const auto n = static_cast<Eigen::Index>(data.rows);
   const auto d = static_cast<Eigen::Index>(data.cols);
   const auto k = static_cast<Eigen::Index>(data.num_classes);
@@ -59,7 +59,11 @@ Result<std::unique_ptr<FittedEstimator>> FitLogistic(const TrainingData& data, c
   Eigen::MatrixXd onehot = Eigen::MatrixXd::Zero(n, k);
   for (Eigen::Index i = 0; i < n; ++i) onehot(i, data.y[static_cast<std::size_t>(i)]) = 1.0;
 
-  // Parameters: weights (k x d, column-major) then k intercepts.
+  // Parameters: weights (k x d, column-major) then k intercepts. Across
+  // ranks, the data term (loss and its gradient) is a sum over every rank's
+  // rows; the penalty is added once, after the sum.
+  Status collective_status;
+  Eigen::VectorXd summed(k * d + k + 1);
   auto objective = [&](const Eigen::VectorXd& p, Eigen::VectorXd& grad) {
     Eigen::Map<const Eigen::MatrixXd> w(p.data(), k, d);
     Eigen::Map<const Eigen::VectorXd> b(p.data() + k * d, k);
@@ -76,13 +80,22 @@ Result<std::unique_ptr<FittedEstimator>> FitLogistic(const TrainingData& data, c
     }
     scores -= onehot;  // now dLoss/dScores
     Eigen::Map<Eigen::MatrixXd> gw(grad.data(), k, d);
-    gw.noalias() = scores.transpose() * x + w / c;
+    gw.noalias() = scores.transpose() * x;
     grad.tail(k) = scores.colwise().sum().transpose();
+    if (context.collective != nullptr && collective_status.ok()) {
+      summed.head(k * d + k) = grad;
+      summed(k * d + k) = loss;
+      collective_status = context.collective->Sum({summed.data(), static_cast<std::size_t>(summed.size())});
+      grad = summed.head(k * d + k);
+      loss = summed(k * d + k);
+    }
+    gw += w / c;
     return loss + w.squaredNorm() / (2 * c);
   };
   LbfgsOptions options;
   options.max_iterations = static_cast<int>(params.at("max_iter"));
   auto fit = MinimizeLbfgs(objective, Eigen::VectorXd::Zero(k * d + k), options);
+  WHARF_RETURN_IF_ERROR(collective_status);
   Eigen::MatrixXf w = Eigen::Map<const Eigen::MatrixXd>(fit.x.data(), k, d).cast<float>();
   Eigen::VectorXf b = fit.x.tail(k).cast<float>();
   return std::unique_ptr<FittedEstimator>(std::make_unique<SoftmaxModel>(std::move(w), std::move(b)));

@@ -11,10 +11,10 @@ namespace wharf::ml {
 ConfusionMatrix::ConfusionMatrix(std::size_t num_classes)
     : counts_(num_classes, std::vector<std::size_t>(num_classes, 0)) {}
 
-void ConfusionMatrix::Add(int truth, int predicted) {
+void ConfusionMatrix::Add(int truth, int predicted, std::size_t count) {
   WHARF_CHECK(truth >= 0 && predicted >= 0 && static_cast<std::size_t>(truth) < counts_.size() &&
               static_cast<std::size_t>(predicted) < counts_.size());
-  ++counts_[static_cast<std::size_t>(truth)][static_cast<std::size_t>(predicted)];
+  counts_[static_cast<std::size_t>(truth)][static_cast<std::size_t>(predicted)] += count;
 }
 
 Metrics ConfusionMatrix::Compute(const std::vector<std::string>& class_labels) const {

@@ -30,8 +30,8 @@ struct Metrics {
 class ConfusionMatrix {
  public:
   explicit ConfusionMatrix(std::size_t num_classes);
-  // Both are class indexes in [0, num_classes).
-  void Add(int truth, int predicted);
+  // Both are class indexes in [0, num_classes); `count` rows of that pair.
+  void Add(int truth, int predicted, std::size_t count = 1);
   Metrics Compute(const std::vector<std::string>& class_labels) const;
 
  private:

@@ -36,7 +36,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Fit(const EstimatorFamily& family, c
   p->schema_ = std::move(schema);
   p->num_classes_ = data.num_classes;
   if (family.standardize) {
-    p->standardizer_ = Standardizer::Fit(data.x.data(), data.rows, data.cols);
+    WHARF_ASSIGN_OR_RETURN(p->standardizer_, Standardizer::Fit(data.x.data(), data.rows, data.cols, context.collective));
     TrainingData scaled = data;
     p->standardizer_->Transform(data.x.data(), data.rows, scaled.x.data());
     WHARF_ASSIGN_OR_RETURN(p->estimator_, family.fit(scaled, params, context));

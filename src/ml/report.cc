@@ -1,6 +1,7 @@
 #include "ml/report.h"
 
 #include <cmath>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -52,6 +53,11 @@ std::string FormatResults(const TrainResult& r) {
                      r.modelfile.header["data"]["train"]["sha256"].get<std::string>());
   if (r.validation_path) {
     out += fmt::format("  test:      {} ({} rows)\n", r.validation_path->string(), r.validation->rows);
+  }
+  const auto& training = r.modelfile.header["training"];
+  if (training.contains("ranks")) {
+    out += fmt::format("  ranks:     {} (data-parallel: each rank read its shard; {} collective)\n",
+                       training["ranks"].get<int>(), training.value("collective", "?"));
   }
   out += fmt::format("  took:      {:.2f} s\n\n", r.seconds);
 
@@ -119,6 +125,43 @@ nlohmann::json MetricsJson(const TrainResult& r) {
     }
   }
   return j;
+}
+
+namespace {
+
+Status WriteText(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return IoError(path.string() + ": cannot write");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteTrainOutputs(const TrainResult& result, const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return IoError(fmt::format("{}: cannot create directory: {}", dir.string(), ec.message()));
+  WHARF_RETURN_IF_ERROR(artifact::WriteModelfile(result.modelfile, dir / "Modelfile"));
+  WHARF_RETURN_IF_ERROR(WriteText(dir / "results.txt", FormatResults(result)));
+  return WriteText(dir / "metrics.json", MetricsJson(result).dump(2) + "\n");
+}
+
+std::string FormatTrainSummary(const TrainResult& result, const std::filesystem::path& dir) {
+  std::string out =
+      fmt::format("Trained {} ({}) in {:.2f} s\n", result.family->kind, FormatParams(result.params), result.seconds);
+  if (result.cv) {
+    out += fmt::format("  [CV]    weighted F1 {:.4f} ± {:.4f}\n", result.cv->weighted_f1, result.cv->weighted_f1_std);
+  }
+  out += fmt::format("  [Train] weighted F1 {:.4f}  accuracy {:.4f}\n", result.train.weighted_f1,
+                     result.train.accuracy);
+  if (result.validation) {
+    out += fmt::format("  [Test]  weighted F1 {:.4f}  accuracy {:.4f}\n", result.validation->weighted_f1,
+                       result.validation->accuracy);
+  }
+  return out + fmt::format("Model:   {}\nReport:  {}\nMetrics: {}\n", (dir / "Modelfile").string(),
+                           (dir / "results.txt").string(), (dir / "metrics.json").string());
 }
 
 }  // namespace wharf::ml

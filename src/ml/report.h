@@ -1,6 +1,7 @@
 #pragma once
 // Human-readable results.txt and machine-readable metrics.json for a training run.
 
+#include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,12 @@ namespace wharf::ml {
 std::string FormatResults(const TrainResult& result);
 
 nlohmann::json MetricsJson(const TrainResult& result);
+
+// Writes DIR/Modelfile, DIR/results.txt and DIR/metrics.json, creating DIR.
+Status WriteTrainOutputs(const TrainResult& result, const std::filesystem::path& dir);
+
+// What `wharf train` prints when done: the scores and where the files went.
+std::string FormatTrainSummary(const TrainResult& result, const std::filesystem::path& dir);
 
 // "C=1, max_iter=500"
 std::string FormatParams(const Params& params);

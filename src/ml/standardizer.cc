@@ -4,27 +4,36 @@
 
 namespace wharf::ml {
 
-Standardizer Standardizer::Fit(const float* x, std::size_t rows, std::size_t cols) {
+Result<Standardizer> Standardizer::Fit(const float* x, std::size_t rows, std::size_t cols, Collective* across) {
+  // Two passes, each summed across ranks when there are several: counts and
+  // sums give the means, then squared deviations from them the scales.
+  std::vector<double> sums(2 * cols, 0.0);  // non-missing count, sum
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double v = x[r * cols + c];
+      if (std::isnan(v)) continue;
+      sums[2 * c] += 1;
+      sums[2 * c + 1] += v;
+    }
+  }
+  if (across != nullptr) WHARF_RETURN_IF_ERROR(across->Sum(sums));
   Standardizer s;
   s.mean_.assign(cols, 0.0);
   s.scale_.assign(cols, 1.0);
   for (std::size_t c = 0; c < cols; ++c) {
-    double sum = 0, sum_sq = 0;
-    std::size_t n = 0;
-    for (std::size_t r = 0; r < rows; ++r) {
+    if (sums[2 * c] > 0) s.mean_[c] = sums[2 * c + 1] / sums[2 * c];
+  }
+  std::vector<double> squares(cols, 0.0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
       const double v = x[r * cols + c];
-      if (std::isnan(v)) continue;
-      sum += v;
-      ++n;
+      if (!std::isnan(v)) squares[c] += (v - s.mean_[c]) * (v - s.mean_[c]);
     }
-    if (n == 0) continue;
-    const double mean = sum / static_cast<double>(n);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const double v = x[r * cols + c];
-      if (!std::isnan(v)) sum_sq += (v - mean) * (v - mean);
-    }
-    const double sd = std::sqrt(sum_sq / static_cast<double>(n));
-    s.mean_[c] = mean;
+  }
+  if (across != nullptr) WHARF_RETURN_IF_ERROR(across->Sum(squares));
+  for (std::size_t c = 0; c < cols; ++c) {
+    if (sums[2 * c] == 0) continue;
+    const double sd = std::sqrt(squares[c] / sums[2 * c]);
     s.scale_[c] = sd > 1e-12 ? sd : 1.0;
   }
   return s;

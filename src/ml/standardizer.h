@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "ml/collective.h"
 
 namespace wharf::ml {
 
@@ -16,8 +17,10 @@ namespace wharf::ml {
 class Standardizer {
  public:
   // Learns per-column mean and standard deviation from `rows` x `cols`
-  // row-major values, ignoring NaN. A constant column gets scale 1.
-  static Standardizer Fit(const float* x, std::size_t rows, std::size_t cols);
+  // row-major values, ignoring NaN. A constant column gets scale 1. With
+  // `across`, the rows are this rank's shard and the moments are those of
+  // every rank's rows together.
+  static Result<Standardizer> Fit(const float* x, std::size_t rows, std::size_t cols, Collective* across = nullptr);
 
   // Writes standardized rows to `out` (same shape); NaN becomes 0.
   void Transform(const float* x, std::size_t rows, float* out) const;

@@ -13,6 +13,7 @@
 #include "data/summary.h"
 #include "ml/label_map.h"
 #include "ml/pipeline.h"
+#include "ml/train_steps.h"
 
 namespace wharf::ml {
 
@@ -27,40 +28,9 @@ std::string UtcNow() {
   return buffer;
 }
 
-TrainingData ToTrainingData(const data::Dataset& dataset, std::vector<int> y, std::size_t num_classes) {
-  return {dataset.rows, dataset.cols(), num_classes, dataset.x, std::move(y)};
-}
-
-std::vector<FeatureShift> CompareMeans(const std::vector<data::FeatureSummary>& train,
-                                       const std::vector<data::FeatureSummary>& validation) {
-  std::vector<FeatureShift> shift;
-  for (std::size_t i = 0; i < train.size(); ++i) {
-    const double sd = train[i].std > 0 ? train[i].std : 1.0;
-    shift.push_back({train[i].name, train[i].mean, validation[i].mean, (validation[i].mean - train[i].mean) / sd});
-  }
-  std::stable_sort(shift.begin(), shift.end(), [](const auto& a, const auto& b) {
-    return std::abs(a.standardized_difference) > std::abs(b.standardized_difference);
-  });
-  return shift;
-}
-
-nlohmann::json DataJson(const data::Dataset& d) {
-  return {{"path", d.source}, {"sha256", d.sha256}, {"rows", d.rows}};
-}
-
 nlohmann::json CvJson(const CvScore& s, int folds, CvSplit split) {
   return {{"folds", folds}, {"split", split == CvSplit::kBlocked ? "blocked" : "stratified"}, {"weighted_f1", s.weighted_f1}, {"weighted_f1_std", s.weighted_f1_std},
           {"accuracy", s.accuracy}};
-}
-
-// The classes of the training file's label column; at least two.
-Result<LabelMap> LabelsOf(const TrainOptions& options, const data::Dataset& train_set) {
-  LabelMap labels = LabelMap::FromLabels(train_set.labels);
-  if (labels.size() < 2) {
-    return InvalidArgument(fmt::format("{}: label column '{}' has only one class; need at least two",
-                                       options.train.string(), options.label));
-  }
-  return labels;
 }
 
 // Picks the configuration: the search's best, or the estimator's defaults.
@@ -100,6 +70,60 @@ Status Choose(const TrainOptions& options, const TrainingData& train, TrainResul
 
 }  // namespace
 
+Result<LabelMap> ClassesOf(const TrainOptions& options, const std::vector<std::string>& labels) {
+  LabelMap classes = LabelMap::FromLabels(labels);
+  if (classes.size() < 2) {
+    return InvalidArgument(fmt::format("{}: label column '{}' has only one class; need at least two",
+                                       options.train.string(), options.label));
+  }
+  return classes;
+}
+
+TrainingData ToTrainingData(const data::Dataset& dataset, std::vector<int> y, std::size_t num_classes) {
+  return {dataset.rows, dataset.cols(), num_classes, dataset.x, std::move(y)};
+}
+
+std::vector<FeatureShift> CompareMeans(const std::vector<data::FeatureSummary>& train,
+                                       const std::vector<data::FeatureSummary>& validation) {
+  std::vector<FeatureShift> shift;
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    const double sd = train[i].std > 0 ? train[i].std : 1.0;
+    shift.push_back({train[i].name, train[i].mean, validation[i].mean, (validation[i].mean - train[i].mean) / sd});
+  }
+  std::stable_sort(shift.begin(), shift.end(), [](const auto& a, const auto& b) {
+    return std::abs(a.standardized_difference) > std::abs(b.standardized_difference);
+  });
+  return shift;
+}
+
+nlohmann::json DataJson(const std::string& path, const std::string& sha256, std::size_t rows) {
+  return {{"path", path}, {"sha256", sha256}, {"rows", rows}};
+}
+
+Status FinishModelfile(const Pipeline& pipeline, const TrainOptions& options, nlohmann::json data,
+                       nlohmann::json training, const std::vector<data::FeatureSummary>& summary, TrainResult& result) {
+  auto& file = result.modelfile;
+  WHARF_RETURN_IF_ERROR(pipeline.SaveTo(file));
+  auto& h = file.header;
+  h["format"] = "wharf.modelfile";
+  h["wharf_version"] = kVersion;
+  h["created_at"] = UtcNow();
+  h["data"] = std::move(data);
+  h["metrics"] = {{"train", ToJson(result.train)}};
+  if (result.validation) h["metrics"]["validation"] = ToJson(*result.validation);
+  if (result.cv) h["metrics"]["cv"] = CvJson(*result.cv, options.folds, options.cv_split);
+  if (!result.trials.empty()) {
+    h["search"] = {{"trials", result.trials.size()},
+                   {"strategy", options.strategy == SearchStrategy::kGrid ? "grid" : "random"},
+                   {"folds", options.folds},
+                   {"seed", options.seed}};
+  }
+  h["training"] = std::move(training);
+  h["feature_summary"] = nlohmann::json::array();
+  for (const auto& s : summary) h["feature_summary"].push_back(data::ToJson(s));
+  return Status::Ok();
+}
+
 Result<TrainResult> Train(const TrainOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   if (options.folds < 2) return InvalidArgument("--folds must be at least 2");
@@ -110,7 +134,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
   result.validation_path = options.validation;
 
   WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}}));
-  WHARF_ASSIGN_OR_RETURN(const LabelMap labels, LabelsOf(options, train_set));
+  WHARF_ASSIGN_OR_RETURN(const LabelMap labels, ClassesOf(options, train_set.labels));
   WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
   const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());
 
@@ -139,28 +163,9 @@ Result<TrainResult> Train(const TrainOptions& options) {
     result.shift = CompareMeans(train_summary, data::SummarizeAll(*validation_set));
   }
 
-  auto& file = result.modelfile;
-  WHARF_RETURN_IF_ERROR(pipeline->SaveTo(file));
-  auto& h = file.header;
-  h["format"] = "wharf.modelfile";
-  h["wharf_version"] = kVersion;
-  h["created_at"] = UtcNow();
-  h["data"] = {{"train", DataJson(train_set)}};
-  h["metrics"] = {{"train", ToJson(result.train)}};
-  if (validation_set) {
-    h["data"]["validation"] = DataJson(*validation_set);
-    h["metrics"]["validation"] = ToJson(*result.validation);
-  }
-  if (result.cv) h["metrics"]["cv"] = CvJson(*result.cv, options.folds, options.cv_split);
-  if (!result.trials.empty()) {
-    h["search"] = {{"trials", result.trials.size()},
-                   {"strategy", options.strategy == SearchStrategy::kGrid ? "grid" : "random"},
-                   {"folds", options.folds},
-                   {"seed", options.seed}};
-  }
-  h["training"] = {{"seed", options.seed}};
-  h["feature_summary"] = nlohmann::json::array();
-  for (const auto& s : train_summary) h["feature_summary"].push_back(data::ToJson(s));
+  nlohmann::json data = {{"train", DataJson(train_set.source, train_set.sha256, train_set.rows)}};
+  if (validation_set) data["validation"] = DataJson(validation_set->source, validation_set->sha256, validation_set->rows);
+  WHARF_RETURN_IF_ERROR(FinishModelfile(*pipeline, options, std::move(data), {{"seed", options.seed}}, train_summary, result));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -168,7 +173,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
 Result<CvScore> CrossValidateTrial(const TrainOptions& options, const EstimatorFamily& family, const Params& params) {
   if (options.folds < 2) return InvalidArgument("--folds must be at least 2");
   WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}}));
-  WHARF_ASSIGN_OR_RETURN(const LabelMap labels, LabelsOf(options, train_set));
+  WHARF_ASSIGN_OR_RETURN(const LabelMap labels, ClassesOf(options, train_set.labels));
   WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
   const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());
   const std::vector<int> folds = MakeFolds(options.cv_split, train.y, train.num_classes, options.folds, options.seed);

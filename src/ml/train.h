@@ -11,6 +11,7 @@
 
 #include "artifact/modelfile.h"
 #include "core/status.h"
+#include "ml/collective.h"
 #include "ml/metrics.h"
 #include "ml/search.h"
 
@@ -61,6 +62,19 @@ struct TrainResult {
 };
 
 Result<TrainResult> Train(const TrainOptions& options);
+
+// Trains one configuration (options.estimator with options.params; no
+// search, no CV) on rows spread over the ranks of `collective`: each rank
+// reads its shard of the training and validation files (data/shard.h), and
+// the ranks agree on the classes, the fit and the metrics, so every rank
+// returns the same model and metrics. The header's feature summaries are
+// rank 0's shard (a sample of the rows); the data hashes are filled on rank 0
+// only. InvalidArgument for a family that cannot train across ranks.
+Result<TrainResult> TrainDataParallel(const TrainOptions& options, Collective& collective);
+
+// The family TrainDataParallel would fit: InvalidArgument when `options`
+// asks for a search or CV, or names a family that cannot train across ranks.
+Result<const EstimatorFamily*> DataParallelFamily(const TrainOptions& options);
 
 // One configuration's cross-validation exactly as a search in Train scores
 // it (the same rows, labels, folds and seed), for a trial run as a task.

@@ -130,6 +130,10 @@ Result<std::unique_ptr<FittedEstimator>> Fit(const TrainingData& data, const Par
                                              const std::vector<std::pair<std::string, std::string>>& extra,
                                              int rounds) {
   const bool ordinal = params.count("ordinal") && params.at("ordinal") != 0;
+  if (context.collective != nullptr && context.collective->size() > 1 && XGCommunicatorIsDistributed() == 0) {
+    // Each rank would grow its own trees from its shard alone.
+    return FailedPrecondition("xgboost across ranks needs XGBoost's collective started (a tracker) before the fit");
+  }
   DMatrix matrix;
   WHARF_XGB(XGDMatrixCreateFromMat(data.x.data(), data.rows, data.cols, std::nanf(""), matrix.out()));
   std::vector<float> labels(data.y.begin(), data.y.end());
@@ -149,10 +153,12 @@ Result<std::unique_ptr<FittedEstimator>> Fit(const TrainingData& data, const Par
       {"lambda", Num(params.at("lambda"))},
   };
   if (ordinal) {
-    double mean = 0;
-    for (float l : labels) mean += l;
+    // The mean label, over every rank's rows in a data-parallel fit.
+    double moments[2] = {0, static_cast<double>(labels.size())};
+    for (float l : labels) moments[0] += l;
+    if (context.collective != nullptr) WHARF_RETURN_IF_ERROR(context.collective->Sum(moments));
     settings.push_back({"objective", "reg:squarederror"});
-    settings.push_back({"base_score", Num(mean / static_cast<double>(labels.size()))});
+    settings.push_back({"base_score", Num(moments[0] / moments[1])});
   } else {
     settings.push_back({"objective", "multi:softprob"});
     settings.push_back({"num_class", std::to_string(data.num_classes)});
