@@ -69,6 +69,8 @@ JobType TrainJob() {
   job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
     std::vector<std::string> argv = {context.wharf_executable.string(), "train", "--out",
                                      context.output_dir.string(), "--threads", Threads(context)};
+    // One model trained data-parallel by the task's ranks (srun under Slurm, mpirun here).
+    if (context.ranks > 1) argv.insert(argv.end(), {"--ranks", std::to_string(context.ranks)});
     WHARF_RETURN_IF_ERROR(AddOptions(argv, p,
                                      {{"train", "--train"},
                                       {"validation", "--validation"},

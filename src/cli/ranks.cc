@@ -202,6 +202,10 @@ Status RunRanks(const RanksOptions& options) {
   argv.push_back(rank_exe);
   argv.insert(argv.end(), options.rank_args.begin(), options.rank_args.end());
 
+  const char* job = std::getenv("SLURM_JOB_ID");
+  fmt::print("Training on {} ranks, started by {}{}\n", options.ranks, launcher,
+             launcher == "srun" && job != nullptr ? fmt::format(" in Slurm job {}", job) : "");
+  std::fflush(stdout);
   WHARF_ASSIGN_OR_RETURN(const pid_t pid, Spawn(argv, Environment(env), -1, -1));
   const int code = Wait(pid);
   if (code == 0) return Status::Ok();

@@ -5,6 +5,7 @@
 // `wharf` process that runs that one job.
 // Thread-safe after registration: Add during start-up, then only read.
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -28,7 +29,8 @@ struct JobParam {
 struct JobContext {
   std::filesystem::path wharf_executable;  // the binary that runs the job
   std::filesystem::path output_dir;        // where the job must write its outputs
-  double cpus = 1;                         // declared; jobs size their thread pools by it
+  double cpus = 1;                         // declared per rank; jobs size their thread pools by it
+  std::uint32_t ranks = 1;                 // declared; a job that can splits its work over this many processes
 };
 
 // A built-in job.

@@ -99,7 +99,7 @@ Status Scheduler::Start() {
       FailAttempt(record, *spec, std::nullopt, "lost: the server stopped while starting it");
       continue;
     }
-    slots_.Acquire(spec->resources.cpus);
+    slots_.Acquire(spec->resources.total_cpus());
     std::string id = record.id, handle = record.handle;
     running_.emplace(std::move(id), Running{std::move(record), std::move(*spec), std::move(handle)});
   }
@@ -182,7 +182,7 @@ void Scheduler::StartReady(std::int64_t now_us) {
       it = pending_.erase(it);
       continue;
     }
-    if (!slots_.TryAcquire(spec->resources.cpus)) break;  // oldest first: wait for room
+    if (!slots_.TryAcquire(spec->resources.total_cpus())) break;  // oldest first: wait for room
     store::TaskRecord record = std::move(*it);
     it = pending_.erase(it);
     Launch(std::move(record), std::move(*spec));
@@ -203,7 +203,7 @@ void Scheduler::Launch(store::TaskRecord record, DefinitionSpec spec) {
                           .clear_next_attempt = true};
   Result<bool> claimed = store_->TransitionTask(record.id, store::TaskState::kPending, claim);
   if (!claimed.ok() || !*claimed) {  // stopped meanwhile, or the store failed: leave it
-    slots_.Release(spec.resources.cpus);
+    slots_.Release(spec.resources.total_cpus());
     return;
   }
   record.state = store::TaskState::kRunning;
@@ -215,7 +215,7 @@ void Scheduler::Launch(store::TaskRecord record, DefinitionSpec spec) {
     return executor_.Submit(exec_spec);
   }();
   if (!handle.ok()) {
-    slots_.Release(spec.resources.cpus);
+    slots_.Release(spec.resources.total_cpus());
     FailAttempt(record, spec, std::nullopt, "could not start: " + handle.status().message());
     return;
   }
@@ -255,7 +255,7 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
     const JobType* job = jobs_.Find(spec.job);
     if (job == nullptr) return InvalidArgument(fmt::format("job '{}' is not known to this server", spec.job));
     WHARF_ASSIGN_OR_RETURN(json params, ResolveReferences(spec.params, "params", artifacts_, *store_));
-    const JobContext context{options_.wharf_executable, output_dir, spec.resources.cpus};
+    const JobContext context{options_.wharf_executable, output_dir, spec.resources.cpus, spec.resources.ranks};
     WHARF_ASSIGN_OR_RETURN(task.argv, job->argv(params, context));
   } else {
     for (const auto& arg : spec.command) task.argv.push_back(ExpandEnvReferences(arg, task.env));
@@ -308,7 +308,7 @@ void Scheduler::HandleStops() {
 }
 
 void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
-  slots_.Release(task.spec.resources.cpus);
+  slots_.Release(task.spec.resources.total_cpus());
   const std::int64_t finished = status.finished_us != 0 ? status.finished_us : NowMicros();
   if (status.outcome == exec::TaskOutcome::kSucceeded) {
     Result<std::string> note = CompleteOutputs(task);

@@ -92,8 +92,11 @@ Result<exec::Resources> ParseResources(const json& value) {
     } else if (key == "pids") {
       WHARF_ASSIGN_OR_RETURN(int pids, Count(v, "resources.pids", 1, 1 << 22));
       r.max_pids = static_cast<std::uint32_t>(pids);
+    } else if (key == "ranks") {
+      WHARF_ASSIGN_OR_RETURN(int ranks, Count(v, "resources.ranks", 1, 4096));
+      r.ranks = static_cast<std::uint32_t>(ranks);
     } else {
-      return InvalidArgument(fmt::format("resources.{}: unknown field (known: cpus, memory, pids)", key));
+      return InvalidArgument(fmt::format("resources.{}: unknown field (known: cpus, memory, pids, ranks)", key));
     }
   }
   return r;
@@ -228,6 +231,7 @@ json DefinitionToJson(const DefinitionSpec& spec) {
   json resources = {{"cpus", spec.resources.cpus}};
   if (spec.resources.memory_bytes) resources["memory"] = *spec.resources.memory_bytes;
   if (spec.resources.max_pids) resources["pids"] = *spec.resources.max_pids;
+  if (spec.resources.ranks != 1) resources["ranks"] = spec.resources.ranks;
   out["resources"] = resources;
   out["env"] = spec.env;
   out["inputs"] = spec.inputs;

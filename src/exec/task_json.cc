@@ -11,6 +11,7 @@ json SpecToJson(const TaskSpec& spec) {
   json resources = {{"cpus", spec.resources.cpus}};
   if (spec.resources.memory_bytes) resources["memory_bytes"] = *spec.resources.memory_bytes;
   if (spec.resources.max_pids) resources["max_pids"] = *spec.resources.max_pids;
+  if (spec.resources.ranks != 1) resources["ranks"] = spec.resources.ranks;
   json out = {{"id", spec.id},
               {"argv", spec.argv},
               {"env", spec.env},
@@ -32,6 +33,7 @@ TaskSpec SpecFromJson(const json& in) {
   spec.resources.cpus = resources.at("cpus").get<double>();
   if (resources.contains("memory_bytes")) spec.resources.memory_bytes = resources["memory_bytes"].get<std::uint64_t>();
   if (resources.contains("max_pids")) spec.resources.max_pids = resources["max_pids"].get<std::uint32_t>();
+  spec.resources.ranks = resources.value("ranks", 1u);
   if (in.contains("timeout_ms")) spec.timeout = std::chrono::milliseconds(in["timeout_ms"].get<std::int64_t>());
   return spec;
 }

@@ -30,6 +30,7 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
   if (!std::isfinite(cpus) || cpus <= 0) {
     return InvalidArgument("task '" + spec.id + "': cpus must be > 0, got " + std::to_string(cpus));
   }
+  if (spec.resources.ranks == 0) return InvalidArgument("task '" + spec.id + "': ranks must be >= 1");
   if (spec.resources.memory_bytes && *spec.resources.memory_bytes == 0) {
     return InvalidArgument("task '" + spec.id + "': memory_bytes must be > 0");
   }

@@ -18,9 +18,15 @@ namespace wharf::exec {
 // The resources a task declares. Limits are enforced where the machine can
 // (cgroups, else setrlimit); `cpus` is also what a SlotScheduler counts.
 struct Resources {
-  double cpus = 1;                            // may be fractional (0.5 = half a core)
+  double cpus = 1;                            // per rank; may be fractional (0.5 = half a core)
   std::optional<std::uint64_t> memory_bytes;  // exceeding it kills the task (kOutOfMemory)
   std::optional<std::uint32_t> max_pids;      // processes and threads, all descendants together
+  // Processes of one data-parallel program (MPI ranks) that the command
+  // starts itself (`wharf train --ranks`): Slurm allocates them as the job's
+  // tasks (--ntasks) for srun; locally they share this host.
+  std::uint32_t ranks = 1;
+
+  double total_cpus() const { return cpus * ranks; }
 };
 
 // One command to run. argv is executed directly, never through a shell.

@@ -89,7 +89,7 @@ Status LimitV1(const CgroupLayout& layout, const fs::path& relative, const Resou
   if (!layout.cpu.empty()) {
     const fs::path dir = layout.cpu / relative;
     const std::uint64_t period = ReadNumber(dir / "cpu.cfs_period_us").value_or(kDefaultCfsPeriodUs);
-    WHARF_RETURN_IF_ERROR(WriteValue(dir / "cpu.cfs_quota_us", std::to_string(CfsQuota(resources.cpus, period))));
+    WHARF_RETURN_IF_ERROR(WriteValue(dir / "cpu.cfs_quota_us", std::to_string(CfsQuota(resources.total_cpus(), period))));
   }
   return Status::Ok();
 }
@@ -129,7 +129,7 @@ Status LimitV2(const CgroupLayout& layout, const fs::path& dir, const Resources&
     WHARF_RETURN_IF_ERROR(WriteValue(dir / "pids.max", std::to_string(*resources.max_pids)));
   }
   if (!layout.cpu.empty()) {
-    const std::string quota = std::to_string(CfsQuota(resources.cpus, kDefaultCfsPeriodUs));
+    const std::string quota = std::to_string(CfsQuota(resources.total_cpus(), kDefaultCfsPeriodUs));
     WHARF_RETURN_IF_ERROR(WriteValue(dir / "cpu.max", quota + " " + std::to_string(kDefaultCfsPeriodUs)));
   }
   return Status::Ok();

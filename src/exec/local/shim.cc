@@ -15,10 +15,15 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
 
 #include "exec/local/proc.h"
 #include "exec/local/run_dir.h"
 #include "exec/local/supervisor.h"
+
+extern char** environ;
 
 namespace wharf::exec {
 namespace {
@@ -52,6 +57,19 @@ bool BecomeSupervisor(const std::filesystem::path& run_dir, int ready_fd) {
   return ::write(ready_fd, &ready, 1) == 1;
 }
 
+// The SLURM_* variables slurmd gave this batch job (its allocation).
+std::map<std::string, std::string> SlurmJobEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry = *e;
+    const auto equals = entry.find('=');
+    if (entry.starts_with("SLURM_") && equals != std::string_view::npos) {
+      env.emplace(entry.substr(0, equals), entry.substr(equals + 1));
+    }
+  }
+  return env;
+}
+
 // Supervises in a child that leads a session of its own (the batch system
 // made this process a process group leader, which cannot call setsid), so
 // a dead supervisor's leftovers can be found by session. This process is
@@ -71,7 +89,7 @@ int SuperviseInForeground(const std::filesystem::path& run_dir) {
   if (child == 0) {
     const int never = -1;  // no launcher waits for a ready byte here
     if (!BecomeSupervisor(run_dir, never)) ::_exit(1);
-    const int code = local::RunSupervisor(run_dir);
+    const int code = local::RunSupervisor(run_dir, SlurmJobEnvironment());
     std::fflush(nullptr);
     ::_exit(code);
   }

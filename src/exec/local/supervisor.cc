@@ -59,7 +59,8 @@ struct Stop {
 
 class Supervisor {
  public:
-  explicit Supervisor(fs::path run_dir) : run_dir_(std::move(run_dir)) {}
+  Supervisor(fs::path run_dir, const std::map<std::string, std::string>& batch_env)
+      : run_dir_(std::move(run_dir)), batch_env_(batch_env) {}
   ~Supervisor() {
     if (stdout_fd_ >= 0) ::close(stdout_fd_);
     if (stderr_fd_ >= 0) ::close(stderr_fd_);
@@ -86,6 +87,7 @@ class Supervisor {
   int FailBeforeStart(const std::string& reason);
 
   const fs::path run_dir_;
+  const std::map<std::string, std::string> batch_env_;
   TaskSpec spec_;
   Sandbox sandbox_;
   TaskCgroup cgroup_;
@@ -144,6 +146,7 @@ Status Supervisor::Start() {
   ChildPlan plan;
   plan.argv = spec_.argv;
   plan.env = spec_.env;
+  if (spec_.resources.ranks > 1) plan.env.insert(batch_env_.begin(), batch_env_.end());  // declared values win
   // A relative work_dir is taken from the run_dir; none means the run_dir.
   plan.work_dir = (run_dir_ / spec_.work_dir).string();
   plan.cgroup_procs = cgroup_.procs_files();
@@ -313,6 +316,8 @@ sigset_t SupervisorSignals() {
   return set;
 }
 
-int RunSupervisor(const fs::path& run_dir) { return Supervisor(run_dir).Run(); }
+int RunSupervisor(const fs::path& run_dir, const std::map<std::string, std::string>& batch_env) {
+  return Supervisor(run_dir, batch_env).Run();
+}
 
 }  // namespace wharf::exec::local

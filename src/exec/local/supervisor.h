@@ -9,6 +9,8 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <map>
+#include <string>
 
 namespace wharf::exec::local {
 
@@ -19,7 +21,10 @@ sigset_t SupervisorSignals();
 // Runs the task described in `run_dir` to the end. Expects to be a session
 // leader and a child subreaper, with shim.pid already written and
 // SupervisorSignals() blocked. Returns the supervisor's exit code: 0 once
-// status.json is written, whatever the task's outcome.
-int RunSupervisor(const std::filesystem::path& run_dir);
+// status.json is written, whatever the task's outcome. `batch_env` holds
+// what a batch system told this job about its allocation (Slurm's SLURM_*
+// variables): a task of several ranks gets it on top of its declared
+// environment, so that its srun starts the ranks in the job's allocation.
+int RunSupervisor(const std::filesystem::path& run_dir, const std::map<std::string, std::string>& batch_env = {});
 
 }  // namespace wharf::exec::local

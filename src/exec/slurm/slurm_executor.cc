@@ -164,13 +164,20 @@ Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
                                    "--output=" + (run_dir / "slurm.out").string(),
                                    "--chdir=" + run_dir.string(),
                                    "--export=NONE",
-                                   "--ntasks=1",
+                                   // The batch script runs once; a task of several ranks starts them with srun.
+                                   "--ntasks=" + std::to_string(spec.resources.ranks),
                                    "--no-requeue",  // a lost node fails the task; the scheduler decides on retries
                                    "--cpus-per-task=" + std::to_string(static_cast<int>(std::ceil(spec.resources.cpus)))};
   if (!options_.partition.empty()) args.push_back("--partition=" + options_.partition);
   if (spec.resources.memory_bytes) {
+    // The task's limit is for all its ranks together, wherever they run.
     const auto mib = (*spec.resources.memory_bytes + (1u << 20) - 1) >> 20;
-    args.push_back("--mem=" + std::to_string(mib) + "M");
+    if (spec.resources.ranks == 1) {
+      args.push_back("--mem=" + std::to_string(mib) + "M");
+    } else {
+      const auto cpus = static_cast<std::uint64_t>(std::ceil(spec.resources.cpus)) * spec.resources.ranks;
+      args.push_back("--mem-per-cpu=" + std::to_string(std::max<std::uint64_t>(1, mib / cpus)) + "M");
+    }
   }
   if (spec.timeout) {
     // Slurm's limit is a backstop behind the supervisor's own: a minute later, in whole minutes.

@@ -460,6 +460,48 @@ TEST_F(SlurmServerTest, ADefinitionOrARunPicksTheExecutor) {
   EXPECT_EQ(health["available"], (json{"local", "slurm"}));
 }
 
+TEST_F(SlurmServerTest, ATrainingOverTwoRanksGivesTheSameModelLocallyAndOnSlurm) {
+  for (const std::string file : {"TrainingDataset.csv", "ValidationDataset.csv"}) {
+    ASSERT_EQ(Call("PUT", "/api/artifacts/wine/" + file, ReadFile(WineDir() / file)).status, 201);
+  }
+  const json spec = {{"job", "train"},
+                     {"model", "wine"},
+                     {"executor", "local"},
+                     {"params",
+                      {{"train", "artifact:wine/TrainingDataset.csv"},
+                       {"validation", "artifact:wine/ValidationDataset.csv"},
+                       {"estimator", "logistic"}}},
+                     {"resources", {{"cpus", 1}, {"ranks", 2}}},
+                     // Slurm's nodes share this host: no shared-memory transport between them.
+                     {"env", {{"OMPI_MCA_btl", "self,tcp"}}}};
+  const std::string here = Run("ranks", spec)[0]["id"];
+  const json local = WaitFinal(here, 120s);
+  ASSERT_EQ(local["state"], "SUCCEEDED") << local.dump() << Log(here, "stderr");
+  const json run = CallJson("POST", "/api/runs", {{"taskdef", "ranks"}, {"overrides", {{"executor", "slurm"}}}}, 201);
+  const std::string there = run["tasks"][0]["id"];
+  const json slurm = WaitFinal(there, 120s);
+  ASSERT_EQ(slurm["state"], "SUCCEEDED") << slurm.dump() << Log(there, "stderr");
+
+  // The job held two Slurm tasks, and its srun ran the ranks in them.
+  const std::string handle = slurm["handle"];
+  const std::string job = handle.substr(6, handle.find(':', 6) - 6);
+  const std::string shown = RunProcess({"scontrol", "show", "job", job, "-o"}).out;
+  EXPECT_NE(shown.find("NumTasks=2"), std::string::npos) << shown;
+  // The same model from both: the same scores, from two ranks each.
+  auto scores = [&](const std::string& id) {
+    const std::string out = Log(id);
+    return out.substr(out.find("[Train]"), out.find("Model:") - out.find("[Train]"));
+  };
+  EXPECT_EQ(scores(here), scores(there));
+  EXPECT_NE(Log(here).find("Training on 2 ranks, started by mpirun"), std::string::npos) << Log(here);
+  EXPECT_NE(Log(there).find("Training on 2 ranks, started by srun in Slurm job " + job), std::string::npos) << Log(there);
+  const json model = CallJson("GET", "/api/models/wine", nullptr, 200);
+  ASSERT_EQ(model["versions"].size(), 2u);
+  for (const auto& v : model["versions"]) {
+    EXPECT_NE(ReadFile(v["path"].get<std::string>()).find("\"ranks\":2"), std::string::npos) << v.dump();
+  }
+}
+
 TEST_F(SlurmServerTest, StopCancelsTheJob) {
   const std::string id = Run("sleepy", {{"command", {"sh", "-c", "echo started; sleep 60"}}})[0]["id"];
   WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);

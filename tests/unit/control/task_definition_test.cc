@@ -83,6 +83,17 @@ TEST(TaskDefinitionTest, AnExecutorIsLocalOrSlurmAndLeftOutWhenNotGiven) {
   EXPECT_NE(bad.status().message().find("executor: must be"), std::string::npos) << bad.status().message();
 }
 
+TEST(TaskDefinitionTest, RanksAreKeptAndLeftOutWhenOne) {
+  const auto ranks = Parse(R"({"job": "train", "params": {"train": "a"}, "resources": {"cpus": 1, "ranks": 4}})");
+  ASSERT_TRUE(ranks.ok()) << ranks.status().ToString();
+  EXPECT_EQ(ranks->resources.ranks, 4u);
+  EXPECT_EQ(ranks->resources.total_cpus(), 4.0);
+  EXPECT_EQ(DefinitionToJson(*ranks)["resources"]["ranks"], 4);
+  const auto one = Parse(R"({"command": ["true"], "resources": {"ranks": 1}})");
+  ASSERT_TRUE(one.ok());
+  EXPECT_FALSE(DefinitionToJson(*one)["resources"].contains("ranks"));  // older definitions keep their bytes
+}
+
 TEST(TaskDefinitionTest, AcceptsCountAndRetriesAtTheirBounds) {
   for (const char* text : {R"({"command": ["x"], "count": 1, "retries": 0})",
                            R"({"command": ["x"], "count": 10000, "retries": 100})"}) {
@@ -117,6 +128,8 @@ TEST(TaskDefinitionTest, RejectsBadDefinitionsNamingTheField) {
       {R"({"command": ["x"], "resources": {"memory": "MiB"}})", "resources.memory"},
       {R"({"command": ["x"], "resources": {"memory": 0}})", "resources.memory"},
       {R"({"command": ["x"], "resources": {"memory": -5}})", "resources.memory"},
+      {R"({"command": ["x"], "resources": {"ranks": 0}})", "resources.ranks"},
+      {R"({"command": ["x"], "resources": {"ranks": 2.5}})", "resources.ranks"},
       {R"({"command": ["x"], "count": 0})", "count"},
       {R"({"command": ["x"], "count": 10001})", "count"},
       {R"({"command": ["x"], "count": 1.5})", "count"},

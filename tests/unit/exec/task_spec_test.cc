@@ -35,6 +35,7 @@ TEST(ValidateTaskSpecTest, RejectsEachBadField) {
       {"zero cpus", [](TaskSpec& s) { s.resources.cpus = 0; }, "cpus"},
       {"zero memory", [](TaskSpec& s) { s.resources.memory_bytes = 0; }, "memory_bytes"},
       {"zero pids", [](TaskSpec& s) { s.resources.max_pids = 0; }, "max_pids"},
+      {"zero ranks", [](TaskSpec& s) { s.resources.ranks = 0; }, "ranks"},
       {"zero timeout", [](TaskSpec& s) { s.timeout = std::chrono::milliseconds(0); }, "timeout"},
       {"'=' in env name", [](TaskSpec& s) { s.env = {{"A=B", "c"}}; }, "environment"},
   };
@@ -52,7 +53,7 @@ TEST(TaskJsonTest, SpecRoundTrips) {
   spec.argv = {"/bin/echo", "a b", "$(x)"};
   spec.env = {{"PATH", "/bin"}, {"EMPTY", ""}};
   spec.work_dir = "/tmp/work";
-  spec.resources = Resources{0.5, 1 << 20, 10};
+  spec.resources = Resources{0.5, 1 << 20, 10, 3};
   spec.timeout = std::chrono::milliseconds(1500);
   Result<TaskSpec> back = TaskSpecFromJson(TaskSpecToJson(spec));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -64,6 +65,7 @@ TEST(TaskJsonTest, SpecRoundTrips) {
   EXPECT_EQ(back->resources.cpus, 0.5);
   EXPECT_EQ(back->resources.memory_bytes, spec.resources.memory_bytes);
   EXPECT_EQ(back->resources.max_pids, spec.resources.max_pids);
+  EXPECT_EQ(back->resources.ranks, 3u);
   EXPECT_EQ(back->timeout, spec.timeout);
 }
 
@@ -73,6 +75,7 @@ TEST(TaskJsonTest, OptionalFieldsStayUnset) {
   EXPECT_FALSE(back->resources.memory_bytes.has_value());
   EXPECT_FALSE(back->resources.max_pids.has_value());
   EXPECT_FALSE(back->timeout.has_value());
+  EXPECT_EQ(back->resources.ranks, 1u);
 }
 
 TEST(TaskJsonTest, StatusRoundTrips) {
