@@ -57,6 +57,19 @@ bool BecomeSupervisor(const std::filesystem::path& run_dir, int ready_fd) {
   return ::write(ready_fd, &ready, 1) == 1;
 }
 
+// Forks the process that becomes the supervisor, with SupervisorSignals()
+// blocked first, so no signal is lost before it waits for them (they stay
+// blocked in the parent too). -1 after printing why when fork failed.
+pid_t ForkTheSupervisor() {
+  const sigset_t signals = local::SupervisorSignals();
+  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) std::fprintf(stderr, "wharf: fork: %s\n", std::strerror(errno));
+  return pid;
+}
+
 // The SLURM_* variables slurmd gave this batch job (its allocation).
 std::map<std::string, std::string> SlurmJobEnvironment() {
   std::map<std::string, std::string> env;
@@ -78,14 +91,8 @@ std::map<std::string, std::string> SlurmJobEnvironment() {
 // supervisor's code.
 int SuperviseInForeground(const std::filesystem::path& run_dir) {
   const sigset_t signals = local::SupervisorSignals();
-  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  if (child < 0) {
-    std::fprintf(stderr, "wharf: fork: %s\n", std::strerror(errno));
-    return 1;
-  }
+  const pid_t child = ForkTheSupervisor();
+  if (child < 0) return 1;
   if (child == 0) {
     const int never = -1;  // no launcher waits for a ready byte here
     if (!BecomeSupervisor(run_dir, never)) ::_exit(1);
@@ -114,21 +121,13 @@ int SuperviseInForeground(const std::filesystem::path& run_dir) {
 }
 
 int Launch(const std::filesystem::path& run_dir) {
-  // Blocked before fork so no signal is lost before the supervisor waits for it.
-  const sigset_t signals = local::SupervisorSignals();
-  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
     std::fprintf(stderr, "wharf: pipe2: %s\n", std::strerror(errno));
     return 1;
   }
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    std::fprintf(stderr, "wharf: fork: %s\n", std::strerror(errno));
-    return 1;
-  }
+  const pid_t pid = ForkTheSupervisor();
+  if (pid < 0) return 1;
   if (pid == 0) {
     ::close(ready[0]);
     const bool ok = BecomeSupervisor(run_dir, ready[1]);
