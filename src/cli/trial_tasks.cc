@@ -38,7 +38,7 @@ ml::TrialRunner TrialTasks(exec::Executor& executor, const TrialTasksOptions& op
     const fs::path dir = fs::absolute(options.dir / "trials");
     fs::remove_all(dir, error);  // a new search: no run_dir of an earlier one stays claimed
     const std::string tag = fmt::format("trial-{}", ::getpid());
-    std::vector<std::string> handles;
+    std::vector<exec::TaskSpec> tasks;
     for (const ml::Trial& trial : trials) {
       exec::TaskSpec task;
       task.id = fmt::format("{}-{}", tag, trial.index);
@@ -52,9 +52,10 @@ ml::TrialRunner TrialTasks(exec::Executor& executor, const TrialTasksOptions& op
       task.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}};
       if (const char* home = std::getenv("HOME")) task.env["HOME"] = home;
       task.resources.cpus = options.threads_per_trial;
-      WHARF_ASSIGN_OR_RETURN(std::string handle, executor.Submit(task));
-      handles.push_back(std::move(handle));
+      tasks.push_back(std::move(task));
     }
+    // On Slurm, one job array.
+    WHARF_ASSIGN_OR_RETURN(const std::vector<std::string> handles, executor.SubmitAll(tasks));
     std::vector<bool> done(trials.size(), false);
     std::size_t finished = 0;
     while (finished < trials.size()) {

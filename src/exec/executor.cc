@@ -34,4 +34,17 @@ Result<TaskOutcome> ParseTaskOutcome(std::string_view name) {
   return InvalidArgument("unknown task outcome '" + std::string(name) + "'; known: " + known);
 }
 
+Result<std::vector<std::string>> Executor::SubmitAll(const std::vector<TaskSpec>& specs) {
+  std::vector<std::string> handles;
+  for (const TaskSpec& spec : specs) {
+    Result<std::string> handle = Submit(spec);
+    if (!handle.ok()) {
+      for (const auto& started : handles) (void)Cancel(started, std::chrono::milliseconds(0));
+      return handle.status();
+    }
+    handles.push_back(std::move(*handle));
+  }
+  return handles;
+}
+
 }  // namespace wharf::exec

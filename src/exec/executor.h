@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "exec/task_spec.h"
@@ -59,6 +60,12 @@ class Executor {
   // Starts `spec` and returns a handle for the other methods. InvalidArgument
   // for a bad spec, AlreadyExists if its run_dir already holds a task.
   virtual Result<std::string> Submit(const TaskSpec& spec) = 0;
+
+  // Starts several tasks together and returns their handles, in order. The
+  // default submits each in turn and, if one is refused, cancels those
+  // already started and returns the refusal. Executors with a batch form
+  // override it (Slurm: one job array).
+  virtual Result<std::vector<std::string>> SubmitAll(const std::vector<TaskSpec>& specs);
 
   // The task's current status. NotFound for a handle that names no task;
   // Unavailable when the executor cannot tell now (ask again later).

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <map>
@@ -31,6 +32,20 @@ struct Handle {
   fs::path run_dir;
 };
 
+// The job's script and its output, in the run_dir; an array's script is in
+// its first task's run_dir.
+constexpr char kScriptFile[] = "slurm.sh";
+constexpr char kOutputFile[] = "slurm.out";
+constexpr char kArrayScriptFile[] = "slurm-array.sh";
+
+// "123", or "123_4" for element 4 of array job 123.
+bool IsJobId(const std::string& id) {
+  const auto underscore = id.find('_');
+  auto digits = [](std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; };
+  if (underscore == std::string::npos) return digits(id);
+  return digits(std::string_view(id).substr(0, underscore)) && digits(std::string_view(id).substr(underscore + 1));
+}
+
 std::string MakeHandle(const std::string& job_id, const fs::path& run_dir) {
   return "slurm:" + job_id + ":" + run_dir.string();
 }
@@ -39,9 +54,9 @@ Result<Handle> ParseHandle(const std::string& handle) {
   const std::string prefix = "slurm:";
   const auto colon = handle.find(':', prefix.size());
   if (!handle.starts_with(prefix) || colon == std::string::npos || colon == prefix.size() ||
-      handle.find_first_not_of("0123456789", prefix.size()) != colon || colon + 1 >= handle.size() ||
+      !IsJobId(handle.substr(prefix.size(), colon - prefix.size())) || colon + 1 >= handle.size() ||
       handle[colon + 1] != '/') {
-    return InvalidArgument("not a Slurm task handle (slurm:JOBID:RUN_DIR): '" + handle + "'");
+    return InvalidArgument("not a Slurm task handle (slurm:JOBID[_INDEX]:RUN_DIR): '" + handle + "'");
   }
   return Handle{handle.substr(prefix.size(), colon - prefix.size()), fs::path(handle.substr(colon + 1))};
 }
@@ -139,7 +154,7 @@ Result<std::string> SlurmExecutor::Slurm(std::vector<std::string> args) const {
   return result.out;
 }
 
-Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
+Result<fs::path> SlurmExecutor::Claim(const TaskSpec& spec) const {
   WHARF_RETURN_IF_ERROR(ValidateTaskSpec(spec));
   const fs::path run_dir = spec.run_dir.lexically_normal();
   std::error_code error;
@@ -150,24 +165,29 @@ Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
   WHARF_RETURN_IF_ERROR(local::CreateExclusively(run_dir / local::kSpecFile, TaskSpecToJson(stored)));
   // Slurm confines the job where its cgroup plugins run; the supervisor adds setrlimit for memory.
   const local::Sandbox sandbox{local::CgroupLayout{}, "wharf", options_.kill_grace};
-  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(run_dir / local::kSandboxFile, local::SandboxToJson(sandbox)));
+  Status written = local::WriteFileAtomically(run_dir / local::kSandboxFile, local::SandboxToJson(sandbox));
   // The script only hands over to the supervisor: the task's argv never meets a shell.
-  const fs::path script = run_dir / "slurm.sh";
-  WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(
-      script, "#!/bin/sh\n# Written by wharf's Slurm executor: the task's supervisor, in the foreground.\nexec " +
-                  ShellQuote(options_.shim_executable.string()) + " " + std::string(kSuperviseArgument) + " " +
-                  ShellQuote(run_dir.string()) + "\n"));
+  if (written.ok()) {
+    written = local::WriteFileAtomically(
+        run_dir / kScriptFile,
+        "#!/bin/sh\n# Written by wharf's Slurm executor: the task's supervisor, in the foreground.\nexec " +
+            ShellQuote(options_.shim_executable.string()) + " " + std::string(kSuperviseArgument) + " " +
+            ShellQuote(run_dir.string()) + "\n");
+  }
+  if (!written.ok()) {
+    Unclaim({run_dir});
+    return written;
+  }
+  return run_dir;
+}
 
-  std::vector<std::string> args = {"sbatch",
-                                   "--parsable",
-                                   "--job-name=wharf-" + spec.id,
-                                   "--output=" + (run_dir / "slurm.out").string(),
-                                   "--chdir=" + run_dir.string(),
-                                   "--export=NONE",
-                                   // The batch script runs once; a task of several ranks starts them with srun.
-                                   "--ntasks=" + std::to_string(spec.resources.ranks),
-                                   "--no-requeue",  // a lost node fails the task; the scheduler decides on retries
-                                   "--cpus-per-task=" + std::to_string(static_cast<int>(std::ceil(spec.resources.cpus)))};
+std::vector<std::string> SlurmExecutor::ResourceFlags(const TaskSpec& spec) const {
+  std::vector<std::string> args = {
+      "--export=NONE",
+      // The batch script runs once; a task of several ranks starts them with srun.
+      "--ntasks=" + std::to_string(spec.resources.ranks),
+      "--no-requeue",  // a lost node fails the task; the scheduler decides on retries
+      "--cpus-per-task=" + std::to_string(static_cast<int>(std::ceil(spec.resources.cpus)))};
   if (!options_.partition.empty()) args.push_back("--partition=" + options_.partition);
   if (spec.resources.memory_bytes) {
     // The task's limit is for all its ranks together, wherever they run.
@@ -184,17 +204,76 @@ Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
     const auto ms = spec.timeout->count() + options_.kill_grace.count() + 60'000;
     args.push_back("--time=" + std::to_string((ms + 59'999) / 60'000));
   }
-  args.push_back(script.string());
-  Result<std::string> out = Slurm(args);
+  return args;
+}
+
+Result<std::string> SlurmExecutor::Sbatch(std::vector<std::string> args, const std::vector<fs::path>& claimed) const {
+  Result<std::string> out = Slurm(std::move(args));
   if (!out.ok()) {
-    fs::remove(run_dir / local::kSpecFile, error);  // the run_dir may be used again
+    Unclaim(claimed);
     return out.status();
   }
   std::string job_id = out->substr(0, out->find_first_of(";\n"));
   if (job_id.empty() || job_id.find_first_not_of("0123456789") != std::string::npos) {
     return Internal("sbatch printed no job id: '" + *out + "'");
   }
+  return job_id;
+}
+
+void SlurmExecutor::Unclaim(const std::vector<fs::path>& run_dirs) {
+  std::error_code ignored;
+  for (const auto& dir : run_dirs) fs::remove(dir / local::kSpecFile, ignored);
+}
+
+Result<std::string> SlurmExecutor::Submit(const TaskSpec& spec) {
+  WHARF_ASSIGN_OR_RETURN(const fs::path run_dir, Claim(spec));
+  std::vector<std::string> args = {"sbatch", "--parsable", "--job-name=wharf-" + spec.id,
+                                   "--output=" + (run_dir / kOutputFile).string(), "--chdir=" + run_dir.string()};
+  for (auto& flag : ResourceFlags(spec)) args.push_back(std::move(flag));
+  args.push_back((run_dir / kScriptFile).string());
+  WHARF_ASSIGN_OR_RETURN(const std::string job_id, Sbatch(std::move(args), {run_dir}));
   return MakeHandle(job_id, run_dir);
+}
+
+Result<std::vector<std::string>> SlurmExecutor::SubmitAll(const std::vector<TaskSpec>& specs) {
+  const auto flags = specs.empty() ? std::vector<std::string>{} : ResourceFlags(specs.front());
+  const bool alike = std::all_of(specs.begin(), specs.end(), [&](const TaskSpec& s) { return ResourceFlags(s) == flags; });
+  if (specs.size() < 2 || !alike) return Executor::SubmitAll(specs);
+
+  std::vector<fs::path> run_dirs;
+  for (const TaskSpec& spec : specs) {
+    Result<fs::path> run_dir = Claim(spec);
+    if (!run_dir.ok()) {
+      Unclaim(run_dirs);
+      return run_dir.status();
+    }
+    run_dirs.push_back(std::move(*run_dir));
+  }
+  // Element I runs task I's own script, with its output where a single job's goes.
+  std::string script =
+      "#!/bin/sh\n# Written by wharf's Slurm executor: element I of the array runs task I's supervisor.\n"
+      "case \"$SLURM_ARRAY_TASK_ID\" in\n";
+  for (std::size_t i = 0; i < run_dirs.size(); ++i) {
+    script += "  " + std::to_string(i) + ") exec /bin/sh " + ShellQuote((run_dirs[i] / kScriptFile).string()) +
+              " >" + ShellQuote((run_dirs[i] / kOutputFile).string()) + " 2>&1 ;;\n";
+  }
+  script += "esac\necho \"wharf: no task for array index $SLURM_ARRAY_TASK_ID\" >&2\nexit 1\n";
+  const fs::path array_script = run_dirs.front() / kArrayScriptFile;
+  if (Status written = local::WriteFileAtomically(array_script, script); !written.ok()) {
+    Unclaim(run_dirs);
+    return written;
+  }
+  std::vector<std::string> args = {"sbatch", "--parsable", "--job-name=wharf-" + specs.front().id + "-array",
+                                   "--output=/dev/null", "--chdir=" + run_dirs.front().string(),
+                                   "--array=0-" + std::to_string(specs.size() - 1)};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.push_back(array_script.string());
+  WHARF_ASSIGN_OR_RETURN(const std::string job_id, Sbatch(std::move(args), run_dirs));
+  std::vector<std::string> handles;
+  for (std::size_t i = 0; i < run_dirs.size(); ++i) {
+    handles.push_back(MakeHandle(job_id + "_" + std::to_string(i), run_dirs[i]));
+  }
+  return handles;
 }
 
 Result<TaskStatus> SlurmExecutor::Poll(const std::string& handle) {

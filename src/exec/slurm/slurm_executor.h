@@ -7,7 +7,8 @@
 // stands while the supervisor has not written its status, and records the
 // outcome itself when Slurm ended the job first (cancelled while pending, a
 // node failure, Slurm's time limit): there is no accounting database to ask
-// later. A handle is "slurm:JOBID:RUN_DIR", valid across server restarts.
+// later. A handle is "slurm:JOBID:RUN_DIR" ("slurm:JOBID_I:RUN_DIR" for
+// element I of a job array), valid across server restarts.
 //
 // Resources map to sbatch: cpus → --cpus-per-task (rounded up), memory →
 // --mem (also enforced by the supervisor), timeout → --time (with room for
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "exec/executor.h"
@@ -42,6 +44,9 @@ class SlurmExecutor final : public Executor {
   static Result<std::unique_ptr<SlurmExecutor>> Create(SlurmExecutorOptions options = {});
 
   Result<std::string> Submit(const TaskSpec& spec) override;
+  // Tasks whose sbatch flags agree (resources, timeout) become one job
+  // array, element I running task I; others are submitted one by one.
+  Result<std::vector<std::string>> SubmitAll(const std::vector<TaskSpec>& specs) override;
   Result<TaskStatus> Poll(const std::string& handle) override;
   Status Cancel(const std::string& handle, std::chrono::milliseconds grace) override;
   Result<std::string> ReadLog(const std::string& handle, LogStream stream, std::uint64_t offset,
@@ -52,6 +57,15 @@ class SlurmExecutor final : public Executor {
 
   // `args` run with SLURM_CONF set; Unavailable with its stderr when it fails.
   Result<std::string> Slurm(std::vector<std::string> args) const;
+  // Validates `spec` and claims its run_dir: spec.json (AlreadyExists if
+  // taken), sandbox.json and the batch script. The normalized run_dir.
+  Result<std::filesystem::path> Claim(const TaskSpec& spec) const;
+  // Gives claimed run_dirs back after a failed submission.
+  static void Unclaim(const std::vector<std::filesystem::path>& run_dirs);
+  // The sbatch flags of a task's resources and timeout.
+  std::vector<std::string> ResourceFlags(const TaskSpec& spec) const;
+  // Runs sbatch; the job id. On failure the `claimed` run_dirs are given back.
+  Result<std::string> Sbatch(std::vector<std::string> args, const std::vector<std::filesystem::path>& claimed) const;
 
   const SlurmExecutorOptions options_;
 };

@@ -318,6 +318,41 @@ TEST_P(ExecutorContractTest, ManyShortTasksSubmittedAtOnceAllFinish) {
   }
 }
 
+TEST_P(ExecutorContractTest, SubmitAllRunsEveryTaskWithItsOwnOutcomeAndLogs) {
+  std::vector<TaskSpec> specs;
+  for (int i = 0; i < 4; ++i) specs.push_back(Spec({"/bin/sh", "-c", "echo task " + std::to_string(i) + "; exit " + (i == 2 ? "3" : "0")}));
+  Result<std::vector<std::string>> handles = executor_->SubmitAll(specs);
+  ASSERT_TRUE(handles.ok()) << handles.status().ToString();
+  ASSERT_EQ(handles->size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const TaskStatus status = WaitForEnd((*handles)[i]);
+    EXPECT_EQ(status.outcome, i == 2 ? TaskOutcome::kFailed : TaskOutcome::kSucceeded) << i << ": " << status.reason;
+    if (i == 2) EXPECT_EQ(status.exit_code, 3);
+    EXPECT_EQ(Log((*handles)[i], LogStream::kStdout), "task " + std::to_string(i) + "\n");
+  }
+}
+
+TEST_P(ExecutorContractTest, CancellingOneOfASubmitAllLeavesTheOthersRunning) {
+  std::vector<TaskSpec> specs;
+  for (int i = 0; i < 3; ++i) specs.push_back(Spec({"/bin/sh", "-c", "echo up; sleep 2; echo done"}));
+  Result<std::vector<std::string>> handles = executor_->SubmitAll(specs);
+  ASSERT_TRUE(handles.ok()) << handles.status().ToString();
+  WaitForLines((*handles)[1], 1);
+  ASSERT_TRUE(executor_->Cancel((*handles)[1], milliseconds(500)).ok());
+  EXPECT_EQ(WaitForEnd((*handles)[1]).outcome, TaskOutcome::kCancelled);
+  for (std::size_t i : {0u, 2u}) {
+    const TaskStatus status = WaitForEnd((*handles)[i]);
+    EXPECT_EQ(status.outcome, TaskOutcome::kSucceeded) << i << ": " << status.reason;
+    EXPECT_EQ(Log((*handles)[i], LogStream::kStdout), "up\ndone\n");
+  }
+}
+
+TEST_P(ExecutorContractTest, SubmitAllWithABadSpecIsRefused) {
+  std::vector<TaskSpec> specs = {Spec({"/bin/sh", "-c", "sleep 30"}), Spec({})};
+  const auto handles = executor_->SubmitAll(specs);
+  EXPECT_EQ(handles.status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(ExecutorContractTest, RejectsABadSpec) {
   TaskSpec spec = Spec({});
   EXPECT_EQ(executor_->Submit(spec).status().code(), StatusCode::kInvalidArgument);

@@ -4,6 +4,7 @@
 // taken down under a running task).
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <memory>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "exec/slurm/command.h"
 #include "exec/slurm/slurm_executor.h"
 #include "executor_contract.h"
+#include "testing/process.h"
 #include "testing/slurm_cluster.h"
 #include "testing/temp_dir.h"
 
@@ -85,6 +87,56 @@ std::unique_ptr<ExecutorHarness> MakeSlurmHarness() {
 
 INSTANTIATE_TEST_SUITE_P(Slurm, ExecutorContractTest, ::testing::Values(ContractParam{"Slurm", &MakeSlurmHarness, [] { return Cluster().unavailable; }}),
                          [](const ::testing::TestParamInfo<ContractParam>& param_info) { return param_info.param.name; });
+
+}  // namespace
+}  // namespace wharf::exec::testing
+
+namespace wharf::exec::testing {
+namespace {
+
+// What only the Slurm executor does with a batch: one job array.
+TEST(SlurmArrayTest, AlikeTasksBecomeOneJobArrayAndOthersSeparateJobs) {
+  if (!Cluster().cluster) GTEST_SKIP() << Cluster().unavailable;
+  SlurmHarness harness;
+  std::unique_ptr<Executor> executor = harness.MakeExecutor();
+  ASSERT_NE(executor, nullptr);
+  auto spec = [&](const std::string& id, double cpus) {
+    TaskSpec s;
+    s.id = id + "-" + std::to_string(::getpid());
+    s.argv = {"/bin/echo", id};
+    s.run_dir = harness.scratch() / s.id;
+    s.resources.cpus = cpus;
+    return s;
+  };
+  Result<std::vector<std::string>> alike = executor->SubmitAll({spec("a0", 1), spec("a1", 1), spec("a2", 1)});
+  ASSERT_TRUE(alike.ok()) << alike.status().ToString();
+  const std::string job = (*alike)[0].substr(6, (*alike)[0].find('_') - 6);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*alike)[i].rfind("slurm:" + job + "_" + std::to_string(i) + ":", 0), 0u) << (*alike)[i];
+  }
+  ::setenv("SLURM_CONF", Cluster().cluster->conf().c_str(), 1);  // for the scontrol below
+  const std::string shown = wharf::testing::RunProcess({"scontrol", "-o", "show", "job", job + "_1"}).out;
+  EXPECT_NE(shown.find("ArrayJobId=" + job), std::string::npos) << shown;
+
+  Result<std::vector<std::string>> mixed = executor->SubmitAll({spec("m0", 1), spec("m1", 2)});
+  ASSERT_TRUE(mixed.ok()) << mixed.status().ToString();
+  EXPECT_EQ((*mixed)[0].find('_'), std::string::npos) << (*mixed)[0];
+
+  std::vector<std::string> all = *alike;
+  all.insert(all.end(), mixed->begin(), mixed->end());
+  for (const auto& handle : all) {
+    TaskStatus status;
+    for (int i = 0; i < 300; ++i) {
+      Result<TaskStatus> polled = executor->Poll(handle);
+      ASSERT_TRUE(polled.ok()) << polled.status().ToString();
+      status = *polled;
+      if (IsFinal(status.outcome)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(status.outcome, TaskOutcome::kSucceeded) << handle << ": " << status.reason;
+  }
+  EXPECT_EQ(*executor->ReadLog((*alike)[2], LogStream::kStdout, 0, 100), "a2\n");
+}
 
 }  // namespace
 }  // namespace wharf::exec::testing
