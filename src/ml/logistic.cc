@@ -1,7 +1,11 @@
 // Multinomial logistic regression (softmax) with an L2 penalty on the
 // weights (not the intercepts), as sklearn's LogisticRegression(C=...).
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "core/parallel.h"
 
 #include "ml/lbfgs.h"
 #include "ml/linear.h"
@@ -11,6 +15,9 @@ namespace wharf::ml {
 namespace {
 
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Rows per block of the objective's sum: the unit of work of one thread.
+constexpr Eigen::Index kBlockRows = 8192;
 
 class SoftmaxModel final : public FittedEstimator {
  public:
@@ -56,41 +63,47 @@ Result<std::unique_ptr<FittedEstimator>> FitLogistic(const TrainingData& data, c
   if (!(c > 0)) return InvalidArgument("logistic: C must be > 0");
 
   const Eigen::MatrixXd x = Eigen::Map<const RowMatrixF>(data.x.data(), n, d).cast<double>();
-  Eigen::MatrixXd onehot = Eigen::MatrixXd::Zero(n, k);
-  for (Eigen::Index i = 0; i < n; ++i) onehot(i, data.y[static_cast<std::size_t>(i)]) = 1.0;
 
-  // Parameters: weights (k x d, column-major) then k intercepts. Across
-  // ranks, the data term (loss and its gradient) is a sum over every rank's
-  // rows; the penalty is added once, after the sum.
+  // Parameters: weights (k x d, column-major) then k intercepts. The data
+  // term (loss and its gradient) is a sum over rows, taken in fixed blocks
+  // on `threads` cores and added in block order, so the result does not
+  // depend on the number of threads. Across ranks it is also summed over
+  // every rank's rows; the penalty is added once, after the sums.
+  const Eigen::Index blocks = (n + kBlockRows - 1) / kBlockRows;
+  std::vector<Eigen::VectorXd> partial(static_cast<std::size_t>(blocks), Eigen::VectorXd(k * d + k + 1));
   Status collective_status;
   Eigen::VectorXd summed(k * d + k + 1);
   auto objective = [&](const Eigen::VectorXd& p, Eigen::VectorXd& grad) {
     Eigen::Map<const Eigen::MatrixXd> w(p.data(), k, d);
     Eigen::Map<const Eigen::VectorXd> b(p.data() + k * d, k);
-    Eigen::MatrixXd scores = x * w.transpose();
-    scores.rowwise() += b.transpose();
-    double loss = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      auto row = scores.row(i);
-      const double max = row.maxCoeff();
-      row.array() = (row.array() - max).exp();
-      const double sum = row.sum();
-      row /= sum;
-      loss -= std::log(std::max(row.dot(onehot.row(i)), 1e-300));
-    }
-    scores -= onehot;  // now dLoss/dScores
-    Eigen::Map<Eigen::MatrixXd> gw(grad.data(), k, d);
-    gw.noalias() = scores.transpose() * x;
-    grad.tail(k) = scores.colwise().sum().transpose();
+    ParallelFor(static_cast<std::size_t>(blocks), context.threads, [&](std::size_t block) {
+      const Eigen::Index first = static_cast<Eigen::Index>(block) * kBlockRows;
+      const Eigen::Index rows = std::min(kBlockRows, n - first);
+      const auto xb = x.middleRows(first, rows);
+      Eigen::MatrixXd scores = xb * w.transpose();
+      scores.rowwise() += b.transpose();
+      double loss = 0;
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        auto row = scores.row(i);
+        row.array() = (row.array() - row.maxCoeff()).exp();
+        row /= row.sum();
+        const int label = data.y[static_cast<std::size_t>(first + i)];
+        loss -= std::log(std::max(row(label), 1e-300));
+        row(label) -= 1.0;  // now dLoss/dScores
+      }
+      Eigen::VectorXd& out = partial[block];
+      Eigen::Map<Eigen::MatrixXd>(out.data(), k, d).noalias() = scores.transpose() * xb;
+      out.segment(k * d, k) = scores.colwise().sum().transpose();
+      out(k * d + k) = loss;
+    });
+    summed.setZero();
+    for (const auto& block : partial) summed += block;
     if (context.collective != nullptr && collective_status.ok()) {
-      summed.head(k * d + k) = grad;
-      summed(k * d + k) = loss;
       collective_status = context.collective->Sum({summed.data(), static_cast<std::size_t>(summed.size())});
-      grad = summed.head(k * d + k);
-      loss = summed(k * d + k);
     }
-    gw += w / c;
-    return loss + w.squaredNorm() / (2 * c);
+    grad = summed.head(k * d + k);
+    Eigen::Map<Eigen::MatrixXd>(grad.data(), k, d) += w / c;
+    return summed(k * d + k) + w.squaredNorm() / (2 * c);
   };
   LbfgsOptions options;
   options.max_iterations = static_cast<int>(params.at("max_iter"));
