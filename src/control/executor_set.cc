@@ -1,5 +1,7 @@
 #include "control/executor_set.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace wharf::control {
@@ -13,6 +15,16 @@ Result<std::string> ExecutorSet::Submit(const exec::TaskSpec& spec) {
                                           name, default_));
   }
   return it->second->Submit(spec);
+}
+
+Result<std::vector<std::string>> ExecutorSet::SubmitAll(const std::vector<exec::TaskSpec>& specs) {
+  auto name = [this](const exec::TaskSpec& spec) { return spec.executor.empty() ? default_ : spec.executor; };
+  const bool one_executor = !specs.empty() && std::all_of(specs.begin(), specs.end(), [&](const exec::TaskSpec& s) {
+    return name(s) == name(specs.front());
+  });
+  auto it = one_executor ? executors_.find(name(specs.front())) : executors_.end();
+  if (it == executors_.end()) return Executor::SubmitAll(specs);  // each Submit routes, or says what is missing
+  return it->second->SubmitAll(specs);
 }
 
 Result<exec::Executor*> ExecutorSet::ForHandle(const std::string& handle) {

@@ -21,6 +21,9 @@ class ExecutorSet final : public exec::Executor {
 
   // FailedPrecondition when the task names an executor this server lacks.
   Result<std::string> Submit(const exec::TaskSpec& spec) override;
+  // Specs that all name one executor go to that executor's SubmitAll (on
+  // Slurm, one job array); a mix is submitted one by one.
+  Result<std::vector<std::string>> SubmitAll(const std::vector<exec::TaskSpec>& specs) override;
   Result<exec::TaskStatus> Poll(const std::string& handle) override;
   Status Cancel(const std::string& handle, std::chrono::milliseconds grace) override;
   Result<std::string> ReadLog(const std::string& handle, exec::LogStream stream, std::uint64_t offset,

@@ -168,6 +168,7 @@ void Scheduler::RefreshPending() {
 }
 
 void Scheduler::StartReady(std::int64_t now_us) {
+  std::vector<Launching> batch;
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (it->next_attempt_us && *it->next_attempt_us > now_us) {
       ++it;  // backing off: it does not hold back the tasks behind it
@@ -183,13 +184,49 @@ void Scheduler::StartReady(std::int64_t now_us) {
       continue;
     }
     if (!slots_.TryAcquire(spec->resources.total_cpus())) break;  // oldest first: wait for room
-    store::TaskRecord record = std::move(*it);
+    // Tasks of one definition that start together are submitted together
+    // (on Slurm: one job array).
+    if (!batch.empty() && batch.back().record.spec_json != it->spec_json) LaunchAll(std::exchange(batch, {}));
+    batch.push_back({std::move(*it), std::move(*spec), {}});
     it = pending_.erase(it);
-    Launch(std::move(record), std::move(*spec));
+  }
+  LaunchAll(std::move(batch));
+}
+
+void Scheduler::LaunchAll(std::vector<Launching> batch) {
+  std::vector<Launching> claimed;
+  for (auto& launching : batch) {
+    if (!Claim(launching.record, launching.spec)) continue;
+    Result<exec::TaskSpec> task = BuildExecSpec(launching.record, launching.spec, launching.record.attempt);
+    if (!task.ok()) {
+      slots_.Release(launching.spec.resources.total_cpus());
+      FailAttempt(launching.record, launching.spec, std::nullopt, "could not start: " + task.status().message());
+      continue;
+    }
+    launching.task = std::move(*task);
+    claimed.push_back(std::move(launching));
+  }
+  if (claimed.empty()) return;
+  std::vector<exec::TaskSpec> tasks;
+  for (const auto& launching : claimed) tasks.push_back(launching.task);
+  const Result<std::vector<std::string>> handles = executor_.SubmitAll(tasks);
+  for (std::size_t i = 0; i < claimed.size(); ++i) {
+    store::TaskRecord& record = claimed[i].record;
+    DefinitionSpec& spec = claimed[i].spec;
+    if (!handles.ok()) {
+      slots_.Release(spec.resources.total_cpus());
+      FailAttempt(record, spec, std::nullopt, "could not start: " + handles.status().message());
+      continue;
+    }
+    const std::string& handle = (*handles)[i];
+    (void)store_->TransitionTask(record.id, store::TaskState::kRunning, store::TaskUpdate{.handle = handle});
+    record.handle = handle;
+    std::string id = record.id;
+    running_.emplace(std::move(id), Running{std::move(record), std::move(spec), handle});
   }
 }
 
-void Scheduler::Launch(store::TaskRecord record, DefinitionSpec spec) {
+bool Scheduler::Claim(store::TaskRecord& record, const DefinitionSpec& spec) {
   const int attempt = record.attempt + 1;
   const std::int64_t now = NowMicros();
   // The previous attempt's handle goes: a server that stops before the new
@@ -204,25 +241,12 @@ void Scheduler::Launch(store::TaskRecord record, DefinitionSpec spec) {
   Result<bool> claimed = store_->TransitionTask(record.id, store::TaskState::kPending, claim);
   if (!claimed.ok() || !*claimed) {  // stopped meanwhile, or the store failed: leave it
     slots_.Release(spec.resources.total_cpus());
-    return;
+    return false;
   }
   record.state = store::TaskState::kRunning;
   record.attempt = attempt;
   record.started_us = now;
-
-  Result<std::string> handle = [&]() -> Result<std::string> {
-    WHARF_ASSIGN_OR_RETURN(exec::TaskSpec exec_spec, BuildExecSpec(record, spec, attempt));
-    return executor_.Submit(exec_spec);
-  }();
-  if (!handle.ok()) {
-    slots_.Release(spec.resources.total_cpus());
-    FailAttempt(record, spec, std::nullopt, "could not start: " + handle.status().message());
-    return;
-  }
-  (void)store_->TransitionTask(record.id, store::TaskState::kRunning, store::TaskUpdate{.handle = *handle});
-  record.handle = *handle;
-  std::string id = record.id;
-  running_.emplace(std::move(id), Running{std::move(record), std::move(spec), std::move(*handle)});
+  return true;
 }
 
 Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record, const DefinitionSpec& spec,

@@ -90,9 +90,19 @@ class Scheduler {
   void Loop();
   void RefreshPending();
   void StartReady(std::int64_t now_us);
-  // Starts one PENDING task whose cpus are already acquired. A task that
-  // cannot be claimed (stopped meanwhile) is dropped and its cpus released.
-  void Launch(store::TaskRecord record, DefinitionSpec spec);
+  // A PENDING task whose cpus are acquired, on its way to the executor.
+  struct Launching {
+    store::TaskRecord record;
+    DefinitionSpec spec;
+    exec::TaskSpec task;
+  };
+  // Starts PENDING tasks whose cpus are already acquired, submitted together.
+  // A task that cannot be claimed (stopped meanwhile) is dropped and its
+  // cpus released; one that cannot start fails its attempt.
+  void LaunchAll(std::vector<Launching> batch);
+  // Marks the task RUNNING for its next attempt in the store; false (cpus
+  // released) when it was stopped meanwhile or the store failed.
+  bool Claim(store::TaskRecord& record, const DefinitionSpec& spec);
   Result<exec::TaskSpec> BuildExecSpec(const store::TaskRecord& record, const DefinitionSpec& spec, int attempt);
   void PollRunning();
   void HandleStops();

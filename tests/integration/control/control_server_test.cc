@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -431,6 +432,7 @@ class SlurmServerTest : public ControlServerTest {
 
 TEST_F(SlurmServerTest, ATaskDefinitionRunsAsSlurmJobsWithTheSameResultsAsLocally) {
   const auto tasks = Run("hello", {{"command", {"sh", "-c", "echo out $(WHARF_TASK_ID); echo err >&2"}}}, 3);
+  std::set<std::string> array_jobs;
   for (const auto& task : tasks) {
     const std::string id = task["id"];
     const json t = WaitFinal(id);
@@ -438,7 +440,11 @@ TEST_F(SlurmServerTest, ATaskDefinitionRunsAsSlurmJobsWithTheSameResultsAsLocall
     EXPECT_EQ(t["exit_code"], 0);
     EXPECT_EQ(Log(id), "out " + id + "\n");
     EXPECT_EQ(Log(id, "stderr"), "err\n");
+    const std::string handle = t["handle"];  // slurm:JOB_I:RUN_DIR
+    array_jobs.insert(handle.substr(0, handle.find('_')));
   }
+  // The run's three tasks started together: one job array.
+  EXPECT_EQ(array_jobs.size(), 1u);
   const json failed = WaitFinal(Run("fails", {{"command", {"sh", "-c", "exit 3"}}})[0]["id"]);
   EXPECT_EQ(failed["state"], "FAILED");
   EXPECT_EQ(failed["exit_code"], 3);
