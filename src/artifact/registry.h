@@ -22,6 +22,11 @@ struct LoadOptions {
   // Threads one Predict call may use; 0 means all cores (batch jobs). A
   // server that calls Predict from one thread per core passes 1.
   int threads = 0;
+  // Where a deep learning model runs: "cpu" or "cuda" (tabular models ignore it).
+  std::string device = "cpu";
+  // Which engine runs a model stored in several forms: empty for the
+  // Modelfile's own (estimator.kind), or "torchscript" / "onnx".
+  std::string engine;
 };
 
 using ModelLoader = std::function<Result<std::unique_ptr<Model>>(const Modelfile&, const LoadOptions&)>;

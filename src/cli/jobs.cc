@@ -99,6 +99,54 @@ JobType TrainJob() {
   return job;
 }
 
+JobType DlTrainJob() {
+  JobType job;
+  job.name = "dl-train";
+  job.description = "Train a CNN (wharf dl-train, LibTorch); its Modelfile is registered as a new model version";
+  job.params = {{"data", false, "directory: IDX files (train-*/t10k-*) or image folders"},
+                {"train", false, "training IDX images file or image folder (instead of data)"},
+                {"test", false, "test IDX images file or image folder"},
+                {"classes", false, "class names: a file (one per line) or a,b,c"},
+                {"arch", false, "lenet | resnet-small"},
+                {"optimizer", false, "adam | sgd"},
+                {"lr", false, "learning rate"},
+                {"schedule", false, "constant | step | cosine"},
+                {"epochs", false, "epochs"},
+                {"batch_size", false, "images per step"},
+                {"limit", false, "train on a seeded sample of this many images"},
+                {"flip", false, "true: augment with random horizontal flips"},
+                {"shift", false, "augment with random shifts by up to N pixels"},
+                {"device", false, "cpu | cuda (the task's resources.gpus pick the GPUs)"},
+                {"seed", false, "seed"}};
+  job.produces_model = true;
+  job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
+    if (!p.contains("data") && !p.contains("train")) return InvalidArgument("params: give data or train");
+    std::vector<std::string> argv = {context.wharf_executable.string(), "dl-train", "--out",
+                                     context.output_dir.string(), "--threads", Threads(context)};
+    WHARF_RETURN_IF_ERROR(AddOptions(argv, p,
+                                     {{"data", "--data"},
+                                      {"train", "--train"},
+                                      {"test", "--test"},
+                                      {"classes", "--classes"},
+                                      {"arch", "--arch"},
+                                      {"optimizer", "--optimizer"},
+                                      {"lr", "--lr"},
+                                      {"schedule", "--schedule"},
+                                      {"epochs", "--epochs"},
+                                      {"batch_size", "--batch-size"},
+                                      {"limit", "--limit"},
+                                      {"shift", "--shift"},
+                                      {"device", "--device"},
+                                      {"seed", "--seed"}}));
+    WHARF_ASSIGN_OR_RETURN(bool flip, Flag(p, "flip"));
+    if (flip) argv.push_back("--flip");
+    // A retried attempt continues from the last finished epoch.
+    argv.push_back("--resume");
+    return argv;
+  };
+  return job;
+}
+
 JobType PredictJob() {
   JobType job;
   job.name = "predict";
@@ -172,7 +220,7 @@ JobType ServeJob() {
 }  // namespace
 
 void RegisterBuiltinJobs(control::JobRegistry& jobs) {
-  for (JobType job : {TrainJob(), PredictJob(), EvaluateJob(), ServeJob()}) {
+  for (JobType job : {TrainJob(), DlTrainJob(), PredictJob(), EvaluateJob(), ServeJob()}) {
     WHARF_CHECK(jobs.Add(std::move(job)).ok());
   }
 }

@@ -8,7 +8,9 @@
 
 #include "artifact/modelfile.h"
 #include "cli/commands.h"
+#include "cli/dl_plugin.h"
 #include "cli/exit_code.h"
+#include "dl/plugin_api.h"
 #include "ml/xgboost.h"
 
 namespace wharf::cli {
@@ -87,20 +89,35 @@ Status Inspect(const ModelFlags& f) {
   return Status::Ok();
 }
 
+Status WriteOutput(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return IoError(path + ": cannot write");
+  return Status::Ok();
+}
+
 Status Export(const ModelFlags& f) {
   WHARF_ASSIGN_OR_RETURN(artifact::Modelfile file, artifact::ReadModelfile(f.path));
+  const std::string kind = file.header.value("estimator", nlohmann::json::object()).value("kind", "?");
+  if (f.format == "torchscript" || f.format == "onnx") {
+    const auto* section = file.Find(f.format == "onnx" ? dl::kOnnxSection : dl::kTorchScriptSection);
+    if (section == nullptr) {
+      return FailedPrecondition(fmt::format("{}: estimator '{}' has no {} form to export", f.path, kind, f.format));
+    }
+    WHARF_RETURN_IF_ERROR(WriteOutput(f.output, section->bytes));
+    fmt::print("Exported the {} model to {} (inputs: [N, C, H, W] normalized floats, outputs: {})\n", f.format,
+               f.output, file.header["estimator"].value("outputs", "logits"));
+    return Status::Ok();
+  }
   const auto* booster = file.Find(ml::kBoosterSection);
   if (booster == nullptr) {
     return FailedPrecondition(fmt::format("{}: estimator '{}' has no XGBoost booster to export; only xgboost and rf "
                                           "models export to --format xgboost-json",
-                                          f.path, file.header.value("estimator", nlohmann::json::object())
-                                                      .value("kind", "?")));
+                                          f.path, kind));
   }
   WHARF_ASSIGN_OR_RETURN(std::string json, ml::BoosterToJson(booster->bytes));
-  std::ofstream out(f.output, std::ios::binary | std::ios::trunc);
-  out << json;
-  out.close();
-  if (!out) return IoError(f.output + ": cannot write");
+  WHARF_RETURN_IF_ERROR(WriteOutput(f.output, json));
   const bool ordinal = file.header["estimator"].value("state", nlohmann::json::object()).value("ordinal", false);
   fmt::print("Exported the booster to {}{}\n", f.output,
              ordinal ? " (an ordinal model: it predicts the class index as a number; round it)" : "");
@@ -122,12 +139,14 @@ void AddModelCommand(CLI::App& app, const CommandContext& context) {
   auto export_flags = std::make_shared<ModelFlags>();
   auto* exp = model->add_subcommand("export", "Write a model's payload in another tool's format");
   exp->add_option("modelfile", export_flags->path, "Modelfile")->required();
-  exp->add_option("--format", export_flags->format, "xgboost-json")
-      ->check(CLI::IsMember({"xgboost-json"}))
+  exp->add_option("--format", export_flags->format, "xgboost-json | torchscript | onnx")
+      ->check(CLI::IsMember({"xgboost-json", "torchscript", "onnx"}))
       ->capture_default_str();
   exp->add_option("--output", export_flags->output, "Output file")->required();
   exp->callback([export_flags, context] { *context.exit_code = ExitWith(Export(*export_flags)); });
 
+  AddPluginCommand(*model, "import", "Make a Modelfile from a TorchScript or ONNX image classifier and its labels",
+                   "model import", context.exit_code);
   AddModelRegistryCommands(*model, context);
 }
 

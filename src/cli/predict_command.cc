@@ -14,7 +14,8 @@ namespace wharf::cli {
 namespace {
 
 struct PredictFlags {
-  std::string model, input, output;
+  std::string model, input, output, device = "cpu", engine;
+  std::size_t image_batch = 64;
   bool proba = false, json = false;
   std::size_t top_k = 0, batch_rows = 8192;
 };
@@ -29,17 +30,22 @@ void PrintMetrics(const ml::Metrics& m, bool json) {
 }
 
 Status RunPredict(const PredictFlags& f, const artifact::ModelRegistry& registry, bool evaluate) {
-  WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(f.model, registry));
+  artifact::LoadOptions load;
+  load.device = f.device;
+  load.engine = f.engine;
+  WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(f.model, registry, load));
   ml::PredictOptions options;
   options.input = f.input;
   if (!evaluate) options.output = f.output;
   options.probabilities = f.proba;
   options.top_k = f.top_k;
   options.batch_rows = std::max<std::size_t>(f.batch_rows, 1);
-  WHARF_ASSIGN_OR_RETURN(ml::PredictResult result, ml::PredictCsv(*model, options));
+  if (model->schema().is_image()) options.batch_rows = std::min<std::size_t>(options.batch_rows, f.image_batch);
+  WHARF_ASSIGN_OR_RETURN(ml::PredictResult result, model->schema().is_image() ? ml::PredictImages(*model, options)
+                                                                              : ml::PredictCsv(*model, options));
   if (evaluate) {
     if (!result.metrics) {
-      return InvalidArgument(fmt::format("{}: no '{}' column to evaluate against", f.input, model->schema().label));
+      return InvalidArgument(fmt::format("{}: no '{}' to evaluate against", f.input, model->schema().label));
     }
     PrintMetrics(*result.metrics, f.json);
     return Status::Ok();
@@ -57,12 +63,18 @@ void AddPredictCommand(CLI::App& app, const CommandContext& context) {
   auto flags = std::make_shared<PredictFlags>();
   auto* cmd = app.add_subcommand("predict", "Predict a CSV in batch with a Modelfile; write a predictions CSV");
   cmd->add_option("--model", flags->model, "Modelfile")->required();
-  cmd->add_option("--input", flags->input, "Input CSV (the label column is optional; if present, metrics print)")
+  cmd->add_option("--input", flags->input,
+                  "Input CSV (the label column is optional; if present, metrics print); for an image model: an IDX "
+                  "images file, a folder of class subfolders, or a folder of images")
       ->required();
   cmd->add_option("--output", flags->output, "Predictions CSV ('-' for stdout)")->required();
   cmd->add_flag("--proba", flags->proba, "Add a proba_<class> column per class");
   cmd->add_option("--top-k", flags->top_k, "Add the k most probable classes with their probabilities");
   cmd->add_option("--batch-rows", flags->batch_rows, "Rows per batch (bounds memory)")->capture_default_str();
+  cmd->add_option("--image-batch", flags->image_batch, "Image models: images per forward pass")->capture_default_str();
+  cmd->add_option("--device", flags->device, "Image models: cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--engine", flags->engine, "Image models: torchscript | onnx (default: the Modelfile's own)")
+      ->check(CLI::IsMember({"torchscript", "onnx"}));
   cmd->callback([flags, context] { *context.exit_code = ExitWith(RunPredict(*flags, *context.registry, false)); });
 }
 
@@ -72,6 +84,9 @@ void AddEvaluateCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--model", flags->model, "Modelfile")->required();
   cmd->add_option("--input", flags->input, "Labelled CSV")->required();
   cmd->add_flag("--json", flags->json, "Print metrics as JSON");
+  cmd->add_option("--device", flags->device, "Image models: cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--engine", flags->engine, "Image models: torchscript | onnx (default: the Modelfile's own)")
+      ->check(CLI::IsMember({"torchscript", "onnx"}));
   cmd->callback([flags, context] { *context.exit_code = ExitWith(RunPredict(*flags, *context.registry, true)); });
 }
 

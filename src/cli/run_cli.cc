@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/dl_plugin.h"
 #include "cli/exit_code.h"
 #include "core/version.h"
 #include "ml/pipeline.h"
@@ -10,6 +11,7 @@ namespace wharf::cli {
 int RunCli(int argc, char** argv) {
   artifact::ModelRegistry registry;
   ml::Register(registry);
+  RegisterDlModels(registry);
   control::JobRegistry jobs;
   RegisterBuiltinJobs(jobs);
   int exit_code = kExitOk;
@@ -20,6 +22,7 @@ int RunCli(int argc, char** argv) {
   app.set_version_flag("--version", std::string("wharf ") + kVersion);
   app.require_subcommand(1);
   AddTrainCommand(app, context);
+  AddPluginCommand(app, "dl-train", "Train a CNN (LibTorch) on IDX files or image folders", "dl-train", &exit_code);
   AddTrialCommand(app, context);
   AddPredictCommand(app, context);
   AddEvaluateCommand(app, context);

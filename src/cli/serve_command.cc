@@ -33,6 +33,8 @@ struct ServeFlags {
   std::uint16_t port = 8080;
   int threads = 0;
   double sample = -1;
+  int max_batch_size = -1;            // -1: as the config says
+  std::int64_t max_queue_delay_us = -1;
   std::size_t max_body_bytes = 1 << 20;
   int read_timeout_ms = 15000, grace_ms = 10000;
   int admin_port = -1;  // -1: no admin port
@@ -66,6 +68,8 @@ Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
       WHARF_ASSIGN_OR_RETURN(e.capture.mode, serve::ParseCaptureMode(f.capture));
     }
     if (f.sample >= 0) e.capture.sample_percent = f.sample;
+    if (f.max_batch_size >= 0) e.batching.max_batch_size = static_cast<std::size_t>(f.max_batch_size);
+    if (f.max_queue_delay_us >= 0) e.batching.max_queue_delay_us = f.max_queue_delay_us;
   }
   WHARF_RETURN_IF_ERROR(serve::Validate(config));
   return config;
@@ -198,6 +202,13 @@ void AddServeCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--store,--db", flags->db,
                   "Capture store and model registry: a SQLite file or postgresql:// URL (default: $WHARF_STORE, else "
                   "$WHARF_HOME/wharf.db, else ~/.wharf/wharf.db)");
+  cmd->add_option("--max-batch-size", flags->max_batch_size,
+                  "Dynamic batching: rows per forward pass, gathered from concurrent requests (overrides the config; "
+                  "0 or 1: off)")
+      ->check(CLI::Range(0, 4096));
+  cmd->add_option("--max-queue-delay-us", flags->max_queue_delay_us,
+                  "Dynamic batching: longest a request waits for others, in microseconds (default 1000)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000000}));
   cmd->add_option("--max-body-bytes", flags->max_body_bytes, "Largest request body accepted (413 beyond)")
       ->capture_default_str();
   cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,

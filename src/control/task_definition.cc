@@ -95,8 +95,11 @@ Result<exec::Resources> ParseResources(const json& value) {
     } else if (key == "ranks") {
       WHARF_ASSIGN_OR_RETURN(int ranks, Count(v, "resources.ranks", 1, 4096));
       r.ranks = static_cast<std::uint32_t>(ranks);
+    } else if (key == "gpus") {
+      WHARF_ASSIGN_OR_RETURN(int gpus, Count(v, "resources.gpus", 0, 64));
+      r.gpus = static_cast<std::uint32_t>(gpus);
     } else {
-      return InvalidArgument(fmt::format("resources.{}: unknown field (known: cpus, memory, pids, ranks)", key));
+      return InvalidArgument(fmt::format("resources.{}: unknown field (known: cpus, memory, pids, ranks, gpus)", key));
     }
   }
   return r;

@@ -12,6 +12,7 @@ json SpecToJson(const TaskSpec& spec) {
   if (spec.resources.memory_bytes) resources["memory_bytes"] = *spec.resources.memory_bytes;
   if (spec.resources.max_pids) resources["max_pids"] = *spec.resources.max_pids;
   if (spec.resources.ranks != 1) resources["ranks"] = spec.resources.ranks;
+  if (spec.resources.gpus != 0) resources["gpus"] = spec.resources.gpus;
   json out = {{"id", spec.id},
               {"argv", spec.argv},
               {"env", spec.env},
@@ -34,6 +35,7 @@ TaskSpec SpecFromJson(const json& in) {
   if (resources.contains("memory_bytes")) spec.resources.memory_bytes = resources["memory_bytes"].get<std::uint64_t>();
   if (resources.contains("max_pids")) spec.resources.max_pids = resources["max_pids"].get<std::uint32_t>();
   spec.resources.ranks = resources.value("ranks", 1u);
+  spec.resources.gpus = resources.value("gpus", 0u);
   if (in.contains("timeout_ms")) spec.timeout = std::chrono::milliseconds(in["timeout_ms"].get<std::int64_t>());
   return spec;
 }

@@ -25,6 +25,10 @@ struct Resources {
   // starts itself (`wharf train --ranks`): Slurm allocates them as the job's
   // tasks (--ntasks) for srun; locally they share this host.
   std::uint32_t ranks = 1;
+  // GPUs the task needs (a `dl-train --device cuda`): Slurm allocates them
+  // as generic resources (--gres=gpu:N); the local executor refuses a task
+  // that needs more than the host has (its tasks share the host's GPUs).
+  std::uint32_t gpus = 0;
 
   double total_cpus() const { return cpus * ranks; }
 };

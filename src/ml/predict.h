@@ -30,4 +30,11 @@ struct PredictResult {
 // failed run never leaves a truncated predictions file behind.
 Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOptions& options);
 
+// Predicts an image model's inputs: an IDX images file (scored when its
+// labels file is beside it), a folder with one subfolder per class (scored
+// by folder name), or a folder of image files. Output rows: image[,label],
+// then the columns PredictCsv writes. Images are decoded by the model
+// (Model::DecodeImage): they must have its size.
+Result<PredictResult> PredictImages(const artifact::Model& model, const PredictOptions& options);
+
 }  // namespace wharf::ml

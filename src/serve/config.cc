@@ -69,7 +69,7 @@ Result<VariantConfig> ParseVariant(const Source& file, const YAML::Node& node) {
 
 Result<EndpointConfig> ParseEndpoint(const Source& file, const YAML::Node& node) {
   WHARF_RETURN_IF_ERROR(
-      CheckKeys(file, node, {"name", "revision", "variants", "shadow", "sticky_header", "aliases", "capture"},
+      CheckKeys(file, node, {"name", "revision", "variants", "shadow", "sticky_header", "aliases", "capture", "batching"},
                 "an endpoint"));
   EndpointConfig e;
   if (!node["name"]) return Bad(file, node, "an endpoint needs a 'name'");
@@ -113,6 +113,25 @@ Result<EndpointConfig> ParseEndpoint(const Source& file, const YAML::Node& node)
       if (!(e.capture.sample_percent >= 0 && e.capture.sample_percent <= 100)) {
         return Bad(file, capture["sample_percent"],
                    fmt::format("endpoint '{}': capture.sample_percent must be within 0..100", e.name));
+      }
+    }
+  }
+  if (const auto batching = node["batching"]) {
+    WHARF_RETURN_IF_ERROR(CheckKeys(file, batching, {"max_batch_size", "max_queue_delay_us"}, "batching"));
+    if (batching["max_batch_size"]) {
+      WHARF_ASSIGN_OR_RETURN(const int size, Scalar<int>(file, batching["max_batch_size"], "max_batch_size"));
+      if (size < 0 || size > 4096) {
+        return Bad(file, batching["max_batch_size"],
+                   fmt::format("endpoint '{}': batching.max_batch_size must be within 0..4096", e.name));
+      }
+      e.batching.max_batch_size = static_cast<std::size_t>(size);
+    }
+    if (batching["max_queue_delay_us"]) {
+      WHARF_ASSIGN_OR_RETURN(e.batching.max_queue_delay_us,
+                             Scalar<std::int64_t>(file, batching["max_queue_delay_us"], "max_queue_delay_us"));
+      if (e.batching.max_queue_delay_us < 0 || e.batching.max_queue_delay_us > 1000000) {
+        return Bad(file, batching["max_queue_delay_us"],
+                   fmt::format("endpoint '{}': batching.max_queue_delay_us must be within 0..1000000", e.name));
       }
     }
   }

@@ -11,6 +11,7 @@
 //       sticky_header: X-User-Id    # optional: same header value -> same variant
 //       aliases: {pental_length: petal_length}   # request field -> model column
 //       capture: {mode: async, sample_percent: 100}   # off | async | durable
+//       batching: {max_batch_size: 32, max_queue_delay_us: 1000}   # optional: dynamic batching
 //
 // Model paths are relative to the YAML file. JSON is YAML too: the control
 // plane hands replicas the same document as JSON, with a `revision` per
@@ -44,6 +45,14 @@ struct CaptureConfig {
   double sample_percent = 100;  // of requests captured, 0..100
 };
 
+// Dynamic batching (batcher.h): off unless max_batch_size > 1.
+struct BatchingConfig {
+  std::size_t max_batch_size = 0;
+  std::int64_t max_queue_delay_us = 1000;
+
+  bool enabled() const { return max_batch_size > 1; }
+};
+
 struct EndpointConfig {
   std::string name;
   int revision = 0;  // the control plane's endpoint revision; 0 when not managed by one
@@ -52,6 +61,7 @@ struct EndpointConfig {
   std::string sticky_header;                   // empty: no sticky routing
   std::map<std::string, std::string> aliases;  // request field name -> model column
   CaptureConfig capture;
+  BatchingConfig batching;
 };
 
 struct ServeConfig {

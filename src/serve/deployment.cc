@@ -14,6 +14,14 @@ std::shared_ptr<RequestMetrics> MetricsBook::For(const std::string& endpoint, co
   return slot;
 }
 
+std::shared_ptr<BatchMetrics> MetricsBook::BatchesFor(const std::string& endpoint, const std::string& variant,
+                                                      const std::string& version, const std::string& role) {
+  std::lock_guard lock(mu_);
+  auto& slot = batches_[{endpoint, variant, version, role}];
+  if (!slot) slot = std::make_shared<BatchMetrics>();
+  return slot;
+}
+
 const Endpoint* Deployment::Find(std::string_view name) const {
   for (const auto& e : endpoints) {
     if (e->name() == name) return e.get();

@@ -36,10 +36,15 @@ class MetricsBook {
  public:
   std::shared_ptr<RequestMetrics> For(const std::string& endpoint, const std::string& variant,
                                       const std::string& version, const std::string& role);
+  // The batch counts of a batching variant, kept across reloads like For's.
+  std::shared_ptr<BatchMetrics> BatchesFor(const std::string& endpoint, const std::string& variant,
+                                           const std::string& version, const std::string& role);
 
  private:
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
   std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::shared_ptr<RequestMetrics>> metrics_;
+  std::map<Key, std::shared_ptr<RequestMetrics>> metrics_;
+  std::map<Key, std::shared_ptr<BatchMetrics>> batches_;
 };
 
 // The endpoints of one loaded configuration and the capture writer they use

@@ -10,7 +10,11 @@ namespace {
 
 Result<Variant> LoadVariant(const EndpointConfig& endpoint, const VariantConfig& config,
                             const artifact::ModelRegistry& registry, MetricsBook* book, const std::string& role) {
-  WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(config.model, registry, {.threads = 1}));
+  // Without batching, each loop thread predicts on one core; a batcher's
+  // thread runs one batch at a time on every core.
+  artifact::LoadOptions options;
+  options.threads = endpoint.batching.enabled() ? 0 : 1;
+  WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(config.model, registry, options));
   Variant v;
   v.name = config.name;
   v.version = config.version;
@@ -18,6 +22,12 @@ Result<Variant> LoadVariant(const EndpointConfig& endpoint, const VariantConfig&
   v.path = config.model;
   v.model = std::move(model);
   if (book) v.metrics = book->For(endpoint.name, v.name, v.version, role);
+  if (endpoint.batching.enabled()) {
+    v.batcher = std::make_shared<Batcher>(
+        v.model,
+        Batcher::Options{endpoint.batching.max_batch_size, std::chrono::microseconds(endpoint.batching.max_queue_delay_us)},
+        book ? book->BatchesFor(endpoint.name, v.name, v.version, role) : std::make_shared<BatchMetrics>());
+  }
   return v;
 }
 
@@ -40,6 +50,11 @@ Result<std::unique_ptr<Endpoint>> Endpoint::Load(const EndpointConfig& config,
 
   const auto& features = e->features();
   auto check = [&](const Variant& v) -> Status {
+    if (v.model->schema().image_shape != e->input_schema().image_shape) {
+      return InvalidArgument(fmt::format("endpoint '{}': variant '{}' takes images of [{}], but '{}' takes [{}]",
+                                         config.name, v.name, fmt::join(v.model->schema().image_shape, ", "),
+                                         e->variants_.front().name, fmt::join(e->input_schema().image_shape, ", ")));
+    }
     if (v.model->schema().features == features) return Status::Ok();
     return InvalidArgument(fmt::format("endpoint '{}': variant '{}' takes columns [{}], but '{}' takes [{}]; the "
                                        "variants of one endpoint must take the same columns",

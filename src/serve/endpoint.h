@@ -16,6 +16,7 @@
 #include "artifact/model.h"
 #include "artifact/registry.h"
 #include "core/status.h"
+#include "serve/batcher.h"
 #include "serve/config.h"
 #include "serve/metrics.h"
 #include "serve/router.h"
@@ -30,6 +31,7 @@ struct Variant {
   std::filesystem::path path;
   std::shared_ptr<const artifact::Model> model;  // shared: a request holds it while a swap may drop it
   std::shared_ptr<RequestMetrics> metrics = std::make_shared<RequestMetrics>();
+  std::shared_ptr<Batcher> batcher;  // set when the endpoint batches requests
 };
 
 class MetricsBook;
@@ -47,6 +49,10 @@ class Endpoint {
   const std::vector<Variant>& variants() const { return variants_; }
   const Variant* shadow() const { return shadow_ ? &*shadow_ : nullptr; }
   const std::vector<std::string>& features() const { return variants_.front().model->schema().features; }
+  // The variants' input (they share it): columns, or an image shape.
+  const artifact::ModelSchema& input_schema() const { return variants_.front().model->schema(); }
+  // A model of this endpoint (they take the same input), e.g. to decode an image.
+  const artifact::Model& first_model() const { return *variants_.front().model; }
 
   // The variant with this version, or null.
   const Variant* FindVersion(std::string_view version) const;

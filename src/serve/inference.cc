@@ -7,9 +7,12 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <openssl/evp.h>
 
 namespace wharf::serve {
 
@@ -23,14 +26,17 @@ struct Tensor {
   std::vector<std::int64_t> shape;
   std::string datatype;
   std::vector<double> data;
+  std::vector<std::string> bytes;  // a BYTES tensor's elements (base64-decoded once checked)
 };
 
 Status JsonError(simdjson::error_code error, std::string_view where) {
   return InvalidArgument(fmt::format("invalid JSON in {}: {}", where, simdjson::error_message(error)));
 }
 
-// Appends every number of a (possibly nested) array to `out`.
-Status Flatten(od::value value, std::vector<double>& out, std::string_view tensor) {
+// Appends every number of a (possibly nested) array to `out`, and every
+// string to `strings` (BYTES elements; the datatype, which may come after
+// the data, decides which is right).
+Status Flatten(od::value value, std::vector<double>& out, std::vector<std::string>& strings, std::string_view tensor) {
   od::json_type type;
   if (auto e = value.type().get(type)) return JsonError(e, "data");
   if (type == od::json_type::array) {
@@ -39,7 +45,7 @@ Status Flatten(od::value value, std::vector<double>& out, std::string_view tenso
     for (auto element : array) {
       od::value inner;
       if (auto e = element.get(inner)) return JsonError(e, "data");
-      WHARF_RETURN_IF_ERROR(Flatten(inner, out, tensor));
+      WHARF_RETURN_IF_ERROR(Flatten(inner, out, strings, tensor));
     }
     return Status::Ok();
   }
@@ -53,12 +59,32 @@ Status Flatten(od::value value, std::vector<double>& out, std::string_view tenso
     out.push_back(std::nan(""));  // a missing value
     return Status::Ok();
   }
+  if (type == od::json_type::string) {
+    std::string_view text;
+    if (auto e = value.get_string().get(text)) return JsonError(e, "data");
+    strings.emplace_back(text);
+    return Status::Ok();
+  }
   double number = 0;
   if (value.get_double().get(number)) {
     return InvalidArgument(fmt::format("input '{}': data must hold numbers", tensor));
   }
   out.push_back(number);
   return Status::Ok();
+}
+
+// Standard base64 (RFC 4648, padded); nullopt for anything else.
+std::optional<std::string> DecodeBase64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') ++padding;
+  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
 }
 
 Result<Tensor> ParseTensor(od::value value) {
@@ -88,17 +114,34 @@ Result<Tensor> ParseTensor(od::value value) {
     } else if (key == "data") {
       od::value data;
       if (auto e = field.value().get(data)) return JsonError(e, "data");
-      WHARF_RETURN_IF_ERROR(Flatten(data, t.data, t.name));
+      WHARF_RETURN_IF_ERROR(Flatten(data, t.data, t.bytes, t.name));
       has_data = true;
     }
   }
   if (t.name.empty()) return InvalidArgument("every input needs a 'name'");
   if (!has_data) return InvalidArgument(fmt::format("input '{}' has no 'data'", t.name));
+  if (t.datatype == "BYTES") {
+    if (!t.data.empty()) return InvalidArgument(fmt::format("input '{}': BYTES data must hold base64 strings", t.name));
+    for (std::size_t i = 0; i < t.bytes.size(); ++i) {
+      auto decoded = DecodeBase64(t.bytes[i]);
+      if (!decoded) return InvalidArgument(fmt::format("input '{}': element {} is not valid base64", t.name, i));
+      t.bytes[i] = std::move(*decoded);
+    }
+    if (t.shape.empty() || t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1) ||
+        static_cast<std::size_t>(t.shape[0]) != t.bytes.size()) {
+      return InvalidArgument(fmt::format("input '{}': a BYTES tensor of images has shape [batch] (or [batch, 1]) "
+                                         "matching its {} elements",
+                                         t.name, t.bytes.size()));
+    }
+    return t;
+  }
+  if (!t.bytes.empty()) return InvalidArgument(fmt::format("input '{}': data must hold numbers", t.name));
   static constexpr std::string_view kNumeric[] = {"FP32", "FP64", "FP16", "INT8", "INT16", "INT32", "INT64",
                                                   "UINT8", "UINT16", "UINT32", "UINT64", "BOOL"};
   if (std::find(std::begin(kNumeric), std::end(kNumeric), t.datatype) == std::end(kNumeric)) {
-    return InvalidArgument(fmt::format("input '{}': datatype '{}' is not supported; send FP32 or FP64", t.name,
-                                       t.datatype));
+    return InvalidArgument(fmt::format("input '{}': datatype '{}' is not supported; send FP32 or FP64 (or BYTES "
+                                       "images to an image model)",
+                                       t.name, t.datatype));
   }
   // Checked: a client's shape like [2^62 + 1, 4] must not wrap around to the data size.
   std::size_t elements = 1;
@@ -113,8 +156,51 @@ Result<Tensor> ParseTensor(od::value value) {
   return t;
 }
 
+// An image model's input: one tensor, either BYTES (encoded PNG/JPEG
+// images, decoded by the model) or numbers shaped [batch, C, H, W] (or
+// [C, H, W] for one image; without C when it is 1; or [batch, C*H*W]).
+Result<FeatureBatch> AssembleImages(const std::vector<Tensor>& tensors, const Endpoint& endpoint) {
+  if (tensors.size() != 1) return InvalidArgument("an image model takes one input tensor");
+  const Tensor& t = tensors.front();
+  const auto& shape = endpoint.input_schema().image_shape;  // C, H, W
+  const std::size_t width = endpoint.input_schema().input_width();
+  FeatureBatch batch;
+  if (t.datatype == "BYTES") {
+    batch.rows = t.bytes.size();
+    batch.x.resize(batch.rows * width);
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+      const Status decoded = endpoint.first_model().DecodeImage(t.bytes[r], batch.x.data() + r * width);
+      if (!decoded.ok()) return InvalidArgument(fmt::format("input '{}', image {}: {}", t.name, r, decoded.message()));
+    }
+    return batch;
+  }
+  if (!t.bytes.empty()) return InvalidArgument(fmt::format("input '{}': send images as BYTES", t.name));
+  std::vector<std::int64_t> dims = t.shape;
+  const bool one = dims.size() == 3 && dims[0] == shape[0] && dims[1] == shape[1] && dims[2] == shape[2];
+  const bool gray_one = shape[0] == 1 && dims.size() == 2 && dims[0] == shape[1] && dims[1] == shape[2];
+  const bool full = dims.size() == 4 && dims[1] == shape[0] && dims[2] == shape[1] && dims[3] == shape[2];
+  const bool gray = shape[0] == 1 && dims.size() == 3 && dims[1] == shape[1] && dims[2] == shape[2];
+  const bool flat = dims.size() == 2 && static_cast<std::size_t>(dims[1]) == width;
+  if (one || gray_one) {
+    batch.rows = 1;
+  } else if (full || gray || flat) {
+    batch.rows = static_cast<std::size_t>(dims[0]);
+  } else {
+    return InvalidArgument(fmt::format("input '{}': expected shape [batch, {}] (images of C, H, W), got [{}]", t.name,
+                                       fmt::join(shape, ", "), fmt::join(dims, ", ")));
+  }
+  batch.x.assign(t.data.begin(), t.data.end());
+  return batch;
+}
+
 // The tensors' values placed in the endpoint's column order.
 Result<FeatureBatch> Assemble(std::vector<Tensor>& tensors, const Endpoint& endpoint) {
+  if (endpoint.input_schema().is_image()) return AssembleImages(tensors, endpoint);
+  for (const auto& t : tensors) {
+    if (t.datatype == "BYTES") {
+      return InvalidArgument(fmt::format("input '{}': BYTES inputs go to image models; this one takes columns", t.name));
+    }
+  }
   const std::size_t cols = endpoint.features().size();
   FeatureBatch batch;
   const bool per_column = tensors.size() > 1 || endpoint.ColumnOf(tensors.front().name).has_value();
@@ -260,6 +346,10 @@ Result<FeatureBatch> ParseInferRequest(std::string& body, const Endpoint& endpoi
 }
 
 Result<FeatureBatch> ParseRunRequest(std::string& body, const Endpoint& endpoint) {
+  if (endpoint.input_schema().is_image()) {
+    return InvalidArgument(fmt::format("endpoint '{}' serves an image model: send images to /v2/models/{}/infer",
+                                       endpoint.name(), endpoint.name()));
+  }
   thread_local od::parser parser;
   WHARF_ASSIGN_OR_RETURN(od::document doc, Iterate(body, parser));
   od::object object;
@@ -310,12 +400,16 @@ Result<Prediction> Predict(const Variant& variant, const FeatureBatch& batch) {
   p.width = variant.model->output_width();
   p.values.resize(batch.rows * p.width);
   WHARF_RETURN_IF_ERROR(variant.model->Predict(batch.x.data(), batch.rows, p.values.data()));
-  p.best.resize(batch.rows);
-  for (std::size_t r = 0; r < batch.rows; ++r) {
+  FinishPrediction(p, batch.rows);
+  return p;
+}
+
+void FinishPrediction(Prediction& p, std::size_t rows) {
+  p.best.resize(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
     const float* row = p.values.data() + r * p.width;
     p.best[r] = static_cast<std::size_t>(std::max_element(row, row + p.width) - row);
   }
-  return p;
 }
 
 std::string InferResponse(const Endpoint& endpoint, const Variant& variant, const FeatureBatch& batch,

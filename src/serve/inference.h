@@ -24,8 +24,10 @@ struct FeatureBatch {
 
 // A KServe v2 infer body: `inputs` holds either one FP32/FP64 (or INT)
 // tensor [batch, features] (or [features] for one row), or one tensor per
-// named column of shape [batch] or [batch, 1]. InvalidArgument with a
-// message fit for the client on anything else.
+// named column of shape [batch] or [batch, 1]. For an image model, one
+// tensor: numbers [batch, C, H, W] (pixels in [0, 1]) or BYTES [batch] of
+// base64 PNG/JPEG images. InvalidArgument with a message fit for the client
+// on anything else.
 Result<FeatureBatch> ParseInferRequest(std::string& body, const Endpoint& endpoint);
 
 // The classic app's /run/ body: {"id": ..., "request_time": ..., "inputs":
@@ -41,6 +43,10 @@ struct Prediction {
 };
 
 Result<Prediction> Predict(const Variant& variant, const FeatureBatch& batch);
+
+// Fills `best` from `values` (width already set): what Predict does after
+// the model, for predictions a batcher made.
+void FinishPrediction(Prediction& p, std::size_t rows);
 
 // {"model_name", "model_version", "id", "parameters": {"variant"}, "outputs": [...]}:
 // a classifier answers `label` (BYTES) and `probabilities` (FP32 [batch, classes]).

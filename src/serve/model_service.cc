@@ -160,6 +160,7 @@ void ModelService::Infer(net::HttpRequest& request, net::Respond& respond, const
   const auto& sticky = endpoint.config().sticky_header;
   const Variant& variant =
       !version.empty() ? *endpoint.FindVersion(version) : endpoint.Route(sticky.empty() ? "" : request.header(sticky));
+  if (variant.batcher) return InferBatched(request, respond, deployment, endpoint, variant, std::move(*batch), run, start);
   auto prediction = Predict(variant, *batch);
   if (!prediction.ok()) {
     variant.metrics->requests.fetch_add(1, std::memory_order_relaxed);
@@ -168,6 +169,50 @@ void ModelService::Infer(net::HttpRequest& request, net::Respond& respond, const
   }
   std::string body = run ? RunResponse(variant, *batch, *prediction) : InferResponse(endpoint, variant, *batch, *prediction);
   Answer(request, respond, deployment, endpoint, variant, std::move(*batch), std::move(body), start);
+}
+
+void ModelService::InferBatched(net::HttpRequest& request, net::Respond& respond, const DeploymentRef& deployment,
+                                const Endpoint& endpoint, const Variant& variant, FeatureBatch batch, bool run,
+                                Clock::time_point start) {
+  // What the answer needs once the batcher has predicted. The request's
+  // fields stay valid until it is answered; the deployment reference keeps
+  // the endpoint and variant alive.
+  struct Pending {
+    ModelService* service;
+    net::HttpRequest request;
+    net::Respond respond;
+    DeploymentRef deployment;
+    const Endpoint* endpoint;
+    const Variant* variant;
+    FeatureBatch batch;
+    bool run;
+    Clock::time_point start;
+  };
+  const std::size_t rows = batch.rows;
+  std::vector<float> x = batch.x;
+  auto pending = std::make_shared<Pending>(
+      Pending{this, request, std::move(respond), deployment, &endpoint, &variant, std::move(batch), run, start});
+  variant.batcher->Submit(std::move(x), rows, [pending](Result<std::vector<float>> values) {
+    Pending& p = *pending;
+    if (!values.ok()) {
+      p.variant->metrics->requests.fetch_add(1, std::memory_order_relaxed);
+      p.variant->metrics->errors.fetch_add(1, std::memory_order_relaxed);
+      p.respond(Json(ErrorJson(values.status().message()), 500));
+    } else {
+      Prediction prediction;
+      prediction.width = p.variant->model->output_width();
+      prediction.values = std::move(*values);
+      FinishPrediction(prediction, p.batch.rows);
+      std::string body = p.run ? RunResponse(*p.variant, p.batch, prediction)
+                               : InferResponse(*p.endpoint, *p.variant, p.batch, prediction);
+      p.service->Answer(p.request, p.respond, p.deployment, *p.endpoint, *p.variant, std::move(p.batch),
+                        std::move(body), p.start);
+    }
+    // The last reference to an old deployment must not be dropped on its
+    // own batcher's thread (its destructor joins that thread): hand it to
+    // the request's loop.
+    p.request.defer([deployment = std::move(p.deployment)] {});
+  });
 }
 
 void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, const DeploymentRef& deployment,
@@ -316,6 +361,11 @@ std::string ModelService::RenderMetrics() const {
          "# TYPE wharf_request_duration_seconds histogram\n";
   each_variant([&](const Endpoint& e, const Variant& v, std::string_view role) {
     v.metrics->latency.Render("wharf_request_duration_seconds", labels(e, v, role), out);
+  });
+  out += "# HELP wharf_batch_size Rows per forward pass of a batching variant (dynamic batching).\n"
+         "# TYPE wharf_batch_size histogram\n";
+  each_variant([&](const Endpoint& e, const Variant& v, std::string_view role) {
+    if (v.batcher) v.batcher->metrics().Render(labels(e, v, role), out);
   });
   fmt::format_to(it,
                  "# HELP wharf_in_flight_requests Requests read but not yet answered.\n"

@@ -54,6 +54,10 @@ class ModelService final : public net::HttpHandler {
 
   void Infer(net::HttpRequest& request, net::Respond& respond, const DeploymentRef& deployment,
              const Endpoint& endpoint, std::string_view version, bool run);
+  // Queues the batch on the variant's batcher; answers from its thread.
+  void InferBatched(net::HttpRequest& request, net::Respond& respond, const DeploymentRef& deployment,
+                    const Endpoint& endpoint, const Variant& variant, FeatureBatch batch, bool run,
+                    Clock::time_point start);
   // Records metrics, captures (per the endpoint's mode), answers, then runs the shadow.
   void Answer(net::HttpRequest& request, net::Respond& respond, const DeploymentRef& deployment,
               const Endpoint& endpoint, const Variant& variant, FeatureBatch batch, std::string body,

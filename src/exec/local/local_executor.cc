@@ -71,6 +71,13 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::Create(LocalExecutorOption
 
 Result<std::string> LocalExecutor::Submit(const TaskSpec& spec) {
   WHARF_RETURN_IF_ERROR(ValidateTaskSpec(spec));
+  if (spec.resources.gpus > 0) {
+    const std::uint32_t here = HostGpus();
+    if (spec.resources.gpus > here) {
+      return FailedPrecondition("task '" + spec.id + "' needs " + std::to_string(spec.resources.gpus) +
+                                " GPU(s); this host has " + std::to_string(here) + " (/dev/nvidia*)");
+    }
+  }
   const fs::path run_dir = NormalRunDir(spec.run_dir);
   std::error_code error;
   fs::create_directories(run_dir, error);
@@ -83,6 +90,19 @@ Result<std::string> LocalExecutor::Submit(const TaskSpec& spec) {
   WHARF_RETURN_IF_ERROR(local::WriteFileAtomically(run_dir / local::kSandboxFile, local::SandboxToJson(sandbox)));
   WHARF_RETURN_IF_ERROR(SpawnShim(run_dir));
   return run_dir.string();
+}
+
+std::uint32_t HostGpus() {
+  std::uint32_t count = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/dev", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 6 && name.rfind("nvidia", 0) == 0 &&
+        name.find_first_not_of("0123456789", 6) == std::string::npos) {
+      ++count;
+    }
+  }
+  return count;
 }
 
 Status LocalExecutor::SpawnShim(const fs::path& run_dir) const {

@@ -59,4 +59,7 @@ class LocalExecutor final : public Executor {
   const local::CgroupLayout cgroups_;
 };
 
+// The NVIDIA GPUs of this host (/dev/nvidia0, /dev/nvidia1, ...).
+std::uint32_t HostGpus();
+
 }  // namespace wharf::exec

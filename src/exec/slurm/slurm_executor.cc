@@ -189,6 +189,7 @@ std::vector<std::string> SlurmExecutor::ResourceFlags(const TaskSpec& spec) cons
       "--no-requeue",  // a lost node fails the task; the scheduler decides on retries
       "--cpus-per-task=" + std::to_string(static_cast<int>(std::ceil(spec.resources.cpus)))};
   if (!options_.partition.empty()) args.push_back("--partition=" + options_.partition);
+  if (spec.resources.gpus > 0) args.push_back("--gres=gpu:" + std::to_string(spec.resources.gpus));
   if (spec.resources.memory_bytes) {
     // The task's limit is for all its ranks together, wherever they run.
     const auto mib = (*spec.resources.memory_bytes + (1u << 20) - 1) >> 20;

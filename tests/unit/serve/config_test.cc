@@ -15,6 +15,32 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
+TEST(LoadServeConfigTest, ReadsDynamicBatchingAndRefusesOutOfRangeValues) {
+  testing::TempDir dir;
+  auto config = ParseServeConfig(R"(endpoints:
+  - name: fm
+    variants: [{name: a, model: m/Modelfile}]
+    batching: {max_batch_size: 32, max_queue_delay_us: 2500}
+  - name: plain
+    variants: [{name: a, model: m/Modelfile}]
+)",
+                                 "serve.yaml", dir.path());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->endpoints[0].batching.enabled());
+  EXPECT_EQ(config->endpoints[0].batching.max_batch_size, 32u);
+  EXPECT_EQ(config->endpoints[0].batching.max_queue_delay_us, 2500);
+  EXPECT_FALSE(config->endpoints[1].batching.enabled());
+
+  auto bad = ParseServeConfig(R"(endpoints:
+  - name: fm
+    variants: [{name: a, model: m/Modelfile}]
+    batching: {max_batch_size: -1}
+)",
+                              "serve.yaml", dir.path());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), AllOf(HasSubstr("serve.yaml:4"), HasSubstr("max_batch_size")));
+}
+
 TEST(LoadServeConfigTest, ReadsAFullConfigWithPathsRelativeToTheFile) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir.path() / "conf");
@@ -107,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(
 )",
                   ":5:",
                   {"unknown field 'stiky_header' in an endpoint",
-                   "known: aliases, capture, name, revision, shadow, sticky_header, variants"}},
+                   "known: aliases, batching, capture, name, revision, shadow, sticky_header, variants"}},
         BadConfig{"UnknownVariantKey", R"(endpoints:
   - name: iris
     variants:
