@@ -38,7 +38,15 @@ void PrintHuman(const std::string& path, std::uintmax_t size, const artifact::Mo
   fmt::print("Label:      {} (classes {})\n", schema.value("label", "?"),
              fmt::join(schema.value("classes", std::vector<std::string>{}), ", "));
   const auto features = schema.value("features", std::vector<std::string>{});
-  fmt::print("Features:   {}: {}\n", features.size(), fmt::join(features, ", "));
+  if (schema.contains("image")) {
+    const auto& image = schema["image"];
+    const auto normalize = h.value("preprocessing", nlohmann::json::array());
+    fmt::print("Input:      image {}x{}x{} (channels x height x width, pixels in [0, 1]){}\n",
+               image.value("channels", 0), image.value("height", 0), image.value("width", 0),
+               normalize.empty() ? "" : ", normalized by " + normalize[0].value("normalize", nlohmann::json::object()).dump());
+  } else {
+    fmt::print("Features:   {}: {}\n", features.size(), fmt::join(features, ", "));
+  }
   const auto data = h.value("data", nlohmann::json::object());
   for (const auto& [name, d] : data.items()) {
     fmt::print("Data:       {} {} ({} rows, sha256 {})\n", name, d.value("path", "?"), d.value("rows", 0),

@@ -1,5 +1,7 @@
 #include "testing/process.h"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -69,6 +71,10 @@ ProcessResult RunWharf(const std::vector<std::string>& args) {
   std::vector<std::string> argv{WHARF_TEST_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv);
+}
+
+bool WharfHasDeepLearning() {
+  return std::filesystem::exists(std::filesystem::path(WHARF_TEST_BINARY).parent_path() / "libwharf-dl.so");
 }
 
 }  // namespace wharf::testing

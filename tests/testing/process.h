@@ -20,4 +20,8 @@ ProcessResult RunProcess(const std::vector<std::string>& argv);
 // Runs the wharf binary of this build with `args`.
 ProcessResult RunWharf(const std::vector<std::string>& args);
 
+// Whether this build has the deep learning plugin beside the binary
+// (sanitizer builds and builds without LibTorch do not).
+bool WharfHasDeepLearning();
+
 }  // namespace wharf::testing

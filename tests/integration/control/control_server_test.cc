@@ -508,6 +508,34 @@ TEST_F(SlurmServerTest, ATrainingOverTwoRanksGivesTheSameModelLocallyAndOnSlurm)
   }
 }
 
+TEST_F(SlurmServerTest, ACnnTrainingTaskGivesTheSameModelLocallyAndOnSlurm) {
+  if (!WharfHasDeepLearning()) GTEST_SKIP() << "this build has no deep learning plugin (LibTorch)";
+  const fs::path data = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(data)) GTEST_SKIP() << data << " is missing (Debian package dataset-fashion-mnist)";
+  const json spec = {{"job", "dl-train"},
+                     {"model", "fashion"},
+                     {"executor", "local"},
+                     {"params", {{"data", data.string()}, {"limit", 512}, {"epochs", 1}, {"seed", 3}}},
+                     {"resources", {{"cpus", 1}}}};
+  const std::string here = Run("cnn", spec)[0]["id"];
+  const json local = WaitFinal(here, 180s);
+  ASSERT_EQ(local["state"], "SUCCEEDED") << local.dump() << Log(here, "stderr");
+  const json run = CallJson("POST", "/api/runs", {{"taskdef", "cnn"}, {"overrides", {{"executor", "slurm"}}}}, 201);
+  const std::string there = run["tasks"][0]["id"];
+  const json slurm = WaitFinal(there, 180s);
+  ASSERT_EQ(slurm["state"], "SUCCEEDED") << slurm.dump() << Log(there, "stderr");
+  EXPECT_EQ(slurm["handle"].get<std::string>().rfind("slurm:", 0), 0u);
+  // Same seed, same one thread: the same network, so the same scores.
+  auto scores = [&](const std::string& id) {
+    const std::string out = Log(id);
+    const auto at = out.find("Train accuracy");
+    return at == std::string::npos ? out : out.substr(at);
+  };
+  EXPECT_EQ(scores(here), scores(there));
+  const json model = CallJson("GET", "/api/models/fashion", nullptr, 200);
+  EXPECT_EQ(model["versions"].size(), 2u);
+}
+
 TEST_F(SlurmServerTest, StopCancelsTheJob) {
   const std::string id = Run("sleepy", {{"command", {"sh", "-c", "echo started; sleep 60"}}})[0]["id"];
   WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
