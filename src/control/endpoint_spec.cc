@@ -185,7 +185,7 @@ const EndpointVariantSpec* EndpointSpec::Canary() const {
 Result<EndpointSpec> ParseEndpointSpec(const json& body) {
   WHARF_RETURN_IF_ERROR(CheckFields(body, "",
                                     {"name", "host", "port", "variants", "shadow", "sticky_header", "aliases",
-                                     "capture", "replicas", "follow_aliases"}));
+                                     "capture", "batching", "replicas", "follow_aliases"}));
   EndpointSpec spec;
   WHARF_ASSIGN_OR_RETURN(spec.name, String(body, "name", "name"));
   WHARF_RETURN_IF_ERROR(store::ValidateName("endpoint", spec.name));
@@ -245,6 +245,24 @@ Result<EndpointSpec> ParseEndpointSpec(const json& body) {
       spec.sample_percent = p.get<double>();
     }
   }
+  if (body.contains("batching")) {
+    const json& b = body["batching"];
+    WHARF_RETURN_IF_ERROR(CheckFields(b, "batching", {"max_batch_size", "max_queue_delay_us"}));
+    if (b.contains("max_batch_size")) {
+      if (!b["max_batch_size"].is_number_integer() || b["max_batch_size"].get<int>() < 0 ||
+          b["max_batch_size"].get<int>() > 4096) {
+        return InvalidArgument("batching.max_batch_size: must be an integer from 0 to 4096");
+      }
+      spec.max_batch_size = b["max_batch_size"].get<int>();
+    }
+    if (b.contains("max_queue_delay_us")) {
+      if (!b["max_queue_delay_us"].is_number_integer() || b["max_queue_delay_us"].get<std::int64_t>() < 0 ||
+          b["max_queue_delay_us"].get<std::int64_t>() > 1000000) {
+        return InvalidArgument("batching.max_queue_delay_us: must be an integer from 0 to 1000000");
+      }
+      spec.max_queue_delay_us = b["max_queue_delay_us"].get<std::int64_t>();
+    }
+  }
   if (body.contains("replicas")) {
     WHARF_ASSIGN_OR_RETURN(spec.replicas, ParseReplicas(body["replicas"]));
   }
@@ -273,6 +291,9 @@ json EndpointSpecToJson(const EndpointSpec& spec) {
   if (!spec.sticky_header.empty()) out["sticky_header"] = spec.sticky_header;
   if (!spec.aliases.empty()) out["aliases"] = spec.aliases;
   if (!spec.follow_aliases) out["follow_aliases"] = false;
+  if (spec.max_batch_size > 1) {
+    out["batching"] = {{"max_batch_size", spec.max_batch_size}, {"max_queue_delay_us", spec.max_queue_delay_us}};
+  }
   return out;
 }
 
@@ -336,6 +357,9 @@ Result<json> ResolveEndpoint(const EndpointSpec& spec, int revision, store::Meta
   }
   if (!spec.sticky_header.empty()) endpoint["sticky_header"] = spec.sticky_header;
   if (!spec.aliases.empty()) endpoint["aliases"] = spec.aliases;
+  if (spec.max_batch_size > 1) {
+    endpoint["batching"] = {{"max_batch_size", spec.max_batch_size}, {"max_queue_delay_us", spec.max_queue_delay_us}};
+  }
   return json{{"serve", {{"endpoints", json::array({endpoint})}}}, {"models", models}, {"aliases_seen", aliases_seen}};
 }
 

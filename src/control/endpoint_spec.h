@@ -64,6 +64,9 @@ struct EndpointSpec {
   std::map<std::string, std::string> aliases;
   std::string capture_mode = "async";  // off | async | durable
   double sample_percent = 100;
+  // Dynamic batching of each replica's variants (0: off): serve's `batching`.
+  int max_batch_size = 0;
+  std::int64_t max_queue_delay_us = 1000;
   ReplicaSpec replicas;
   // A new revision follows a model alias a variant names when the alias moves.
   bool follow_aliases = true;

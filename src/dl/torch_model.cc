@@ -43,6 +43,7 @@ Result<std::unique_ptr<TorchScriptModel>> TorchScriptModel::FromBytes(const std:
     std::istringstream in(archive);
     module = torch::jit::load(in, device);
     module.eval();
+    module = torch::jit::freeze(module);
     module = torch::jit::optimize_for_inference(module);
   } catch (const c10::Error& e) {
     return InvalidArgument(fmt::format("not a loadable TorchScript module: {}", e.what_without_backtrace()));

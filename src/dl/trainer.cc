@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <numbers>
+#include <optional>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
@@ -214,15 +215,23 @@ std::pair<std::vector<float>, std::vector<float>> ChannelStatistics(const data::
 
 std::vector<int> PredictClasses(Network& network, const data::ImageSet& set, const std::vector<float>& mean,
                                 const std::vector<float>& std, torch::Device device, int batch) {
-  torch::NoGradGuard no_grad;
   network->eval();
+  // On the CPU through the inference engine's form (frozen TorchScript with
+  // oneDNN convolutions: several times faster than the eager module).
+  std::optional<torch::jit::Module> script;
+  if (device.is_cpu()) {
+    torch::jit::Module frozen = torch::jit::freeze(ToTorchScript(network));
+    script = torch::jit::optimize_for_inference(frozen);
+  }
+  c10::InferenceMode inference;
   const torch::Tensor images = Images(set), m = Normalizer(mean), s = Normalizer(std);
   std::vector<int> out;
   out.reserve(set.count);
   for (std::int64_t at = 0; at < static_cast<std::int64_t>(set.count); at += batch) {
     const std::int64_t n = std::min<std::int64_t>(batch, static_cast<std::int64_t>(set.count) - at);
     torch::Tensor x = ((images.narrow(0, at, n).to(torch::kFloat32) / 255.0) - m) / s;
-    const torch::Tensor best = network->forward(x.to(device)).argmax(1).to(torch::kCPU);
+    const torch::Tensor logits = script ? script->forward({x}).toTensor() : network->forward(x.to(device));
+    const torch::Tensor best = logits.argmax(1).to(torch::kCPU);
     const auto a = best.accessor<std::int64_t, 1>();
     for (std::int64_t i = 0; i < n; ++i) out.push_back(static_cast<int>(a[i]));
   }

@@ -28,7 +28,9 @@ void BatchMetrics::Render(std::string_view labels, std::string& out) const {
 }
 
 Batcher::Batcher(std::shared_ptr<const artifact::Model> model, Options options, std::shared_ptr<BatchMetrics> metrics)
-    : model_(std::move(model)), options_(options), metrics_(std::move(metrics)), thread_([this] { Run(); }) {}
+    : model_(std::move(model)), options_(options), metrics_(std::move(metrics)) {
+  for (int i = 0; i < std::max(options_.workers, 1); ++i) workers_.emplace_back([this] { Run(); });
+}
 
 Batcher::~Batcher() {
   {
@@ -36,7 +38,7 @@ Batcher::~Batcher() {
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  for (auto& worker : workers_) worker.join();
 }
 
 void Batcher::Submit(std::vector<float> x, std::size_t rows, Done done) {
@@ -56,6 +58,7 @@ void Batcher::Run() {
     // Wait for company until the oldest request's delay is spent or the batch is full.
     const auto deadline = queue_.front().queued + options_.max_queue_delay;
     wake_.wait_until(lock, deadline, [&] { return queued_rows_ >= options_.max_batch_size || stopping_; });
+    if (queue_.empty()) continue;  // another worker took them
     std::vector<Item> batch;
     std::size_t rows = 0;
     while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= options_.max_batch_size)) {
@@ -64,7 +67,9 @@ void Batcher::Run() {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    const bool more = !queue_.empty();
     lock.unlock();
+    if (more) wake_.notify_one();  // another worker may start gathering the rest
     Predict(batch);
     lock.lock();
   }

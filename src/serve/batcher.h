@@ -3,8 +3,9 @@
 // short window share one Predict call, so an image model runs one forward
 // pass of 32 images instead of 32 passes of one. A request waits at most
 // `max_queue_delay_us` for company; a batch holds at most `max_batch_size`
-// rows (a larger request runs alone, never split).
-// Thread-safe: Submit from any thread; answers run on the batcher's thread.
+// rows (a larger request runs alone, never split). `workers` threads each
+// gather and run batches, so one batch is gathered while another runs.
+// Thread-safe: Submit from any thread; answers run on a worker thread.
 
 #include <chrono>
 #include <condition_variable>
@@ -40,12 +41,13 @@ class Batcher {
   struct Options {
     std::size_t max_batch_size = 32;
     std::chrono::microseconds max_queue_delay{1000};
+    int workers = 1;
   };
   // The predicted values, rows * model.output_width().
   using Done = std::function<void(Result<std::vector<float>>)>;
 
   Batcher(std::shared_ptr<const artifact::Model> model, Options options, std::shared_ptr<BatchMetrics> metrics);
-  // Answers everything queued, then stops the thread.
+  // Answers everything queued, then stops the workers.
   ~Batcher();
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
@@ -75,7 +77,7 @@ class Batcher {
   std::deque<Item> queue_;
   std::size_t queued_rows_ = 0;
   bool stopping_ = false;
-  std::thread thread_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace wharf::serve

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/parallel.h"
 #include "serve/deployment.h"
 
 namespace wharf::serve {
@@ -10,10 +11,11 @@ namespace {
 
 Result<Variant> LoadVariant(const EndpointConfig& endpoint, const VariantConfig& config,
                             const artifact::ModelRegistry& registry, MetricsBook* book, const std::string& role) {
-  // Without batching, each loop thread predicts on one core; a batcher's
-  // thread runs one batch at a time on every core.
+  // One core per Predict: the loop threads predict side by side, and so do
+  // a batcher's workers (one per core), which measured faster on a small
+  // CNN than one batch at a time on every core.
   artifact::LoadOptions options;
-  options.threads = endpoint.batching.enabled() ? 0 : 1;
+  options.threads = 1;
   WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(config.model, registry, options));
   Variant v;
   v.name = config.name;
@@ -25,7 +27,8 @@ Result<Variant> LoadVariant(const EndpointConfig& endpoint, const VariantConfig&
   if (endpoint.batching.enabled()) {
     v.batcher = std::make_shared<Batcher>(
         v.model,
-        Batcher::Options{endpoint.batching.max_batch_size, std::chrono::microseconds(endpoint.batching.max_queue_delay_us)},
+        Batcher::Options{endpoint.batching.max_batch_size, std::chrono::microseconds(endpoint.batching.max_queue_delay_us),
+                         HardwareThreads()},
         book ? book->BatchesFor(endpoint.name, v.name, v.version, role) : std::make_shared<BatchMetrics>());
   }
   return v;

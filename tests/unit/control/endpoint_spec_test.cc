@@ -75,5 +75,19 @@ TEST(EndpointSpecTest, FollowAliasesIsABoolean) {
   EXPECT_EQ(EndpointSpecToJson(*parsed)["follow_aliases"], false);
 }
 
+TEST(EndpointSpecTest, BatchingRoundTripsAndIsCheckedAndLeftOutWhenOff) {
+  json spec = Spec(json::object());
+  EXPECT_FALSE(EndpointSpecToJson(*ParseEndpointSpec(spec)).contains("batching"));
+  spec["batching"] = {{"max_batch_size", 32}, {"max_queue_delay_us", 500}};
+  auto parsed = ParseEndpointSpec(spec);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->max_batch_size, 32);
+  EXPECT_EQ(EndpointSpecToJson(*parsed)["batching"], spec["batching"]);
+  spec["batching"] = {{"max_batch_size", -2}};
+  EXPECT_THAT(ErrorOf(spec), HasSubstr("batching.max_batch_size"));
+  spec["batching"] = {{"size", 2}};
+  EXPECT_THAT(ErrorOf(spec), HasSubstr("batching.size: unknown field"));
+}
+
 }  // namespace
 }  // namespace wharf::control
