@@ -24,7 +24,9 @@ std::string_view OpenApiDocument() {
         "memory": {"oneOf": [{"type": "integer"}, {"type": "string", "example": "2GiB"}]},
         "pids": {"type": "integer", "minimum": 1},
         "ranks": {"type": "integer", "minimum": 1, "maximum": 4096,
-                  "description": "processes of one data-parallel program (MPI ranks); cpus is per rank"}}},
+                  "description": "processes of one data-parallel program (MPI ranks); cpus is per rank"},
+        "gpus": {"type": "integer", "minimum": 0, "maximum": 64,
+                 "description": "GPUs the task needs (Slurm: --gres=gpu:N; local: at most the host's)"}}},
       "DefinitionSpec": {"type": "object", "additionalProperties": false, "properties": {
         "job": {"type": "string", "description": "a built-in job (GET /api/jobs); exclusive with command"},
         "params": {"type": "object", "description": "the job's parameters; 'artifact:NAME' and 'model:NAME@ALIAS' strings are resolved to paths"},

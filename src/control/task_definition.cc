@@ -235,6 +235,7 @@ json DefinitionToJson(const DefinitionSpec& spec) {
   if (spec.resources.memory_bytes) resources["memory"] = *spec.resources.memory_bytes;
   if (spec.resources.max_pids) resources["pids"] = *spec.resources.max_pids;
   if (spec.resources.ranks != 1) resources["ranks"] = spec.resources.ranks;
+  if (spec.resources.gpus != 0) resources["gpus"] = spec.resources.gpus;
   out["resources"] = resources;
   out["env"] = spec.env;
   out["inputs"] = spec.inputs;

@@ -153,7 +153,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "does not match"},
         BadRequest{"WrongDatatype", "POST", "/v2/models/wine/infer",
                    R"({"inputs":[{"name":"x","shape":[1,11],"datatype":"BYTES","data":)" + kRow + "}]}", 400,
-                   "datatype 'BYTES'"},
+                   "BYTES data must hold base64 strings"},
         BadRequest{"TextInData", "POST", "/v2/models/wine/infer",
                    R"({"inputs":[{"name":"x","shape":[1,1],"datatype":"FP32","data":["a"]}]})", 400, "numbers"},
         BadRequest{"UnknownModel", "POST", "/v2/models/beer/infer", testing::WineInferBody(), 404, "beer"},

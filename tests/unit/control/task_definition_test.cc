@@ -94,6 +94,16 @@ TEST(TaskDefinitionTest, RanksAreKeptAndLeftOutWhenOne) {
   EXPECT_FALSE(DefinitionToJson(*one)["resources"].contains("ranks"));  // older definitions keep their bytes
 }
 
+TEST(TaskDefinitionTest, GpusAreKeptAndLeftOutWhenNone) {
+  const auto gpus = Parse(R"({"job": "train", "params": {"train": "a"}, "resources": {"gpus": 2}})");
+  ASSERT_TRUE(gpus.ok()) << gpus.status().ToString();
+  EXPECT_EQ(gpus->resources.gpus, 2u);
+  EXPECT_EQ(DefinitionToJson(*gpus)["resources"]["gpus"], 2);
+  const auto none = Parse(R"({"command": ["true"]})");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(DefinitionToJson(*none)["resources"].contains("gpus"));
+}
+
 TEST(TaskDefinitionTest, AcceptsCountAndRetriesAtTheirBounds) {
   for (const char* text : {R"({"command": ["x"], "count": 1, "retries": 0})",
                            R"({"command": ["x"], "count": 10000, "retries": 100})"}) {
@@ -122,7 +132,7 @@ TEST(TaskDefinitionTest, RejectsBadDefinitionsNamingTheField) {
       {R"({"command": ["x"], "resources": {"cpus": 0}})", "resources.cpus"},
       {R"({"command": ["x"], "resources": {"cpus": -1}})", "resources.cpus"},
       {R"({"command": ["x"], "resources": {"cpus": "2"}})", "resources.cpus"},
-      {R"({"command": ["x"], "resources": {"gpus": 1}})", "resources.gpus"},
+      {R"({"command": ["x"], "resources": {"gpus": 100}})", "resources.gpus"},
       {R"({"command": ["x"], "resources": {"memory": "lots"}})", "resources.memory"},
       {R"({"command": ["x"], "resources": {"memory": "12XB"}})", "resources.memory"},
       {R"({"command": ["x"], "resources": {"memory": "MiB"}})", "resources.memory"},
