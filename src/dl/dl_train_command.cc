@@ -24,6 +24,7 @@
 #include "dl/trainer.h"
 #include "dl/training_sets.h"
 #include "ml/metrics.h"
+#include "ml/report.h"
 #ifdef WHARF_HAVE_ONNX
 #include "dl/onnx_export.h"
 #endif
@@ -73,11 +74,6 @@ ml::Metrics Score(Network& network, const data::ImageSet& set, const TrainedNetw
   ml::ConfusionMatrix confusion(classes.size());
   for (std::size_t i = 0; i < predicted.size(); ++i) confusion.Add(set.labels[i], predicted[i]);
   return confusion.Compute(classes);
-}
-
-std::string Section(const std::string& name, const ml::Metrics& m) {
-  return fmt::format("[{}]\nWeighted F1 score: {:.4f}\nAccuracy:          {:.4f}\nMacro F1 score:    {:.4f}\nRows:              {}\n\n",
-                     name, m.weighted_f1, m.accuracy, m.macro_f1, m.rows);
 }
 
 nlohmann::json DataJson(const std::string& source, std::size_t rows) {
@@ -163,8 +159,8 @@ Status Run(const Flags& f) {
   if (ec) return IoError(fmt::format("{}: {}", f.out.string(), ec.message()));
   WHARF_RETURN_IF_ERROR(artifact::WriteModelfile(file, f.out / "Modelfile"));
 
-  std::string results = "wharf deep learning results\n\n" + Section("Train", train_metrics);
-  if (test_metrics) results += Section("Test", *test_metrics);
+  std::string results = "wharf deep learning results\n\n" + ml::FormatMetricsSection("Train", train_metrics);
+  if (test_metrics) results += ml::FormatMetricsSection("Test", *test_metrics);
   results += fmt::format(
       "Model\n  network:   {} ({})\n  optimizer: {} lr {} ({} schedule), batch {}, {} epochs, seed {}\n"
       "  input:     {}x{}x{}, normalized by mean {} std {}\n  classes:   {}\n  training:  {} ({} images)\n",

@@ -15,11 +15,6 @@ constexpr double kShiftWorthNoting = 0.25;
 constexpr double kShiftWorthWarning = 0.5;
 constexpr std::size_t kTrialsShown = 10;
 
-std::string Section(const std::string& name, const Metrics& m) {
-  return fmt::format("[{}]\nWeighted F1 score: {:.4f}\nAccuracy:          {:.4f}\nMacro F1 score:    {:.4f}\nRows:              {}\n\n",
-                     name, m.weighted_f1, m.accuracy, m.macro_f1, m.rows);
-}
-
 std::string HowChosen(const TrainResult& r) {
   if (!r.cv) return "the estimator's defaults (no cross-validation run; add --trials N or --cv)";
   const auto& cv = *r.cv;
@@ -33,6 +28,11 @@ std::string HowChosen(const TrainResult& r) {
 
 }  // namespace
 
+std::string FormatMetricsSection(const std::string& name, const Metrics& m) {
+  return fmt::format("[{}]\nWeighted F1 score: {:.4f}\nAccuracy:          {:.4f}\nMacro F1 score:    {:.4f}\nRows:              {}\n\n",
+                     name, m.weighted_f1, m.accuracy, m.macro_f1, m.rows);
+}
+
 std::string FormatParams(const Params& params) {
   std::string out;
   for (const auto& [name, value] : params) out += fmt::format("{}{}={:.4g}", out.empty() ? "" : ", ", name, value);
@@ -41,9 +41,9 @@ std::string FormatParams(const Params& params) {
 
 std::string FormatResults(const TrainResult& r) {
   std::string out = "wharf training results\n\n";
-  out += Section("Train", r.train);
+  out += FormatMetricsSection("Train", r.train);
   if (r.validation) {
-    out += Section("Test", *r.validation);
+    out += FormatMetricsSection("Test", *r.validation);
     out += "([Test] is the validation file: reported, never used to choose the model.)\n\n";
   }
   out += fmt::format("Model\n  estimator: {} ({})\n  params:    {}\n  chosen by: {}\n  label:     {} (classes {})\n",

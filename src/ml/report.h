@@ -14,6 +14,8 @@ namespace wharf::ml {
 // accuracy, then the model, how it was chosen, per-class metrics, the
 // confusion matrix, the best search trials and the train/validation shift.
 std::string FormatResults(const TrainResult& result);
+// "[NAME]" then weighted F1, accuracy, macro F1 and rows: a results.txt section.
+std::string FormatMetricsSection(const std::string& name, const Metrics& m);
 
 nlohmann::json MetricsJson(const TrainResult& result);
 

@@ -189,7 +189,8 @@ void ModelService::InferBatched(net::HttpRequest& request, net::Respond& respond
     Clock::time_point start;
   };
   const std::size_t rows = batch.rows;
-  std::vector<float> x = batch.x;
+  // Only a shadow reads the rows again after the batcher.
+  std::vector<float> x = endpoint.shadow() ? batch.x : std::move(batch.x);
   auto pending = std::make_shared<Pending>(
       Pending{this, request, std::move(respond), deployment, &endpoint, &variant, std::move(batch), run, start});
   variant.batcher->Submit(std::move(x), rows, [pending](Result<std::vector<float>> values) {
