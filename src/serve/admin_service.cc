@@ -19,12 +19,13 @@ using nlohmann::json;
 json VariantJson(const Variant& v) { return {{"name", v.name}, {"version", v.version}, {"weight", v.weight}}; }
 
 json MetricsJson(const Endpoint& e, const Variant& v, std::string_view role) {
+  const RequestMetrics::Counts counts = v.metrics->Read();
   return {{"endpoint", e.name()},
           {"variant", v.name},
           {"version", v.version},
           {"role", role},
-          {"requests", v.metrics->requests.load()},
-          {"errors", v.metrics->errors.load()},
+          {"requests", counts.requests},
+          {"errors", counts.errors},
           {"latency_buckets", v.metrics->latency.Counts()}};
 }
 

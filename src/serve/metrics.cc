@@ -29,6 +29,19 @@ std::vector<std::uint64_t> LatencyHistogram::Counts() const {
   return counts;
 }
 
+void RequestMetrics::Record(bool error) {
+  // The error is counted first and published by the request's count, so a
+  // reader that sees the request sees its error too.
+  if (error) errors_.fetch_add(1, std::memory_order_relaxed);
+  requests_.fetch_add(1, std::memory_order_release);
+}
+
+RequestMetrics::Counts RequestMetrics::Read() const {
+  const std::uint64_t requests = requests_.load(std::memory_order_acquire);
+  // An error whose request is not yet counted may show: leave it to the next read.
+  return {requests, std::min(errors_.load(std::memory_order_relaxed), requests)};
+}
+
 std::string LabelValue(std::string_view value) {
   std::string out;
   for (char c : value) {

@@ -29,11 +29,25 @@ class LatencyHistogram {
   std::atomic<std::uint64_t> sum_ns_{0};
 };
 
-// What is counted for each endpoint variant.
-struct RequestMetrics {
-  std::atomic<std::uint64_t> requests{0};
-  std::atomic<std::uint64_t> errors{0};  // answered with a status >= 400
+// What is counted for each endpoint variant: answered requests, how many of
+// them were errors (status >= 400), and their latency.
+class RequestMetrics {
+ public:
+  struct Counts {
+    std::uint64_t requests = 0;
+    std::uint64_t errors = 0;
+  };
+  // Counts one answered request.
+  void Record(bool error);
+  // Both counters as of one moment: errors never exceed requests, so a
+  // variant that fails every request reads an error rate of exactly 1.
+  Counts Read() const;
+
   LatencyHistogram latency;
+
+ private:
+  std::atomic<std::uint64_t> requests_{0};
+  std::atomic<std::uint64_t> errors_{0};
 };
 
 // Escapes a Prometheus label value.

@@ -163,8 +163,7 @@ void ModelService::Infer(net::HttpRequest& request, net::Respond& respond, const
   if (variant.batcher) return InferBatched(request, respond, deployment, endpoint, variant, std::move(*batch), run, start);
   auto prediction = Predict(variant, *batch);
   if (!prediction.ok()) {
-    variant.metrics->requests.fetch_add(1, std::memory_order_relaxed);
-    variant.metrics->errors.fetch_add(1, std::memory_order_relaxed);
+    variant.metrics->Record(true);
     return respond(Json(ErrorJson(prediction.status().message()), 500));
   }
   std::string body = run ? RunResponse(variant, *batch, *prediction) : InferResponse(endpoint, variant, *batch, *prediction);
@@ -196,8 +195,7 @@ void ModelService::InferBatched(net::HttpRequest& request, net::Respond& respond
   variant.batcher->Submit(std::move(x), rows, [pending](Result<std::vector<float>> values) {
     Pending& p = *pending;
     if (!values.ok()) {
-      p.variant->metrics->requests.fetch_add(1, std::memory_order_relaxed);
-      p.variant->metrics->errors.fetch_add(1, std::memory_order_relaxed);
+      p.variant->metrics->Record(true);
       p.respond(Json(ErrorJson(values.status().message()), 500));
     } else {
       Prediction prediction;
@@ -221,7 +219,6 @@ void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, cons
                           Clock::time_point start) {
   CaptureWriter* capture = deployment->capture.get();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  variant.metrics->requests.fetch_add(1, std::memory_order_relaxed);
   variant.metrics->latency.Observe(seconds);
   const auto mode = endpoint.config().capture.mode;
   const bool captured = capture && mode != CaptureMode::kOff && Sampled(endpoint);
@@ -239,20 +236,24 @@ void ModelService::Answer(net::HttpRequest& request, net::Respond& respond, cons
       // The answer waits for its row to be committed; 503 if it cannot be.
       auto shared_respond = std::make_shared<net::Respond>(std::move(respond));
       auto answer = std::make_shared<std::string>(std::move(body));
-      const bool queued = capture->Enqueue(std::move(record), [shared_respond, answer](const Status& status) {
-        if (status.ok()) return (*shared_respond)(Json(std::move(*answer)));
-        (*shared_respond)(Json(ErrorJson("the request could not be captured: " + status.message()), 503));
-      });
+      const bool queued =
+          capture->Enqueue(std::move(record), [shared_respond, answer, metrics = variant.metrics](const Status& status) {
+            metrics->Record(!status.ok());
+            if (status.ok()) return (*shared_respond)(Json(std::move(*answer)));
+            (*shared_respond)(Json(ErrorJson("the request could not be captured: " + status.message()), 503));
+          });
       if (!queued) {
-        variant.metrics->errors.fetch_add(1, std::memory_order_relaxed);
+        variant.metrics->Record(true);
         (*shared_respond)(Json(ErrorJson("capture queue full; retry later"), 503));
         return;
       }
     } else {
       capture->TryEnqueue(std::move(record));
+      variant.metrics->Record(false);
       respond(Json(std::move(body)));
     }
   } else {
+    variant.metrics->Record(false);
     respond(Json(std::move(body)));
   }
   if (shadowed) {
@@ -269,9 +270,8 @@ void ModelService::Shadow(const Deployment& deployment, const Endpoint& endpoint
   const auto start = Clock::now();
   auto prediction = Predict(shadow, batch);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  shadow.metrics->requests.fetch_add(1, std::memory_order_relaxed);
   shadow.metrics->latency.Observe(seconds);
-  if (!prediction.ok()) shadow.metrics->errors.fetch_add(1, std::memory_order_relaxed);
+  shadow.metrics->Record(!prediction.ok());
   if (time_us == 0) return;  // the primary was not captured (sampling): neither is its shadow
   std::string outputs = prediction.ok() ? InferResponse(endpoint, shadow, batch, *prediction)
                                         : ErrorJson(prediction.status().message());
@@ -281,8 +281,7 @@ void ModelService::Shadow(const Deployment& deployment, const Endpoint& endpoint
 
 void ModelService::Reject(const Endpoint* endpoint, net::Respond& respond, const Status& status) const {
   if (endpoint) {
-    endpoint->rejected().requests.fetch_add(1, std::memory_order_relaxed);
-    endpoint->rejected().errors.fetch_add(1, std::memory_order_relaxed);
+    endpoint->rejected().Record(true);
   }
   respond(Json(ErrorJson(status.message()), net::HttpStatusOf(status)));
 }
@@ -340,18 +339,18 @@ std::string ModelService::RenderMetrics() const {
                        LabelValue(v.name), LabelValue(v.version), role);
   };
   each_variant([&](const Endpoint& e, const Variant& v, std::string_view role) {
-    fmt::format_to(it, "wharf_requests_total{{{}}} {}\n", labels(e, v, role), v.metrics->requests.load());
+    fmt::format_to(it, "wharf_requests_total{{{}}} {}\n", labels(e, v, role), v.metrics->Read().requests);
   });
   out += "# HELP wharf_request_errors_total Inference requests answered with an error status.\n"
          "# TYPE wharf_request_errors_total counter\n";
   each_variant([&](const Endpoint& e, const Variant& v, std::string_view role) {
-    fmt::format_to(it, "wharf_request_errors_total{{{}}} {}\n", labels(e, v, role), v.metrics->errors.load());
+    fmt::format_to(it, "wharf_request_errors_total{{{}}} {}\n", labels(e, v, role), v.metrics->Read().errors);
   });
   out += "# HELP wharf_rejected_requests_total Requests refused before reaching a model (bad input, unknown version).\n"
          "# TYPE wharf_rejected_requests_total counter\n";
   for (const auto& e : endpoints) {
     fmt::format_to(it, "wharf_rejected_requests_total{{endpoint=\"{}\"}} {}\n", LabelValue(e->name()),
-                   e->rejected().requests.load());
+                   e->rejected().Read().requests);
   }
   out += "# HELP wharf_endpoint_revision The control plane's endpoint revision being served (0: not managed).\n"
          "# TYPE wharf_endpoint_revision gauge\n";

@@ -2,7 +2,9 @@
 
 #include <regex>
 #include <sstream>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -67,6 +69,39 @@ TEST(LatencyHistogramTest, EmptyHistogramRendersZeros) {
   EXPECT_EQ(ValueOf(out, R"(lat_bucket{v="a",le="+Inf"})"), 0);
   EXPECT_EQ(ValueOf(out, R"(lat_sum{v="a"})"), 0);
   EXPECT_EQ(ValueOf(out, R"(lat_count{v="a"})"), 0);
+}
+
+TEST(RequestMetricsTest, CountsRequestsAndErrors) {
+  RequestMetrics m;
+  m.Record(false);
+  m.Record(true);
+  m.Record(false);
+  const RequestMetrics::Counts counts = m.Read();
+  EXPECT_EQ(counts.requests, 3u);
+  EXPECT_EQ(counts.errors, 1u);
+}
+
+TEST(RequestMetricsTest, AReaderOfAVariantThatAlwaysFailsSeesAnErrorForEveryRequest) {
+  // The canary guard divides errors by requests while requests are answered:
+  // a failing variant must read exactly 1, never a request without its error.
+  RequestMetrics m;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) m.Record(true);
+    });
+  }
+  while (m.Read().requests < 1000) std::this_thread::yield();
+  int mismatches = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const RequestMetrics::Counts counts = m.Read();
+    mismatches += counts.errors != counts.requests;
+  }
+  stop = true;
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_GT(m.Read().requests, 0u);
 }
 
 TEST(LabelValueTest, EscapesBackslashQuoteAndNewline) {
