@@ -87,6 +87,8 @@ json TaskToJson(const store::TaskRecord& t) {
             {"taskdef", t.definition},
             {"revision", t.revision},
             {"group_id", t.group_id},
+            {"index", t.index},
+            {"count", t.count},
             {"state", store::TaskStateName(t.state)},
             {"attempt", t.attempt},
             {"max_attempts", t.max_attempts},

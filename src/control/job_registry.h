@@ -31,6 +31,7 @@ struct JobContext {
   std::filesystem::path output_dir;        // where the job must write its outputs
   double cpus = 1;                         // declared per rank; jobs size their thread pools by it
   std::uint32_t ranks = 1;                 // declared; a job that can splits its work over this many processes
+  int index = 0, count = 1;                // the task's place in its run: a job that can takes shard index/count
 };
 
 // A built-in job.

@@ -50,6 +50,8 @@ std::string_view OpenApiDocument() {
       "Task": {"type": "object", "properties": {
         "id": {"type": "string"}, "taskdef": {"type": "string"}, "revision": {"type": "integer"},
         "group_id": {"type": "string"},
+        "index": {"type": "integer", "description": "the task's place in its run, 0 .. count-1"},
+        "count": {"type": "integer", "description": "tasks in its run"},
         "state": {"type": "string", "enum": ["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]},
         "attempt": {"type": "integer"}, "max_attempts": {"type": "integer"},
         "exit_code": {"type": "integer", "nullable": true}, "reason": {"type": "string"},

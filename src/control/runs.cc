@@ -39,8 +39,11 @@ Result<std::vector<store::TaskRecord>> SubmitRun(store::MetadataStore& store, co
   const std::int64_t now = NowMicros();
   const std::string group = request.group_id.empty() ? store::NewTaskId(now) : request.group_id;
   std::vector<store::TaskRecord> tasks(static_cast<std::size_t>(count));
-  for (auto& t : tasks) {
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    store::TaskRecord& t = tasks[i];
     t.id = store::NewTaskId(now);
+    t.index = static_cast<int>(i);
+    t.count = count;
     t.created_us = now;  // as stored, so the caller needs no read back
     t.definition = def.name;
     t.revision = def.revision;

@@ -266,6 +266,8 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
   task.env.emplace("HOME", home != nullptr ? home : options_.home.string());
   task.env["WHARF_TASK_ID"] = record.id;
   task.env["WHARF_ATTEMPT"] = std::to_string(attempt);
+  task.env["WHARF_TASK_INDEX"] = std::to_string(record.index);
+  task.env["WHARF_TASK_COUNT"] = std::to_string(record.count);
   task.env["WHARF_OUTPUT_DIR"] = output_dir.string();
   task.env["WHARF_HOME"] = options_.home.string();
   if (!options_.store.empty()) task.env["WHARF_STORE"] = options_.store;
@@ -279,7 +281,8 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
     const JobType* job = jobs_.Find(spec.job);
     if (job == nullptr) return InvalidArgument(fmt::format("job '{}' is not known to this server", spec.job));
     WHARF_ASSIGN_OR_RETURN(json params, ResolveReferences(spec.params, "params", artifacts_, *store_));
-    const JobContext context{options_.wharf_executable, output_dir, spec.resources.cpus, spec.resources.ranks};
+    const JobContext context{options_.wharf_executable, output_dir, spec.resources.cpus, spec.resources.ranks,
+                             record.index, record.count};
     WHARF_ASSIGN_OR_RETURN(task.argv, job->argv(params, context));
   } else {
     for (const auto& arg : spec.command) task.argv.push_back(ExpandEnvReferences(arg, task.env));

@@ -71,6 +71,8 @@ struct TaskRecord {
   std::string reason{};         // why it failed or was cancelled (free text)
   std::string handle{};         // executor handle (process id, Slurm job id, ...)
   std::string group_id{};       // tasks of one run share it
+  int index = 0;                // this task's place in its run, 0 .. count-1 (a shard number)
+  int count = 1;                // tasks in its run
   std::int64_t created_us = 0;  // 0 when creating: the store uses the current time
   std::int64_t started_us = 0;
   std::int64_t finished_us = 0;

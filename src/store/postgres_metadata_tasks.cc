@@ -21,7 +21,7 @@ namespace {
 // Column order of every task SELECT and of the INSERT; ReadTask depends on it.
 constexpr std::string_view kTaskColumns =
     "id, definition, revision, spec_json, state, attempt, max_attempts, exit_code, reason, handle, group_id, "
-    "created_us, started_us, finished_us, next_attempt_us";
+    "created_us, started_us, finished_us, next_attempt_us, task_index, task_count";
 
 // Bound parameters in text form; nullopt is NULL. PostgreSQL infers each
 // one's type from where it is used.
@@ -58,6 +58,8 @@ Status ReadTask(const pqxx::row& row, TaskRecord& task) {
   row[12].to(task.started_us);
   row[13].to(task.finished_us);
   task.next_attempt_us = Nullable<std::int64_t>(row[14]);
+  row[15].to(task.index);
+  row[16].to(task.count);
   return Status::Ok();
 }
 
@@ -98,7 +100,7 @@ Status PostgresMetadataStore::CreateTasks(std::span<const TaskRecord> tasks) {
   if (tasks.empty()) return Status::Ok();
   const std::int64_t now = NowMicros();
   const std::string insert = fmt::format(
-      "INSERT INTO tasks ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+      "INSERT INTO tasks ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
       "ON CONFLICT (id) DO NOTHING",
       kTaskColumns);
   return Transaction([&](pqxx::work& work) -> Status {
@@ -108,7 +110,8 @@ Status PostgresMetadataStore::CreateTasks(std::span<const TaskRecord> tasks) {
       const pqxx::result inserted = work.exec_params(
           insert, task.id, task.definition, task.revision, task.spec_json, std::string(TaskStateName(task.state)),
           task.attempt, task.max_attempts, task.exit_code, task.reason, task.handle, task.group_id,
-          task.created_us != 0 ? task.created_us : now, task.started_us, task.finished_us, task.next_attempt_us);
+          task.created_us != 0 ? task.created_us : now, task.started_us, task.finished_us, task.next_attempt_us,
+          task.index, task.count);
       if (inserted.affected_rows() == 0) return AlreadyExists(fmt::format("task '{}' already exists", task.id));
     }
     return Status::Ok();

@@ -112,6 +112,11 @@ CREATE TABLE endpoint_events (
 );
 CREATE INDEX endpoint_events_endpoint_seq ON endpoint_events (endpoint, seq);
 )sql"},
+    {6, "task index",
+     R"sql(
+ALTER TABLE tasks ADD COLUMN task_index INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN task_count INTEGER NOT NULL DEFAULT 1;
+)sql"},
 };
 
 // The advisory lock key of migrations ("wharfmig"); model registration locks

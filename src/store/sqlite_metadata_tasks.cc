@@ -21,7 +21,7 @@ namespace {
 // Column order of every task SELECT and of the INSERT; ReadTask depends on it.
 constexpr std::string_view kTaskColumns =
     "id, definition, revision, spec_json, state, attempt, max_attempts, exit_code, reason, handle, group_id, "
-    "created_us, started_us, finished_us, next_attempt_us";
+    "created_us, started_us, finished_us, next_attempt_us, task_index, task_count";
 
 // A value to bind: NULL, an integer or text (which must outlive the step).
 using SqlValue = std::variant<std::monostate, std::int64_t, std::string_view>;
@@ -60,6 +60,8 @@ Status ReadTask(const SqliteStatement& row, TaskRecord& task) {
   task.started_us = row.ColumnInt64(12);
   task.finished_us = row.ColumnInt64(13);
   task.next_attempt_us = row.ColumnIsNull(14) ? std::nullopt : std::optional<std::int64_t>(row.ColumnInt64(14));
+  task.index = static_cast<int>(row.ColumnInt64(15));
+  task.count = static_cast<int>(row.ColumnInt64(16));
   return Status::Ok();
 }
 
@@ -103,7 +105,7 @@ Status SqliteMetadataStore::CreateTasks(std::span<const TaskRecord> tasks) {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement exists, db_->Prepare("SELECT 1 FROM tasks WHERE id = ?1"));
     WHARF_ASSIGN_OR_RETURN(SqliteStatement insert,
                            db_->Prepare(fmt::format("INSERT INTO tasks ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                                                    "?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                                    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                                                     kTaskColumns)));
     for (const TaskRecord& task : tasks) {
       exists.Reset();
@@ -126,6 +128,8 @@ Status SqliteMetadataStore::CreateTasks(std::span<const TaskRecord> tasks) {
       insert.BindInt64(13, task.started_us);
       insert.BindInt64(14, task.finished_us);
       Bind(insert, 15, OrNull(task.next_attempt_us));
+      insert.BindInt64(16, task.index);
+      insert.BindInt64(17, task.count);
       WHARF_RETURN_IF_ERROR(insert.Step());
     }
     return Status::Ok();

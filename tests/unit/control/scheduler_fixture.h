@@ -208,7 +208,11 @@ class SchedulerTest : public ::testing::Test {
 
   std::vector<std::string> Create(const nlohmann::json& definition, int count = 1) {
     std::vector<store::TaskRecord> tasks;
-    for (int i = 0; i < count; ++i) tasks.push_back(MakeTask(definition));
+    for (int i = 0; i < count; ++i) {
+      tasks.push_back(MakeTask(definition));
+      tasks.back().index = i;
+      tasks.back().count = count;
+    }
     return Store(tasks);
   }
 

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -70,6 +71,22 @@ TEST_F(SchedulerTest, ExpandsEnvironmentReferencesInTheCommand) {
   WaitForRunning(id);
   EXPECT_THAT(executor_.spec(0).argv,
               ElementsAre("tool", "--id=" + id, "hello world", "$(NOPE)", "$(WHARF_TASK_ID)", "a;b|c"));
+}
+
+TEST_F(SchedulerTest, EachTaskOfARunKnowsItsShard) {
+  StartScheduler();
+  const auto ids = Create({{"command", {"featurize", "--shard", "$(WHARF_TASK_INDEX)/$(WHARF_TASK_COUNT)"}},
+                           {"resources", {{"cpus", 0.5}}}},
+                          3);
+  for (const auto& id : ids) WaitForRunning(id);
+  std::vector<std::string> shards;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const exec::TaskSpec spec = executor_.spec(i);
+    shards.push_back(spec.argv.at(2));
+    EXPECT_EQ(spec.env.at("WHARF_TASK_INDEX") + "/" + spec.env.at("WHARF_TASK_COUNT"), spec.argv.at(2));
+  }
+  std::sort(shards.begin(), shards.end());
+  EXPECT_THAT(shards, ElementsAre("0/3", "1/3", "2/3"));
 }
 
 TEST_F(SchedulerTest, FailsATaskWhoseInputArtifactIsMissing) {

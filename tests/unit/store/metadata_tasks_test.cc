@@ -66,6 +66,8 @@ TEST_P(MetadataStoreTasksTest, RoundTripsEveryField) {
                   .reason = "killed: out of memory",
                   .handle = "pid:4242",
                   .group_id = "run-1",
+                  .index = 2,
+                  .count = 4,
                   .created_us = 10,
                   .started_us = 11,
                   .finished_us = 12,
@@ -85,6 +87,8 @@ TEST_P(MetadataStoreTasksTest, RoundTripsEveryField) {
   EXPECT_EQ(got->reason, task.reason);
   EXPECT_EQ(got->handle, "pid:4242");
   EXPECT_EQ(got->group_id, "run-1");
+  EXPECT_EQ(got->index, 2);
+  EXPECT_EQ(got->count, 4);
   EXPECT_EQ(got->created_us, 10);
   EXPECT_EQ(got->started_us, 11);
   EXPECT_EQ(got->finished_us, 12);
@@ -95,6 +99,8 @@ TEST_P(MetadataStoreTasksTest, RoundTripsEveryField) {
   EXPECT_EQ(plain->state, TaskState::kPending);
   EXPECT_EQ(plain->exit_code, std::nullopt);
   EXPECT_EQ(plain->next_attempt_us, std::nullopt);
+  EXPECT_EQ(plain->index, 0);
+  EXPECT_EQ(plain->count, 1);
   EXPECT_GT(plain->created_us, 1'600'000'000'000'000);  // 0 means now
 }
 
