@@ -123,17 +123,6 @@ Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us, std:
       flag, text));
 }
 
-std::string CsvField(std::string_view value) {
-  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
-  std::string quoted = "\"";
-  for (const char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
-}
-
 std::string CaptureCsvHeader() {
   return "id,time,time_us,endpoint,variant,model_version,shadow,inputs,outputs,latency_ms,status\n";
 }

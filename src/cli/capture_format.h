@@ -10,6 +10,7 @@
 
 #include "core/clock.h"  // FormatTimeUtc, used with these
 #include "core/status.h"
+#include "data/text.h"
 #include "store/capture_store.h"
 
 namespace wharf::cli {
@@ -21,9 +22,7 @@ namespace wharf::cli {
 // the flag and the accepted forms.
 Result<std::int64_t> ParseSince(std::string_view text, std::int64_t now_us, std::string_view flag = "--since");
 
-// One CSV field quoted as RFC 4180 requires: in double quotes, inner quotes
-// doubled, when it holds a comma, quote, CR or LF; as is otherwise.
-std::string CsvField(std::string_view value);
+using data::CsvField;
 
 // The CSV header line and one record's line (each ending in "\n"); inputs and
 // outputs are their JSON text in one field.

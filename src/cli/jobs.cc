@@ -39,6 +39,19 @@ Status AddOptions(std::vector<std::string>& argv, const json& params,
   return Status::Ok();
 }
 
+// Appends "--flag value" for a string parameter, or for each string of a list.
+Status AddRepeated(std::vector<std::string>& argv, const json& params, const char* param, const char* flag) {
+  if (!params.contains(param)) return Status::Ok();
+  const json& v = params[param];
+  const json values = v.is_array() ? v : json::array({v});
+  for (const auto& value : values) {
+    if (!value.is_string()) return InvalidArgument(fmt::format("params.{}: must be a string or a list of strings", param));
+    argv.push_back(flag);
+    argv.push_back(value.get<std::string>());
+  }
+  return Status::Ok();
+}
+
 Result<bool> Flag(const json& params, const char* name) {
   if (!params.contains(name)) return false;
   if (!params[name].is_boolean()) return InvalidArgument(fmt::format("params.{}: must be true or false", name));
@@ -56,6 +69,7 @@ JobType TrainJob() {
   job.params = {{"train", true, "training CSV"},
                 {"validation", false, "validation CSV, reported as [Test]"},
                 {"label", false, "label column (default quality)"},
+                {"ignore", false, "columns that are not features: a name or a list, e.g. [\"path\"]"},
                 {"estimator", false, "logistic | ordinal-logistic | xgboost | rf | auto"},
                 {"hyperparameters", false, "object of pinned hyperparameters, e.g. {\"max_depth\": 6}"},
                 {"trials", false, "hyperparameter search: configurations to evaluate"},
@@ -92,6 +106,7 @@ JobType TrainJob() {
         argv.push_back(name + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
       }
     }
+    WHARF_RETURN_IF_ERROR(AddRepeated(argv, p, "ignore", "--ignore"));
     WHARF_ASSIGN_OR_RETURN(bool cv, Flag(p, "cv"));
     if (cv) argv.push_back("--cv");
     return argv;

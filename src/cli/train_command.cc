@@ -23,7 +23,7 @@ namespace {
 struct TrainFlags {
   std::string train, validation, label = "quality", out, estimator = ml::kDefaultEstimator, search = "random",
               cv_split = "stratified";
-  std::vector<std::string> params;
+  std::vector<std::string> params, ignore;
   std::string executor, slurm_conf, partition;
   int ranks = 0;
   std::string launcher, tracker_host;
@@ -49,6 +49,7 @@ Result<RanksOptions> RanksFor(const TrainFlags& f, const ml::TrainOptions& optio
   if (!f.validation.empty()) r.rank_args.insert(r.rank_args.end(), {"--validation", f.validation});
   if (f.threads > 0) r.rank_args.insert(r.rank_args.end(), {"--threads", std::to_string(f.threads)});
   for (const auto& p : f.params) r.rank_args.insert(r.rank_args.end(), {"--param", p});
+  for (const auto& column : f.ignore) r.rank_args.insert(r.rank_args.end(), {"--ignore", column});
   return r;
 }
 
@@ -57,6 +58,7 @@ Status Run(const TrainFlags& f) {
   options.train = f.train;
   if (!f.validation.empty()) options.validation = f.validation;
   options.label = f.label;
+  options.ignore = f.ignore;
   options.estimator = f.estimator;
   WHARF_ASSIGN_OR_RETURN(options.params, ParseParams(f.params));
   options.trials = f.trials;
@@ -102,6 +104,7 @@ void AddTrainCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--train", flags->train, "Training CSV")->required();
   cmd->add_option("--validation", flags->validation, "Validation CSV, reported as [Test]; never used to choose");
   cmd->add_option("--label", flags->label, "Label column")->capture_default_str();
+  cmd->add_option("--ignore", flags->ignore, "A column that is not a feature, e.g. path (repeatable)");
   cmd->add_option("--out", flags->out, "Output directory")->required();
   cmd->add_option("--estimator", flags->estimator, "logistic | ordinal-logistic | xgboost | rf | auto")
       ->capture_default_str();

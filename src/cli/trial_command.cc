@@ -15,6 +15,7 @@ namespace {
 
 struct TrialFlags {
   std::string train, label = "quality", estimator, params = "{}", cv_split = "stratified", out;
+  std::vector<std::string> ignore;
   int folds = 5, threads = 1;
   std::uint64_t seed = 1;
 };
@@ -23,6 +24,7 @@ Status Run(const TrialFlags& f) {
   ml::TrainOptions options;
   options.train = f.train;
   options.label = f.label;
+  options.ignore = f.ignore;
   options.folds = f.folds;
   options.cv_split = f.cv_split == "blocked" ? ml::CvSplit::kBlocked : ml::CvSplit::kStratified;
   options.seed = f.seed;
@@ -51,6 +53,7 @@ void AddTrialCommand(CLI::App& app, const CommandContext& context) {
   cmd->group("");  // internal: not in --help
   cmd->add_option("--train", f->train, "Training CSV")->required();
   cmd->add_option("--label", f->label, "Label column");
+  cmd->add_option("--ignore", f->ignore, "A column that is not a feature (repeatable)");
   cmd->add_option("--estimator", f->estimator, "Estimator family")->required();
   cmd->add_option("--params", f->params, "Hyperparameters, a JSON object");
   cmd->add_option("--folds", f->folds, "Cross-validation folds");

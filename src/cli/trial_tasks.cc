@@ -49,6 +49,7 @@ ml::TrialRunner TrialTasks(exec::Executor& executor, const TrialTasksOptions& op
                    train.cv_split == ml::CvSplit::kBlocked ? "blocked" : "stratified", "--seed",
                    std::to_string(train.seed), "--threads", std::to_string(options.threads_per_trial), "--out",
                    (task.run_dir / "score.json").string()};
+      for (const auto& column : train.ignore) task.argv.insert(task.argv.end(), {"--ignore", column});
       task.env = {{"PATH", "/usr/local/bin:/usr/bin:/bin"}};
       if (const char* home = std::getenv("HOME")) task.env["HOME"] = home;
       task.resources.cpus = options.threads_per_trial;

@@ -95,9 +95,18 @@ Result<std::unique_ptr<CsvFeatureReader>> CsvFeatureReader::FromReader(std::uniq
       return ColumnNotFound(*reader, "label column", *spec.label);
     }
   }
+  std::unordered_set<std::size_t> ignored;
+  for (const auto& name : spec.ignore) {
+    auto it = index.find(name);
+    if (it == index.end()) return ColumnNotFound(*reader, "ignored column", name);
+    if (it->second == out->label_index_) {
+      return InvalidArgument(reader->source_name() + ": column '" + name + "' is the label; it cannot be ignored");
+    }
+    ignored.insert(it->second);
+  }
   if (spec.features.empty()) {
     for (std::size_t i = 0; i < header.size(); ++i) {
-      if (i == out->label_index_) continue;
+      if (i == out->label_index_ || ignored.count(i)) continue;
       out->features_.push_back(header[i]);
       out->feature_index_.push_back(i);
     }
@@ -109,6 +118,9 @@ Result<std::unique_ptr<CsvFeatureReader>> CsvFeatureReader::FromReader(std::uniq
       if (it->second == out->label_index_) {
         return InvalidArgument(reader->source_name() + ": column '" + name +
                                "' is the label; it cannot also be a feature");
+      }
+      if (ignored.count(it->second)) {
+        return InvalidArgument(reader->source_name() + ": column '" + name + "' is both a feature and ignored");
       }
       if (!requested.insert(name).second) {
         return InvalidArgument(reader->source_name() + ": feature column '" + name + "' is requested twice");

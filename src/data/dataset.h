@@ -14,11 +14,14 @@
 
 namespace wharf::data {
 
-// Which columns to read. `features` empty means every column but the label.
+// Which columns to read. `features` empty means every column but the label
+// and the ignored ones.
 struct ColumnSpec {
   std::optional<std::string> label;  // the label column's name, if any
   bool label_required = true;        // NotFound when `label` is set but absent
   std::vector<std::string> features;
+  // Columns that are neither (an id, an image's path): NotFound if absent.
+  std::vector<std::string> ignore = {};
 };
 
 // A numeric feature matrix (row-major, NaN = missing) with optional labels

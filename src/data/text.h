@@ -1,7 +1,9 @@
 #pragma once
-// Small text helpers shared by the CSV readers (ASCII only, locale-free).
+// Small text helpers shared by the CSV readers and writers (ASCII only,
+// locale-free).
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace wharf::data {
@@ -14,6 +16,19 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
+}
+
+// A field for a comma-separated file: quoted (RFC 4180) when it holds a
+// comma, quote or line break.
+inline std::string CsvField(std::string_view value) {
+  if (value.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(value);
+  std::string quoted = "\"";
+  for (const char c : value) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  return quoted;
 }
 
 }  // namespace wharf::data

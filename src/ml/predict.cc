@@ -13,22 +13,14 @@
 #include "core/file.h"
 #include "data/dataset.h"
 #include "data/image_set.h"
+#include "data/text.h"
 #include "ml/label_map.h"
 
 namespace wharf::ml {
 
-namespace {
+using data::CsvField;
 
-// A CSV field: quoted when it holds a delimiter, quote or line break.
-std::string CsvField(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+namespace {
 
 // Buffered output that lands at `path` only on Commit(); "-" is stdout.
 class OutputFile {
@@ -117,7 +109,7 @@ Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOpti
                                        schema.classes.size()));
   }
   WHARF_ASSIGN_OR_RETURN(auto reader,
-                         data::CsvFeatureReader::Open(options.input, {schema.label, false, schema.features}));
+                         data::CsvFeatureReader::Open(options.input, {schema.label, false, schema.features, {}}));
   std::optional<OutputFile> out;
   if (options.output) {
     WHARF_ASSIGN_OR_RETURN(OutputFile file, OutputFile::Open(*options.output));

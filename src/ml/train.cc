@@ -133,7 +133,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
   result.train_path = options.train;
   result.validation_path = options.validation;
 
-  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}}));
+  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}, options.ignore}));
   WHARF_ASSIGN_OR_RETURN(const LabelMap labels, ClassesOf(options, train_set.labels));
   WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
   const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());
@@ -142,7 +142,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
   std::optional<TrainingData> validation;
   if (options.validation) {
     WHARF_ASSIGN_OR_RETURN(validation_set,
-                           data::ReadDataset(*options.validation, {options.label, true, train_set.features}));
+                           data::ReadDataset(*options.validation, {options.label, true, train_set.features, {}}));
     auto vy = labels.EncodeAll(validation_set->labels);
     if (!vy.ok()) return vy.status().WithContext(options.validation->string());
     validation = ToTrainingData(*validation_set, std::move(*vy), labels.size());
@@ -150,7 +150,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
 
   WHARF_RETURN_IF_ERROR(Choose(options, train, result));
   const artifact::ModelSchema schema{artifact::ModelKind::kClassifier, train_set.features, options.label,
-                                     labels.classes()};
+                                     labels.classes(), {}};
   const FitContext context{options.seed, options.threads > 0 ? options.threads : HardwareThreads()};
   WHARF_ASSIGN_OR_RETURN(auto pipeline, Pipeline::Fit(*result.family, result.params, train, context, schema));
 
@@ -172,7 +172,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
 
 Result<CvScore> CrossValidateTrial(const TrainOptions& options, const EstimatorFamily& family, const Params& params) {
   if (options.folds < 2) return InvalidArgument("--folds must be at least 2");
-  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}}));
+  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}, options.ignore}));
   WHARF_ASSIGN_OR_RETURN(const LabelMap labels, ClassesOf(options, train_set.labels));
   WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
   const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());

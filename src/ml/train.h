@@ -25,6 +25,7 @@ struct TrainOptions {
   std::filesystem::path train;
   std::optional<std::filesystem::path> validation;
   std::string label;
+  std::vector<std::string> ignore;  // columns that are not features (an id, an image's path)
   std::string estimator = kDefaultEstimator;  // a family kind, or "auto" (all families)
   Params params;                              // pinned hyperparameters
   std::size_t trials = 0;   // 0: fit the estimator's defaults (auto: compare every family's defaults by CV)

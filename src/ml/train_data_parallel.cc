@@ -143,7 +143,7 @@ Result<TrainResult> TrainDataParallel(const TrainOptions& options, Collective& c
   WHARF_ASSIGN_OR_RETURN(result.family, DataParallelFamily(options));
   WHARF_ASSIGN_OR_RETURN(result.params, ResolveParams(*result.family, options.params));
 
-  WHARF_ASSIGN_OR_RETURN(const data::Dataset train_set, ReadShard(options.train, {options.label, true, {}}, collective));
+  WHARF_ASSIGN_OR_RETURN(const data::Dataset train_set, ReadShard(options.train, {options.label, true, {}, options.ignore}, collective));
   WHARF_ASSIGN_OR_RETURN(const std::size_t train_rows, RowsAcross(train_set.rows, collective));
   if (train_rows == 0) return InvalidArgument(options.train.string() + ": no data rows, expected at least one");
   WHARF_ASSIGN_OR_RETURN(const LabelMap classes, ClassesAcross(options, train_set, collective));
@@ -157,7 +157,7 @@ Result<TrainResult> TrainDataParallel(const TrainOptions& options, Collective& c
   std::optional<TrainingData> validation;
   if (options.validation) {
     WHARF_ASSIGN_OR_RETURN(validation_set,
-                           ReadShard(*options.validation, {options.label, true, train_set.features}, collective));
+                           ReadShard(*options.validation, {options.label, true, train_set.features, {}}, collective));
     auto vy = classes.EncodeAll(validation_set->labels);
     if (!vy.ok()) vy = vy.status().WithContext(options.validation->string());
     WHARF_RETURN_IF_ERROR(AgreeAcrossRanks(collective, vy.status()));
@@ -165,7 +165,7 @@ Result<TrainResult> TrainDataParallel(const TrainOptions& options, Collective& c
   }
 
   const artifact::ModelSchema schema{artifact::ModelKind::kClassifier, train_set.features, options.label,
-                                     classes.classes()};
+                                     classes.classes(), {}};
   const FitContext context{options.seed, options.threads > 0 ? options.threads : HardwareThreads(), &collective};
   auto fitted = Pipeline::Fit(*result.family, result.params, train, context, schema);
   WHARF_RETURN_IF_ERROR(AgreeAcrossRanks(collective, fitted.status()));
