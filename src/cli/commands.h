@@ -29,6 +29,8 @@ void AddCaptureCommand(CLI::App& app, const CommandContext& context);
 void AddServeCommand(CLI::App& app, const CommandContext& context);
 // `wharf drift`: captured inputs against the model's training data.
 void AddDriftCommand(CLI::App& app, const CommandContext& context);
+// `wharf pca fit|transform`: principal components of a feature table.
+void AddPcaCommand(CLI::App& app, const CommandContext& context);
 // `wharf server`: the control plane.
 void AddServerCommand(CLI::App& app, const CommandContext& context);
 // Adds train, predict, evaluate and serve as jobs task definitions can name.

@@ -162,6 +162,46 @@ JobType DlTrainJob() {
   return job;
 }
 
+JobType FeaturizeJob() {
+  JobType job;
+  job.name = "featurize";
+  job.description =
+      "CNN features of images (wharf featurize) into OUTPUT_DIR; a run of count N writes N shards for wharf featurize "
+      "merge";
+  job.params = {{"images", true, "image folder tree, IDX images file or IDX directory"},
+                {"model", false, "Modelfile whose CNN is cut (or raw: true)"},
+                {"raw", false, "true: the pixels are the features"},
+                {"layer", false, "where to cut the network (default: the penultimate layer)"},
+                {"engine", false, "torchscript | onnx"},
+                {"device", false, "cpu | cuda"},
+                {"color", false, "none | gray | replicate"},
+                {"size", false, "with raw: WIDTHxHEIGHT"},
+                {"classes", false, "IDX input: class names, one per line"},
+                {"batch_size", false, "images per forward pass"},
+                {"on_error", false, "skip | fail: an image that cannot be read"}};
+  job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
+    std::vector<std::string> argv = {context.wharf_executable.string(), "featurize", "--out",
+                                     context.output_dir.string(), "--threads", Threads(context)};
+    // Each task of the run takes its slice of the images.
+    if (context.count > 1) argv.insert(argv.end(), {"--shard", fmt::format("{}/{}", context.index, context.count)});
+    WHARF_RETURN_IF_ERROR(AddOptions(argv, p,
+                                     {{"images", "--images"},
+                                      {"model", "--model"},
+                                      {"layer", "--layer"},
+                                      {"engine", "--engine"},
+                                      {"device", "--device"},
+                                      {"color", "--color"},
+                                      {"size", "--size"},
+                                      {"classes", "--classes"},
+                                      {"batch_size", "--batch-size"},
+                                      {"on_error", "--on-error"}}));
+    WHARF_ASSIGN_OR_RETURN(bool raw, Flag(p, "raw"));
+    if (raw) argv.push_back("--raw");
+    return argv;
+  };
+  return job;
+}
+
 JobType PredictJob() {
   JobType job;
   job.name = "predict";
@@ -235,7 +275,7 @@ JobType ServeJob() {
 }  // namespace
 
 void RegisterBuiltinJobs(control::JobRegistry& jobs) {
-  for (JobType job : {TrainJob(), DlTrainJob(), PredictJob(), EvaluateJob(), ServeJob()}) {
+  for (JobType job : {TrainJob(), DlTrainJob(), FeaturizeJob(), PredictJob(), EvaluateJob(), ServeJob()}) {
     WHARF_CHECK(jobs.Add(std::move(job)).ok());
   }
 }

@@ -4,6 +4,7 @@
 #include "cli/dl_plugin.h"
 #include "cli/exit_code.h"
 #include "core/version.h"
+#include "ml/pca_model.h"
 #include "ml/pipeline.h"
 
 namespace wharf::cli {
@@ -11,6 +12,7 @@ namespace wharf::cli {
 int RunCli(int argc, char** argv) {
   artifact::ModelRegistry registry;
   ml::Register(registry);
+  ml::RegisterPca(registry);
   RegisterDlModels(registry);
   control::JobRegistry jobs;
   RegisterBuiltinJobs(jobs);
@@ -23,6 +25,9 @@ int RunCli(int argc, char** argv) {
   app.require_subcommand(1);
   AddTrainCommand(app, context);
   AddPluginCommand(app, "dl-train", "Train a CNN (LibTorch) on IDX files or image folders", "dl-train", &exit_code);
+  AddPluginCommand(app, "featurize", "CNN features of image folders or IDX files, as CSV and .npy (sharded; merge)",
+                   "featurize", &exit_code);
+  AddPcaCommand(app, context);
   AddTrialCommand(app, context);
   AddPredictCommand(app, context);
   AddEvaluateCommand(app, context);

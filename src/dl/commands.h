@@ -13,4 +13,8 @@ int RunDlTrain(int argc, char** argv);
 // becomes a Modelfile.
 int RunModelImport(int argc, char** argv);
 
+// `wharf featurize`: images -> a CNN layer's features as CSV and .npy
+// tables; `wharf featurize merge` joins a sharded run's outputs.
+int RunFeaturize(int argc, char** argv);
+
 }  // namespace wharf::dl

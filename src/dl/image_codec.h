@@ -40,6 +40,26 @@ Status DecodeImageRow(std::string_view encoded, const ImageShape& shape, float* 
 Result<data::ImageSet> ReadImageFolder(const data::ImageFolder& folder, const ImageShape& shape, bool resize,
                                        int threads);
 
+// How an image whose channels differ from the network's gets its channels:
+// never silently, so a colour network does not see gray images as colour
+// without being told (`wharf featurize --color`).
+enum class ColorConversion {
+  kNone,       // the image must have the network's channels
+  kGray,       // colour images become gray (for 1-channel networks)
+  kReplicate,  // gray images' one channel is copied to R, G and B (for 3-channel networks)
+};
+
+// Decodes an image file's bytes (any format OpenCV reads; 16-bit and alpha
+// reduced to 8-bit colour) into `row`: `shape`'s channels by `color`,
+// resized to its size (area averaging when shrinking, bilinear when
+// enlarging). InvalidArgument, naming what is wrong, for bytes that are no
+// image, an image over kMaxImagePixels, or channels `color` does not convert.
+Status DecodeImageFileTo(std::string_view bytes, const ImageShape& shape, ColorConversion color, float* row);
+
+// The same for `height` x `width` gray pixels (an IDX image).
+Status ConvertGrayPixelsTo(const std::uint8_t* pixels, std::int64_t height, std::int64_t width, const ImageShape& shape,
+                           ColorConversion color, float* row);
+
 // The shape of the first image of a folder, at `channels` (0: as stored, 1 or 3).
 Result<ImageShape> FirstImageShape(const data::ImageFolder& folder, std::int64_t channels);
 

@@ -16,5 +16,9 @@ Result<std::pair<std::int64_t, std::int64_t>> SniffPngOrJpegSize(std::string_vie
 Status DecodeImageRow(std::string_view, const ImageShape&, float*) { return NoOpenCv(); }
 Result<data::ImageSet> ReadImageFolder(const data::ImageFolder&, const ImageShape&, bool, int) { return NoOpenCv(); }
 Result<ImageShape> FirstImageShape(const data::ImageFolder&, std::int64_t) { return NoOpenCv(); }
+Status DecodeImageFileTo(std::string_view, const ImageShape&, ColorConversion, float*) { return NoOpenCv(); }
+Status ConvertGrayPixelsTo(const std::uint8_t*, std::int64_t, std::int64_t, const ImageShape&, ColorConversion, float*) {
+  return NoOpenCv();
+}
 
 }  // namespace wharf::dl

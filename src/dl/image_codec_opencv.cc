@@ -103,6 +103,75 @@ Status DecodeImageRow(std::string_view encoded, const ImageShape& shape, float* 
   return Status::Ok();
 }
 
+namespace {
+
+// `image` (8-bit, 1 or 3 channels, BGR) at `shape`'s channels and size, into `row`.
+Status ConvertTo(cv::Mat image, const ImageShape& shape, ColorConversion color, float* row) {
+  const std::int64_t stored = image.channels();
+  if (stored != shape.channels) {
+    if (stored == 3 && shape.channels == 1 && color == ColorConversion::kGray) {
+      cv::cvtColor(image, image, cv::COLOR_BGR2GRAY);
+    } else if (stored == 1 && shape.channels == 3 && color == ColorConversion::kReplicate) {
+      cv::cvtColor(image, image, cv::COLOR_GRAY2BGR);
+    } else if (stored == 3 && shape.channels == 1) {
+      return InvalidArgument("a colour image, and the network takes 1 channel: declare the conversion with --color gray");
+    } else if (stored == 1 && shape.channels == 3) {
+      return InvalidArgument(
+          "a grayscale image, and the network takes 3 channels: declare the conversion with --color replicate");
+    } else {
+      return InvalidArgument(fmt::format("an image of {} channels, and the network takes {}", stored, shape.channels));
+    }
+  }
+  if (image.cols != shape.width || image.rows != shape.height) {
+    const bool shrinking = image.cols * image.rows > shape.width * shape.height;
+    cv::resize(image, image, cv::Size(static_cast<int>(shape.width), static_cast<int>(shape.height)), 0, 0,
+               shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  }
+  ToRow(image, shape.channels, row);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeImageFileTo(std::string_view bytes, const ImageShape& shape, ColorConversion color, float* row) {
+  if (shape.channels != 1 && shape.channels != 3) {
+    return InvalidArgument(fmt::format("networks of {} channels take no images", shape.channels));
+  }
+  // PNG and JPEG say their size before any pixel is decoded: refuse a bomb early.
+  if (auto size = SniffPngOrJpegSize(bytes); size.ok()) {
+    const auto [width, height] = *size;
+    if (width <= 0 || height <= 0 || width > kMaxImagePixels / std::max<std::int64_t>(height, 1)) {
+      return InvalidArgument(fmt::format("image of {}x{} pixels refused (at most {} pixels)", width, height, kMaxImagePixels));
+    }
+  }
+  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+  cv::Mat image;
+  try {
+    image = cv::imdecode(buffer, cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+  } catch (const cv::Exception& e) {
+    return InvalidArgument(std::string("not a readable image: ") + e.what());
+  }
+  if (image.empty()) return InvalidArgument("not a readable image (corrupt, or a format OpenCV does not read)");
+  if (static_cast<std::int64_t>(image.cols) * image.rows > kMaxImagePixels) {
+    return InvalidArgument(fmt::format("image of {}x{} pixels refused (at most {} pixels)", image.cols, image.rows,
+                                       kMaxImagePixels));
+  }
+  if (image.depth() == CV_16U) {
+    image.convertTo(image, CV_8U, 1.0 / 257);
+  } else if (image.depth() != CV_8U) {
+    image.convertTo(image, CV_8U);
+  }
+  if (image.channels() == 4) cv::cvtColor(image, image, cv::COLOR_BGRA2BGR);
+  if (image.channels() == 2) return InvalidArgument("an image of 2 channels (gray and alpha?) is not supported");
+  return ConvertTo(std::move(image), shape, color, row);
+}
+
+Status ConvertGrayPixelsTo(const std::uint8_t* pixels, std::int64_t height, std::int64_t width, const ImageShape& shape,
+                           ColorConversion color, float* row) {
+  const cv::Mat image(static_cast<int>(height), static_cast<int>(width), CV_8UC1, const_cast<std::uint8_t*>(pixels));
+  return ConvertTo(image.clone(), shape, color, row);
+}
+
 Result<ImageShape> FirstImageShape(const data::ImageFolder& folder, std::int64_t channels) {
   const std::string path = folder.files.front().string();
   cv::Mat image = cv::imread(path, cv::IMREAD_UNCHANGED);

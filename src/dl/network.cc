@@ -91,7 +91,8 @@ std::string BatchNorm(const std::string& x, const std::string& p) {
       x, p);
 }
 
-// TorchScript source of forward(), in eval mode.
+}  // namespace
+
 std::string ForwardSource(const Architecture& a) {
   std::ostringstream s;
   s << "def forward(self, x: Tensor) -> Tensor:\n";
@@ -128,8 +129,6 @@ std::string ForwardSource(const Architecture& a) {
   s << "    return x\n";
   return s.str();
 }
-
-}  // namespace
 
 torch::jit::Module ToTorchScript(Network& network) {
   const Architecture& a = network->architecture();

@@ -54,6 +54,11 @@ TORCH_MODULE(Network);
 // Loadable by torch::jit::load and Python's torch.jit.load.
 torch::jit::Module ToTorchScript(Network& network);
 
+// TorchScript source of forward(self, x) running `a`'s layers in eval mode
+// (no dropout, batch norm's running statistics) over attributes named as
+// FlatTensors names them.
+std::string ForwardSource(const Architecture& a);
+
 // The tensors of `network` by their flat names ("l4.conv1.weight" ->
 // "l4_conv1_weight"), on the CPU: parameters and batch norm's running
 // statistics. What the TorchScript and ONNX exports are made of.

@@ -37,6 +37,7 @@ int RunCommand(const char* command, int argc, char** argv) {
   const std::string_view name(command);
   if (name == "dl-train") return RunDlTrain(argc, argv);
   if (name == "model import") return RunModelImport(argc, argv);
+  if (name == "featurize") return RunFeaturize(argc, argv);
   fmt::print(stderr, "wharf: the deep learning plugin has no command '{}'\n", name);
   return 1;
 }

@@ -31,7 +31,7 @@ struct PluginApi {
   // Loads a Modelfile whose estimator.kind is torchscript or onnx.
   Result<std::unique_ptr<artifact::Model>> (*load_model)(const artifact::Modelfile& file,
                                                          const artifact::LoadOptions& options) = nullptr;
-  // Runs a command the plugin owns ("dl-train", "model import") on its
+  // Runs a command the plugin owns ("dl-train", "model import", "featurize") on its
   // arguments (argv[0] is the command's name); returns the exit code.
   int (*run_command)(const char* command, int argc, char** argv) = nullptr;
 };

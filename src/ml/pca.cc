@@ -94,6 +94,8 @@ Result<Pca> Pca::Fit(const float* x, std::size_t rows, std::size_t cols, const P
   pca.axes_ = axes.leftCols(static_cast<Eigen::Index>(keep));
   pca.variance_.assign(variances.begin(), variances.begin() + static_cast<std::ptrdiff_t>(keep));
   for (const double v : pca.variance_) pca.ratio_.push_back(total > 0 ? v / total : 0);
+  pca.spectrum_ = std::move(variances);
+  pca.total_ = total;
   return pca;
 }
 
@@ -117,6 +119,8 @@ nlohmann::json Pca::ToJson() const {
           {"components", components},
           {"explained_variance", variance_},
           {"explained_variance_ratio", ratio_},
+          {"spectrum", spectrum_},
+          {"total_variance", total_},
           {"randomized", randomized_}};
 }
 
@@ -128,6 +132,8 @@ Result<Pca> Pca::FromJson(const nlohmann::json& j) {
     pca.variance_ = j.at("explained_variance").get<std::vector<double>>();
     pca.ratio_ = j.at("explained_variance_ratio").get<std::vector<double>>();
     pca.randomized_ = j.value("randomized", false);
+    pca.spectrum_ = j.value("spectrum", pca.variance_);
+    pca.total_ = j.value("total_variance", 0.0);
     if (mean.empty() || components.empty() || pca.variance_.size() != components.size() ||
         pca.ratio_.size() != components.size()) {
       return InvalidArgument("pca: mean, components and their variances do not match");

@@ -49,6 +49,12 @@ class Pca {
   // of the total variance of the data (all columns).
   const std::vector<double>& explained_variance() const { return variance_; }
   const std::vector<double>& explained_variance_ratio() const { return ratio_; }
+  // Variance along every component the fit computed (all of them when
+  // exact; the sketch's when randomized), largest first: the curve a
+  // report plots, of which the kept components are the first components().
+  const std::vector<double>& spectrum() const { return spectrum_; }
+  // The data's total variance (the sum over all columns), exact either way.
+  double total_variance() const { return total_; }
   bool randomized() const { return randomized_; }
 
   nlohmann::json ToJson() const;
@@ -58,7 +64,8 @@ class Pca {
  private:
   Eigen::VectorXd mean_;
   Eigen::MatrixXd axes_;
-  std::vector<double> variance_, ratio_;
+  std::vector<double> variance_, ratio_, spectrum_;
+  double total_ = 0;
   bool randomized_ = false;
 };
 

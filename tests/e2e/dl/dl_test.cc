@@ -2,8 +2,6 @@
 // predict (TorchScript and ONNX), export and import, and serving images
 // over KServe v2 with and without dynamic batching.
 
-#include <sys/file.h>
-#include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -14,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "data/image_set.h"
+#include "fashion_model.h"
 #include "testing/http_client.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
@@ -24,31 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-const fs::path kFashionMnist = "/usr/share/datasets/fashion-mnist";
-const fs::path kTestImages = kFashionMnist / "t10k-images-idx3-ubyte.gz";
-
-fs::path WorkDir() { return WHARF_TEST_WORK_DIR; }
-fs::path ModelDir() { return WorkDir() / "fashion-mnist"; }
-fs::path Model() { return ModelDir() / "Modelfile"; }
-
-// Trains the shared small model once per build (tests run as separate
-// processes, possibly at once: the first trains under a lock, the rest reuse).
-void EnsureModel() {
-  fs::create_directories(WorkDir());
-  const int lock = ::open((WorkDir() / "fashion-mnist.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  ASSERT_GE(lock, 0);
-  ::flock(lock, LOCK_EX);
-  if (!fs::exists(Model())) {
-    fs::remove_all(ModelDir());
-    auto r = RunWharf({"dl-train", "--data", kFashionMnist.string(), "--limit", "3000", "--test-limit", "1000",
-                       "--epochs", "2", "--threads", "2", "--classes",
-                       (SourceDir() / "examples/fashion-mnist/classes.txt").string(), "--out", ModelDir().string()});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-  ::flock(lock, LOCK_UN);
-  ::close(lock);
-}
 
 class DlTest : public ::testing::Test {
  protected:

@@ -185,5 +185,16 @@ TEST(DatasetTest, MissingFileIsNotFound) {
   EXPECT_THAT(data.status().message(), HasSubstr("nope.csv"));
 }
 
+TEST(DatasetTest, IgnoredColumnsAreNeitherFeaturesNorLabel) {
+  auto reader = FromText("path,label,f1,f2\na.png,cat,1,2\n", {"label", true, {}, {"path"}});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_THAT((*reader)->features(), ElementsAre("f1", "f2"));
+  auto absent = FromText("label,f1\ncat,1\n", {"label", true, {}, {"path"}});
+  EXPECT_EQ(absent.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(absent.status().message(), HasSubstr("ignored column 'path' not found"));
+  auto label = FromText("label,f1\ncat,1\n", {"label", true, {}, {"label"}});
+  EXPECT_THAT(label.status().message(), HasSubstr("is the label; it cannot be ignored"));
+}
+
 }  // namespace
 }  // namespace wharf::data
