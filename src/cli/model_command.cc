@@ -35,8 +35,13 @@ void PrintHuman(const std::string& path, std::uintmax_t size, const artifact::Mo
   fmt::print("Written by: wharf {} at {}\n", h.value("wharf_version", "?"), h.value("created_at", "?"));
   fmt::print("Kind:       {}\n", h.value("kind", "?"));
   fmt::print("Estimator:  {} {}\n", estimator.value("kind", "?"), estimator.value("params", nlohmann::json::object()).dump());
-  fmt::print("Label:      {} (classes {})\n", schema.value("label", "?"),
-             fmt::join(schema.value("classes", std::vector<std::string>{}), ", "));
+  if (h.value("kind", "") == "transformer") {
+    const auto outputs = schema.value("outputs", std::vector<std::string>{});
+    fmt::print("Outputs:    {}: {}\n", outputs.size(), fmt::join(outputs, ", "));
+  } else {
+    fmt::print("Label:      {} (classes {})\n", schema.value("label", "?"),
+               fmt::join(schema.value("classes", std::vector<std::string>{}), ", "));
+  }
   const auto features = schema.value("features", std::vector<std::string>{});
   if (schema.contains("image")) {
     const auto& image = schema["image"];

@@ -34,6 +34,11 @@ Status RunPredict(const PredictFlags& f, const artifact::ModelRegistry& registry
   load.device = f.device;
   load.engine = f.engine;
   WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(f.model, registry, load));
+  if (model->schema().kind == artifact::ModelKind::kTransformer) {
+    return InvalidArgument(fmt::format("--model {}: a transformer (PCA), not a classifier: apply it with wharf pca "
+                                       "transform",
+                                       f.model));
+  }
   ml::PredictOptions options;
   options.input = f.input;
   if (!evaluate) options.output = f.output;

@@ -17,6 +17,11 @@ Result<Variant> LoadVariant(const EndpointConfig& endpoint, const VariantConfig&
   artifact::LoadOptions options;
   options.threads = 1;
   WHARF_ASSIGN_OR_RETURN(auto model, artifact::LoadModel(config.model, registry, options));
+  if (model->schema().kind == artifact::ModelKind::kTransformer) {
+    return InvalidArgument(fmt::format("endpoint '{}': {} is a transformer (PCA), not a classifier; wharf serves "
+                                       "classifiers",
+                                       endpoint.name, config.model.string()));
+  }
   Variant v;
   v.name = config.name;
   v.version = config.version;

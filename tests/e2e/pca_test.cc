@@ -66,6 +66,11 @@ TEST(PcaCliTest, FitWritesTheModelTheCurveAndTheReducedTablesThatTransformReprod
   const ProcessResult inspect = RunWharf({"model", "inspect", "--json", (out / "Modelfile").string()});
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_EQ(nlohmann::json::parse(inspect.out)["header"]["estimator"]["kind"], "pca");
+  // It transforms; it does not classify.
+  const ProcessResult predict = RunWharf({"predict", "--model", (out / "Modelfile").string(), "--input", test.string(),
+                                          "--output", (dir.path() / "p.csv").string()});
+  EXPECT_EQ(predict.exit_code, 2);
+  EXPECT_TRUE(Has(predict.err, "a transformer (PCA), not a classifier: apply it with wharf pca transform")) << predict.err;
 
   // A fixed k; the reduced table trains a classifier with the path ignored.
   const ProcessResult k1 = RunWharf({"pca", "fit", train.string(), "-k", "1", "--out", (dir.path() / "k1").string()});
