@@ -314,6 +314,7 @@ Status Featurize(const Flags& f) {
   const auto start = std::chrono::steady_clock::now();
   json skipped = json::array(), tables = json::object();
   std::size_t done = 0, batch_number = 0;
+  double forward_seconds = 0;  // in the network alone
   std::vector<float> features;
   for (const auto& split : inputs.splits) {
     WHARF_ASSIGN_OR_RETURN(auto writer, data::FeatureTableWriter::Create(f.out / split.name, layout));
@@ -342,7 +343,9 @@ Status Featurize(const Flags& f) {
         skipped.push_back({{"path", path}, {"reason", reason}});
       }
       features.resize(batch.ok.size() * featurizer->width());
+      const auto forward_start = std::chrono::steady_clock::now();
       WHARF_RETURN_IF_ERROR(featurizer->Run(batch.x.data(), batch.ok.size(), features.data()));
+      forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - forward_start).count();
       for (std::size_t r = 0; r < batch.ok.size(); ++r) {
         const Item& item = split.items[batch.ok[r]];
         WHARF_RETURN_IF_ERROR(writer->Append(item.path, item.label, features.data() + r * featurizer->width()));
@@ -370,7 +373,8 @@ Status Featurize(const Flags& f) {
                    {"tables", tables},
                    {"processed", done},
                    {"skipped", skipped},
-                   {"seconds", seconds}};
+                   {"seconds", seconds},
+                   {"forward_seconds", forward_seconds}};
   WHARF_RETURN_IF_ERROR(WriteFileAtomically(f.out / kManifest, manifest.dump(2) + "\n"));
   fmt::print("Featurized {} images ({} skipped) in {:.1f} s ({:.0f} images/s): {} features each\n", done,
              skipped.size(), seconds, seconds > 0 ? static_cast<double>(done) / seconds : 0.0, featurizer->width());
@@ -392,7 +396,7 @@ Status ListLayersOf(const Flags& f) {
 // What identifies a run: shards of one run agree on all of it.
 json RunIdentity(const json& m) {
   json id = m;
-  for (const char* key : {"shard", "tables", "processed", "skipped", "seconds"}) id.erase(key);
+  for (const char* key : {"shard", "tables", "processed", "skipped", "seconds", "forward_seconds"}) id.erase(key);
   return id;
 }
 
@@ -443,7 +447,7 @@ Status Merge(const std::vector<fs::path>& shards, const fs::path& out) {
   if (ec) return IoError(fmt::format("--out {}: {}", out.string(), ec.message()));
   json merged = first, tables = json::object(), skipped = json::array();
   std::size_t processed = 0;
-  double seconds = 0;
+  double seconds = 0, forward_seconds = 0;
   for (const auto& [name, table] : first["tables"].items()) {
     std::vector<fs::path> parts;
     std::size_t rows = 0;
@@ -458,6 +462,7 @@ Status Merge(const std::vector<fs::path>& shards, const fs::path& out) {
   for (const auto& [index, at] : by_index) {
     processed += manifests[at]["processed"].get<std::size_t>();
     seconds += manifests[at]["seconds"].get<double>();
+    forward_seconds += manifests[at].value("forward_seconds", 0.0);
     for (const auto& s : manifests[at]["skipped"]) skipped.push_back(s);
   }
   merged["shard"] = {{"index", 0}, {"count", 1}, {"merged_from", count}};
@@ -465,6 +470,7 @@ Status Merge(const std::vector<fs::path>& shards, const fs::path& out) {
   merged["processed"] = processed;
   merged["skipped"] = skipped;
   merged["seconds"] = seconds;
+  merged["forward_seconds"] = forward_seconds;
   WHARF_RETURN_IF_ERROR(WriteFileAtomically(out / kManifest, merged.dump(2) + "\n"));
   fmt::print("Merged {} shards: {} images ({} skipped) -> {}\n", count, processed, skipped.size(), out.string());
   return Status::Ok();
