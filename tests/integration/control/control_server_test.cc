@@ -536,6 +536,41 @@ TEST_F(SlurmServerTest, ACnnTrainingTaskGivesTheSameModelLocallyAndOnSlurm) {
   EXPECT_EQ(model["versions"].size(), 2u);
 }
 
+TEST_F(SlurmServerTest, AFeaturizeRunOfCountThreeOnSlurmMergesIntoTheSingleRunsTables) {
+  if (!WharfHasDeepLearning()) GTEST_SKIP() << "this build has no deep learning plugin (LibTorch)";
+  // Colour images (sizes 24..48) as gray pixel features at 16x16.
+  const fs::path images = home_.path() / "images";
+  const ProcessResult made = RunProcess(
+      {(SourceDir() / "scripts" / "make-image-folders").string(), "colour", images.string(), "--count", "24"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::vector<std::string> flags = {"--images", images.string(), "--raw", "--color", "gray", "--size", "16x16",
+                                          "--batch-size", "4"};
+  std::vector<std::string> single = {"featurize", "--out", (home_.path() / "single").string()};
+  single.insert(single.end(), flags.begin(), flags.end());
+  const ProcessResult one = RunWharf(single);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+
+  const auto tasks = Run("features",
+                         {{"job", "featurize"},
+                          {"params", {{"images", images.string()}, {"raw", true}, {"color", "gray"}, {"size", "16x16"},
+                                      {"batch_size", 4}}},
+                          {"resources", {{"cpus", 1}}}},
+                         3);
+  std::vector<std::string> merge = {"featurize", "merge", "--out", (home_.path() / "merged").string()};
+  for (const auto& task : tasks) {
+    const std::string id = task["id"];
+    const json t = WaitFinal(id, 120s);
+    ASSERT_EQ(t["state"], "SUCCEEDED") << t.dump() << Log(id, "stderr");
+    EXPECT_EQ(t["handle"].get<std::string>().rfind("slurm:", 0), 0u);
+    merge.push_back((home_.path() / "artifacts" / "tasks" / id).string());
+  }
+  const ProcessResult merged = RunWharf(merge);
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  for (const char* table : {"features.csv", "features.npy"}) {
+    EXPECT_EQ(ReadFile(home_.path() / "merged" / table), ReadFile(home_.path() / "single" / table)) << table;
+  }
+}
+
 TEST_F(SlurmServerTest, StopCancelsTheJob) {
   const std::string id = Run("sleepy", {{"command", {"sh", "-c", "echo started; sleep 60"}}})[0]["id"];
   WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
