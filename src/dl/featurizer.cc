@@ -8,7 +8,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 #ifdef WHARF_HAVE_OPENCV
-#include <opencv2/dnn.hpp>
+#include "dl/onnx_model.h"
 #endif
 
 #include "core/parallel.h"
@@ -37,38 +37,18 @@ std::string Describe(const Layer& l) {
   return "?";
 }
 
-// Features of a batch as [rows, width] floats.
-Status CopyOut(const float* values, std::size_t total, std::size_t rows, std::size_t width, float* out) {
-  if (total != rows * width) {
-    return Internal(fmt::format("the cut network answered {} values for {} images, not {} each", total, rows, width));
-  }
-  std::memcpy(out, values, total * sizeof(float));
-  return Status::Ok();
-}
-
-// A TorchScript module run up to the cut: one of its methods ("forward" of
-// a module built for the cut, or an imported module's "features"), or the
-// first children of an nn.Sequential in order.
-class TorchFeaturizer final : public Featurizer {
+// A network cut at a layer, whichever engine runs it: the width comes from
+// one probe image; each engine says only how to run a batch.
+class CutNetwork : public Featurizer {
  public:
-  TorchFeaturizer(ImageModelSpec spec, torch::jit::Module module, std::string method, std::vector<std::string> children,
-                  torch::Device device, std::string layer)
-      : spec_(std::move(spec)),
-        module_(std::move(module)),
-        method_(std::move(method)),
-        children_(std::move(children)),
-        device_(device),
-        layer_(std::move(layer)) {
-    const auto c = static_cast<std::int64_t>(spec_.mean.size());
-    mean_ = torch::tensor(spec_.mean).view({1, c, 1, 1}).to(device_);
-    std_ = torch::tensor(spec_.std).view({1, c, 1, 1}).to(device_);
-  }
+  CutNetwork(ImageModelSpec spec, std::string layer) : spec_(std::move(spec)), layer_(std::move(layer)) {}
 
   // Runs one image through to learn the width; fails when the cut does not run.
   Status Probe() {
     const std::vector<float> image(spec_.schema.input_width(), 0.5f);
-    WHARF_ASSIGN_OR_RETURN(torch::Tensor y, Forward(image.data(), 1));
-    width_ = static_cast<std::size_t>(y.numel());
+    std::vector<float> y;
+    WHARF_RETURN_IF_ERROR(Forward(image.data(), 1, y));
+    width_ = y.size();
     if (width_ == 0) return InvalidArgument(fmt::format("layer {} answers no values", layer_));
     return Status::Ok();
   }
@@ -79,12 +59,46 @@ class TorchFeaturizer final : public Featurizer {
 
   Status Run(const float* x, std::size_t rows, float* out) override {
     if (rows == 0) return Status::Ok();
-    WHARF_ASSIGN_OR_RETURN(torch::Tensor y, Forward(x, rows));
-    return CopyOut(y.data_ptr<float>(), static_cast<std::size_t>(y.numel()), rows, width_, out);
+    WHARF_RETURN_IF_ERROR(Forward(x, rows, values_));
+    if (values_.size() != rows * width_) {
+      return Internal(fmt::format("the cut network answered {} values for {} images, not {} each", values_.size(),
+                                  rows, width_));
+    }
+    std::memcpy(out, values_.data(), values_.size() * sizeof(float));
+    return Status::Ok();
+  }
+
+ protected:
+  // The cut layer's outputs for `rows` images, flattened, into `out`.
+  virtual Status Forward(const float* x, std::size_t rows, std::vector<float>& out) = 0;
+
+  ImageModelSpec spec_;
+  std::string layer_;
+
+ private:
+  std::size_t width_ = 0;
+  std::vector<float> values_;
+};
+
+// A TorchScript module run up to the cut: one of its methods ("forward" of
+// a module built for the cut, or an imported module's "features"), or the
+// first children of an nn.Sequential in order.
+class TorchFeaturizer final : public CutNetwork {
+ public:
+  TorchFeaturizer(ImageModelSpec spec, torch::jit::Module module, std::string method, std::vector<std::string> children,
+                  torch::Device device, std::string layer)
+      : CutNetwork(std::move(spec), std::move(layer)),
+        module_(std::move(module)),
+        method_(std::move(method)),
+        children_(std::move(children)),
+        device_(device) {
+    const auto c = static_cast<std::int64_t>(spec_.mean.size());
+    mean_ = torch::tensor(spec_.mean).view({1, c, 1, 1}).to(device_);
+    std_ = torch::tensor(spec_.std).view({1, c, 1, 1}).to(device_);
   }
 
  private:
-  Result<torch::Tensor> Forward(const float* x, std::size_t rows) {
+  Status Forward(const float* x, std::size_t rows, std::vector<float>& out) override {
     const auto& s = spec_.schema.image_shape;
     try {
       c10::InferenceMode guard;
@@ -96,20 +110,19 @@ class TorchFeaturizer final : public Featurizer {
       } else {
         for (const auto& child : children_) y = module_.attr(child).toModule().forward({y}).toTensor();
       }
-      return y.reshape({static_cast<std::int64_t>(rows), -1}).to(torch::kCPU, torch::kFloat32).contiguous();
+      y = y.to(torch::kCPU, torch::kFloat32).contiguous();
+      out.assign(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
+      return Status::Ok();
     } catch (const c10::Error& e) {
       return InvalidArgument(fmt::format("the network up to layer {} failed: {}", layer_, e.what_without_backtrace()));
     }
   }
 
-  ImageModelSpec spec_;
   torch::jit::Module module_;
   std::string method_;
   std::vector<std::string> children_;
   torch::Device device_;
-  std::string layer_;
   torch::Tensor mean_, std_;
-  std::size_t width_ = 0;
 };
 
 // The layers of a network wharf trained, and the default cut: all but the last.
@@ -229,54 +242,26 @@ Result<std::unique_ptr<Featurizer>> LoadTorch(const artifact::Modelfile& file, c
 #ifdef WHARF_HAVE_OPENCV
 // An ONNX graph run by OpenCV's dnn up to a named layer (fusion off, so
 // every layer's own output is kept).
-class OnnxFeaturizer final : public Featurizer {
+class OnnxFeaturizer final : public CutNetwork {
  public:
   OnnxFeaturizer(ImageModelSpec spec, cv::dnn::Net net, std::string layer)
-      : spec_(std::move(spec)), net_(std::move(net)), layer_(std::move(layer)) {}
-
-  Status Probe() {
-    const std::vector<float> image(spec_.schema.input_width(), 0.5f);
-    WHARF_ASSIGN_OR_RETURN(cv::Mat y, Forward(image.data(), 1));
-    width_ = y.total();
-    if (width_ == 0) return InvalidArgument(fmt::format("layer {} answers no values", layer_));
-    return Status::Ok();
-  }
-
-  ImageShape input() const override { return spec_.shape(); }
-  std::size_t width() const override { return width_; }
-  const std::string& layer() const override { return layer_; }
-
-  Status Run(const float* x, std::size_t rows, float* out) override {
-    if (rows == 0) return Status::Ok();
-    WHARF_ASSIGN_OR_RETURN(cv::Mat y, Forward(x, rows));
-    return CopyOut(y.ptr<float>(), y.total(), rows, width_, out);
-  }
+      : CutNetwork(std::move(spec), std::move(layer)), net_(std::move(net)) {}
 
  private:
-  Result<cv::Mat> Forward(const float* x, std::size_t rows) {
-    const auto& s = spec_.schema.image_shape;
-    const std::size_t plane = static_cast<std::size_t>(s[1] * s[2]), width = spec_.schema.input_width();
-    const int dims[4] = {static_cast<int>(rows), static_cast<int>(s[0]), static_cast<int>(s[1]), static_cast<int>(s[2])};
-    cv::Mat blob(4, dims, CV_32F);
-    float* b = blob.ptr<float>();
-    for (std::size_t i = 0; i < rows * width; ++i) {
-      const std::size_t c = (i % width) / plane;
-      b[i] = (x[i] - spec_.mean[c]) / spec_.std[c];
-    }
+  Status Forward(const float* x, std::size_t rows, std::vector<float>& out) override {
     try {
-      net_.setInput(blob);
+      net_.setInput(NormalizedBlob(spec_, x, rows));
       cv::Mat y = net_.forward(layer_);
       if (y.type() != CV_32F) y.convertTo(y, CV_32F);
-      return y.isContinuous() ? y : y.clone();
+      if (!y.isContinuous()) y = y.clone();
+      out.assign(y.ptr<float>(), y.ptr<float>() + y.total());
+      return Status::Ok();
     } catch (const cv::Exception& e) {
       return InvalidArgument(fmt::format("the ONNX graph up to layer {} failed: {}", layer_, e.what()));
     }
   }
 
-  ImageModelSpec spec_;
   cv::dnn::Net net_;
-  std::string layer_;
-  std::size_t width_ = 0;
 };
 
 Result<cv::dnn::Net> LoadOnnx(const artifact::Modelfile& file) {

@@ -34,19 +34,24 @@ Result<std::unique_ptr<OnnxModel>> OnnxModel::Load(const artifact::Modelfile& fi
   return FromBytes(section->bytes, std::move(spec));
 }
 
-Status OnnxModel::Predict(const float* x, std::size_t rows, float* out) const {
-  if (rows == 0) return Status::Ok();
-  const auto& s = spec_.schema.image_shape;
+cv::Mat NormalizedBlob(const ImageModelSpec& spec, const float* x, std::size_t rows) {
+  const auto& s = spec.schema.image_shape;
   const std::size_t plane = static_cast<std::size_t>(s[1] * s[2]);
-  const std::size_t width = spec_.schema.input_width();
-  const std::size_t classes = output_width();
+  const std::size_t width = spec.schema.input_width();
   const int dims[4] = {static_cast<int>(rows), static_cast<int>(s[0]), static_cast<int>(s[1]), static_cast<int>(s[2])};
   cv::Mat blob(4, dims, CV_32F);
   float* b = blob.ptr<float>();
   for (std::size_t i = 0; i < rows * width; ++i) {
     const std::size_t c = (i % width) / plane;
-    b[i] = (x[i] - spec_.mean[c]) / spec_.std[c];
+    b[i] = (x[i] - spec.mean[c]) / spec.std[c];
   }
+  return blob;
+}
+
+Status OnnxModel::Predict(const float* x, std::size_t rows, float* out) const {
+  if (rows == 0) return Status::Ok();
+  const std::size_t classes = output_width();
+  const cv::Mat blob = NormalizedBlob(spec_, x, rows);
   cv::Mat y;
   try {
     std::lock_guard lock(mutex_);

@@ -14,6 +14,9 @@
 
 namespace wharf::dl {
 
+// rows images (the spec's CHW floats in [0, 1]) as a normalized [N, C, H, W] blob.
+cv::Mat NormalizedBlob(const ImageModelSpec& spec, const float* x, std::size_t rows);
+
 class OnnxModel final : public artifact::Model {
  public:
   // From the Modelfile's model.onnx section.

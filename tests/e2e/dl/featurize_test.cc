@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -134,6 +135,50 @@ TEST_F(FeaturizeTest, TheTablesReadBackInNumpyWithPathLabelAndFeatures) {
        (out / "train.npy").string(), (out / "train.csv").string()});
   EXPECT_EQ(numpy.exit_code, 0) << numpy.out << numpy.err;
   EXPECT_TRUE(Has(numpy.out, "ok 30")) << numpy.out;
+}
+
+// The features as numbers: row -> the floats after path and label.
+std::vector<std::vector<double>> Values(const fs::path& csv) {
+  std::vector<std::vector<double>> rows;
+  std::istringstream in(ReadFile(csv));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<double> row;
+    std::istringstream fields(line);
+    std::string field;
+    for (int i = 0; std::getline(fields, field, ','); ++i) {
+      if (i >= 2) row.push_back(std::stod(field));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+TEST_F(FeaturizeTest, TheOnnxFormAndIdxInputGiveTheSameFeatures) {
+  const fs::path images = Images("fashion-mnist", {"--per-class", "3"});
+  const fs::path script = work_.path() / "ts", onnx = work_.path() / "onnx";
+  ASSERT_EQ(Featurize({"--model", Model().string(), "--images", images.string(), "--out", script.string()}).exit_code, 0);
+  const ProcessResult r = Featurize(
+      {"--model", Model().string(), "--engine", "onnx", "--images", images.string(), "--out", onnx.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Manifest(onnx)["layer"], "onnx_node!Relu_9");  // the input of the last fully connected layer
+  const auto a = Values(script / "train.csv"), b = Values(onnx / "train.csv");
+  ASSERT_EQ(a.size(), 30u);
+  ASSERT_EQ(b.size(), a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].size(), 128u);
+    ASSERT_EQ(b[i].size(), 128u);
+    for (std::size_t j = 0; j < a[i].size(); ++j) EXPECT_NEAR(a[i][j], b[i][j], 1e-3 * (1 + std::abs(a[i][j])));
+  }
+  // An IDX file: labels named by --classes, paths FILE#index.
+  const fs::path idx = work_.path() / "idx";
+  ASSERT_EQ(Featurize({"--model", Model().string(), "--images", kTestImages.string(), "--classes",
+                       (SourceDir() / "examples/fashion-mnist/classes.txt").string(), "--out", idx.string()})
+                .exit_code,
+            0);
+  EXPECT_EQ(Manifest(idx)["tables"]["features"]["rows"], 10000);
+  EXPECT_TRUE(Has(ReadFile(idx / "features.csv"), "\nt10k-images-idx3-ubyte.gz#0,Ankle boot,"));
 }
 
 TEST_F(FeaturizeTest, UnreadableImagesAreSkippedCountedAndNamedOrStopTheRun) {
