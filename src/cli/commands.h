@@ -33,7 +33,8 @@ void AddDriftCommand(CLI::App& app, const CommandContext& context);
 void AddPcaCommand(CLI::App& app, const CommandContext& context);
 // `wharf server`: the control plane.
 void AddServerCommand(CLI::App& app, const CommandContext& context);
-// Adds train, predict, evaluate and serve as jobs task definitions can name.
+// Adds train, dl-train, featurize, pca, predict, evaluate and serve as jobs
+// task definitions can name.
 void RegisterBuiltinJobs(control::JobRegistry& jobs);
 // `wharf taskdef|run|task|logs|artifact`: clients of a running `wharf server`.
 void AddControlCommands(CLI::App& app, const CommandContext& context);

@@ -202,6 +202,29 @@ JobType FeaturizeJob() {
   return job;
 }
 
+JobType PcaJob() {
+  JobType job;
+  job.name = "pca";
+  job.description = "Fit a PCA on a feature table (wharf pca fit): Modelfile, curve and reduced tables in OUTPUT_DIR";
+  job.params = {{"table", true, "feature table (CSV), e.g. a featurize task's train.csv"},
+                {"transform", false, "other tables to project: a path or a list"},
+                {"components", false, "keep exactly this many components"},
+                {"explained_variance", false, "keep the fewest components explaining this share (default 0.95)"},
+                {"keep", false, "text columns carried along: a name or a list (default path, label)"},
+                {"seed", false, "seed of the randomized SVD"}};
+  job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
+    WHARF_ASSIGN_OR_RETURN(std::string table, Scalar(p, "table"));
+    std::vector<std::string> argv = {context.wharf_executable.string(), "pca", "fit", std::move(table), "--out",
+                                     context.output_dir.string()};
+    WHARF_RETURN_IF_ERROR(AddOptions(
+        argv, p, {{"components", "--components"}, {"explained_variance", "--explained-variance"}, {"seed", "--seed"}}));
+    WHARF_RETURN_IF_ERROR(AddRepeated(argv, p, "transform", "--transform"));
+    WHARF_RETURN_IF_ERROR(AddRepeated(argv, p, "keep", "--keep"));
+    return argv;
+  };
+  return job;
+}
+
 JobType PredictJob() {
   JobType job;
   job.name = "predict";
@@ -275,7 +298,7 @@ JobType ServeJob() {
 }  // namespace
 
 void RegisterBuiltinJobs(control::JobRegistry& jobs) {
-  for (JobType job : {TrainJob(), DlTrainJob(), FeaturizeJob(), PredictJob(), EvaluateJob(), ServeJob()}) {
+  for (JobType job : {TrainJob(), DlTrainJob(), FeaturizeJob(), PcaJob(), PredictJob(), EvaluateJob(), ServeJob()}) {
     WHARF_CHECK(jobs.Add(std::move(job)).ok());
   }
 }

@@ -50,7 +50,7 @@ std::string ExplainedVarianceSvg(const Pca& pca, std::optional<double> target) {
   double kept = 0;
   for (const double r : pca.explained_variance_ratio()) kept += r;
   fmt::format_to(std::back_inserter(svg),
-                 R"(<text x="{}" y="24" font-size="15" text-anchor="middle">Explained variance: {} of {} components kept ({:.1f}%){}</text>)"
+                 R"(<text x="{}" y="24" font-size="15" text-anchor="middle">Explained variance: {} components of {} columns kept ({:.1f}%){}</text>)"
                  "\n",
                  kWidth / 2, pca.components(), pca.cols(), 100 * std::min(kept, 1.0),
                  pca.randomized() ? ", randomized SVD" : "");
