@@ -182,6 +182,7 @@ class SchedulerTest : public ::testing::Test {
     auto own = store::OpenSqliteMetadataStore(db_path());
     ASSERT_TRUE(own.ok()) << own.status().ToString();
     SchedulerOptions options{.home = dir_.path() / "home",
+                             .store = "",
                              .runs_dir = dir_.path() / "runs",
                              .models_dir = dir_.path() / "models",
                              .wharf_executable = "/opt/wharf/bin/wharf",
