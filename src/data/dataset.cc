@@ -33,17 +33,6 @@ std::string ListColumns(const std::vector<std::string>& header) {
   return out;
 }
 
-Status ColumnNotFound(const CsvReader& csv, std::string_view what, const std::string& name) {
-  std::string message = csv.source_name() + ": " + std::string(what) + " '" + name + "' not found";
-  for (const auto& h : csv.header()) {
-    if (EqualsIgnoreCase(Trim(h), Trim(name))) {
-      message += "; did you mean '" + h + "'?";
-      break;
-    }
-  }
-  return NotFound(message + "; columns present: " + ListColumns(csv.header()));
-}
-
 // The field as shown in a message: at most 40 characters.
 std::string Excerpt(std::string_view text) {
   constexpr std::size_t kMax = 40;
@@ -73,6 +62,17 @@ std::string NotANumberHint(std::string_view text) {
 }
 
 }  // namespace
+
+Status ColumnNotFound(const CsvReader& csv, std::string_view what, const std::string& name) {
+  std::string message = csv.source_name() + ": " + std::string(what) + " '" + name + "' not found";
+  for (const auto& h : csv.header()) {
+    if (EqualsIgnoreCase(Trim(h), Trim(name))) {
+      message += "; did you mean '" + h + "'?";
+      break;
+    }
+  }
+  return NotFound(message + "; columns present: " + ListColumns(csv.header()));
+}
 
 Result<std::unique_ptr<CsvFeatureReader>> CsvFeatureReader::Open(const std::filesystem::path& path,
                                                                  const ColumnSpec& spec) {

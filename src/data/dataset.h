@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -74,6 +75,10 @@ class CsvFeatureReader {
 // Reads every remaining row of `reader` (sha256 left empty); no rows is not
 // an error here.
 Result<Dataset> ReadAllRows(CsvFeatureReader& reader);
+
+// NotFound "SOURCE: WHAT 'NAME' not found[; did you mean 'Name'?]; columns
+// present: ...", for a column `csv`'s header lacks.
+Status ColumnNotFound(const CsvReader& csv, std::string_view what, const std::string& name);
 
 // Reads the whole file. InvalidArgument if it has no data rows; `sha256`
 // covers every byte of the file.

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "data/csv_reader.h"
+#include "data/dataset.h"
 #include "data/number.h"
 #include "data/text.h"
 
@@ -67,7 +68,7 @@ std::size_t RecordBytes(const FeatureTableLayout& l) {
 std::string CsvHeader(const FeatureTableLayout& layout) {
   std::string header = "path";
   if (layout.labelled) header += ",label";
-  for (const auto& name : layout.feature_names) header += "," + CsvField(name);
+  for (const auto& name : layout.feature_names) (header += ',') += CsvField(name);
   return header;
 }
 
@@ -158,7 +159,7 @@ Status FeatureTableWriter::Append(std::string_view path, std::string_view label,
   npy_.write(record_.data(), static_cast<std::streamsize>(record_.size()));
 
   line_ = CsvField(path);
-  if (layout_.labelled) line_ += "," + CsvField(label);
+  if (layout_.labelled) (line_ += ',') += CsvField(label);
   for (std::size_t i = 0; i < n; ++i) fmt::format_to(std::back_inserter(line_), ",{}", features[i]);
   line_ += '\n';
   csv_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
@@ -243,19 +244,13 @@ Result<MixedTable> ReadMixedTable(const fs::path& path, const MixedColumns& colu
     if (it == header.end()) return std::nullopt;
     return static_cast<std::size_t>(it - header.begin());
   };
-  auto missing = [&](const std::string& what, const std::string& name) {
-    std::string present;
-    for (std::size_t i = 0; i < header.size() && i < 20; ++i) present += (i ? ", '" : "'") + header[i] + "'";
-    if (header.size() > 20) present += fmt::format(" and {} more", header.size() - 20);
-    return NotFound(fmt::format("{}: {} '{}' not found; columns present: {}", path.string(), what, name, present));
-  };
   MixedTable table;
   std::vector<std::size_t> kept_at, feature_at;
   std::vector<bool> taken(header.size(), false);
   for (const auto& name : columns.keep) {
     const auto at = find(name);
     if (!at && columns.keep_if_present) continue;
-    if (!at) return missing("kept column", name);
+    if (!at) return ColumnNotFound(*csv, "kept column", name);
     table.kept_names.push_back(name);
     kept_at.push_back(*at);
     taken[*at] = true;
@@ -269,7 +264,7 @@ Result<MixedTable> ReadMixedTable(const fs::path& path, const MixedColumns& colu
   } else {
     for (const auto& name : columns.features) {
       const auto at = find(name);
-      if (!at) return missing("feature column", name);
+      if (!at) return ColumnNotFound(*csv, "feature column", name);
       table.feature_names.push_back(name);
       feature_at.push_back(*at);
     }

@@ -60,14 +60,15 @@ std::uint32_t BigEndian32(const std::string& bytes, std::size_t at) {
          std::uint32_t{static_cast<unsigned char>(bytes[at + 3])};
 }
 
+}  // namespace
+
 bool HasImageExtension(const fs::path& path) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  static constexpr std::array<std::string_view, 6> kExtensions{".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm"};
+  static constexpr std::array<std::string_view, 9> kExtensions{".png", ".jpg",  ".jpeg", ".bmp", ".pgm",
+                                                               ".ppm", ".tif", ".tiff", ".webp"};
   return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
 }
-
-}  // namespace
 
 Result<IdxArray> ReadIdx(const fs::path& path) {
   WHARF_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));

@@ -58,8 +58,11 @@ struct ImageFolder {
   std::vector<int> labels;                   // files[i]'s class index
 };
 
-// Lists `root`: every regular file with an image extension (.png .jpg
-// .jpeg .bmp .pgm .ppm, any case) one level down. InvalidArgument if
+// Whether `path` names an image file by its extension (.png .jpg .jpeg
+// .bmp .pgm .ppm .tif .tiff .webp, any case): what OpenCV decodes.
+bool HasImageExtension(const std::filesystem::path& path);
+
+// Lists `root`: every regular file with an image extension one level down. InvalidArgument if
 // `root` has no class subfolder or no image.
 Result<ImageFolder> ListImageFolder(const std::filesystem::path& root);
 

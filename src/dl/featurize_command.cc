@@ -16,7 +16,6 @@
 #include <chrono>
 #include <future>
 #include <map>
-#include <set>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -34,6 +33,7 @@
 #include "dl/commands.h"
 #include "dl/featurizer.h"
 #include "dl/image_codec.h"
+#include "dl/training_sets.h"
 
 namespace wharf::dl {
 
@@ -72,26 +72,11 @@ struct Inputs {
   bool labelled = false;
 };
 
-bool IsImageFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  static const std::set<std::string> kImages = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff", ".webp"};
-  return kImages.count(ext) > 0;
-}
-
-Result<std::vector<std::string>> ClassNames(const fs::path& classes, std::size_t count) {
+// `--classes` names, then the label numbers for any label it does not name.
+Result<std::vector<std::string>> ClassNamesFor(const fs::path& classes, std::size_t count) {
   std::vector<std::string> names;
   if (!classes.empty()) {
-    WHARF_ASSIGN_OR_RETURN(const std::string text, ReadFile(classes));
-    std::size_t at = 0;
-    while (at < text.size()) {
-      std::size_t end = text.find('\n', at);
-      if (end == std::string::npos) end = text.size();
-      std::string name = text.substr(at, end - at);
-      while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
-      if (!name.empty()) names.push_back(std::move(name));
-      at = end + 1;
-    }
+    WHARF_ASSIGN_OR_RETURN(names, ClassNames(classes.string()));
   }
   for (std::size_t i = names.size(); i < count; ++i) names.push_back(std::to_string(i));
   return names;
@@ -102,7 +87,7 @@ Result<Split> IdxSplit(const std::string& name, const fs::path& images, const fs
   WHARF_ASSIGN_OR_RETURN(data::ImageSet set, data::ReadIdxImages(images, labels));
   int top = -1;
   for (const int l : set.labels) top = std::max(top, l);
-  WHARF_ASSIGN_OR_RETURN(const std::vector<std::string> names, ClassNames(classes, static_cast<std::size_t>(top + 1)));
+  WHARF_ASSIGN_OR_RETURN(const std::vector<std::string> names, ClassNamesFor(classes, static_cast<std::size_t>(top + 1)));
   Split split{name, {}, nullptr};
   for (std::size_t i = 0; i < set.count; ++i) {
     split.items.push_back({fmt::format("{}#{}", images.filename().string(), i),
@@ -137,7 +122,7 @@ Result<Inputs> ListInputs(const Flags& f) {
   std::vector<fs::path> files;
   for (auto it = fs::recursive_directory_iterator(f.images, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && IsImageFile(it->path())) files.push_back(it->path().lexically_relative(f.images));
+    if (it->is_regular_file(ec) && data::HasImageExtension(it->path())) files.push_back(it->path().lexically_relative(f.images));
   }
   if (ec) return IoError(fmt::format("--images {}: {}", f.images.string(), ec.message()));
   if (files.empty()) return InvalidArgument(fmt::format("--images {}: no image files under it", f.images.string()));

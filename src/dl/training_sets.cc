@@ -55,25 +55,6 @@ Result<std::pair<data::ImageSet, std::vector<std::string>>> ReadFolderSet(const 
   return std::pair{std::move(set), std::move(folder.classes)};
 }
 
-Result<std::vector<std::string>> ClassNames(const std::string& spec) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  std::string text = spec;
-  char separator = ',';
-  if (fs::is_regular_file(spec, ec)) {
-    WHARF_ASSIGN_OR_RETURN(text, ReadFile(spec));
-    separator = '\n';
-  }
-  std::istringstream in(text);
-  for (std::string name; std::getline(in, name, separator);) {
-    while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
-    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
-    if (!name.empty()) names.push_back(name);
-  }
-  if (names.size() < 2) return InvalidArgument(fmt::format("--classes {}: needs two class names or more", spec));
-  return names;
-}
-
 // Holds out `fraction` of each class (seeded) as the test set.
 std::pair<data::ImageSet, data::ImageSet> Split(const data::ImageSet& set, double fraction, std::uint64_t seed) {
   std::vector<std::size_t> order(set.count);
@@ -94,6 +75,25 @@ std::pair<data::ImageSet, data::ImageSet> Split(const data::ImageSet& set, doubl
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> ClassNames(const std::string& spec) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  std::string text = spec;
+  char separator = ',';
+  if (fs::is_regular_file(spec, ec)) {
+    WHARF_ASSIGN_OR_RETURN(text, ReadFile(spec));
+    separator = '\n';
+  }
+  std::istringstream in(text);
+  for (std::string name; std::getline(in, name, separator);) {
+    while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    if (!name.empty()) names.push_back(name);
+  }
+  if (names.size() < 2) return InvalidArgument(fmt::format("--classes {}: needs two class names or more", spec));
+  return names;
+}
 
 void Sample(data::ImageSet& set, std::size_t n, std::uint64_t seed) {
   if (n == 0 || n >= set.count) return;

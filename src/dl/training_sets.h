@@ -38,6 +38,10 @@ struct TrainingSets {
 
 Result<TrainingSets> ReadTrainingSets(const DataSource& source);
 
+// Class names from `spec`: a file (one per line) or "a,b,c". InvalidArgument
+// for fewer than two names.
+Result<std::vector<std::string>> ClassNames(const std::string& spec);
+
 // Keeps a seeded sample of `n` images (all when n is 0 or not less than count).
 void Sample(data::ImageSet& set, std::size_t n, std::uint64_t seed);
 
