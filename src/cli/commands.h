@@ -31,6 +31,8 @@ void AddServeCommand(CLI::App& app, const CommandContext& context);
 void AddDriftCommand(CLI::App& app, const CommandContext& context);
 // `wharf pca fit|transform`: principal components of a feature table.
 void AddPcaCommand(CLI::App& app, const CommandContext& context);
+// `wharf secret set|list|rm|audit`: the local secret store.
+void AddSecretCommand(CLI::App& app, const CommandContext& context);
 // `wharf server`: the control plane.
 void AddServerCommand(CLI::App& app, const CommandContext& context);
 // Adds train, dl-train, featurize, pca, predict, evaluate and serve as jobs

@@ -28,6 +28,7 @@ int RunCli(int argc, char** argv) {
   AddPluginCommand(app, "featurize", "CNN features of image folders or IDX files, as CSV and .npy (sharded; merge)",
                    "featurize", &exit_code);
   AddPcaCommand(app, context);
+  AddSecretCommand(app, context);
   AddTrialCommand(app, context);
   AddPredictCommand(app, context);
   AddEvaluateCommand(app, context);

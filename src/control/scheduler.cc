@@ -1,8 +1,14 @@
 #include "control/scheduler.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -31,6 +37,29 @@ milliseconds Backoff(milliseconds base, int failed_attempt) {
   milliseconds delay = base;
   for (int i = 1; i < failed_attempt && delay < kMaxBackoff; ++i) delay *= 2;
   return std::min(delay, kMaxBackoff);
+}
+
+// Where an attempt's secrets live: beside its run_dir, never inside it.
+fs::path SecretsDirOf(const fs::path& runs_dir, const store::TaskRecord& record) {
+  return runs_dir / record.id / fmt::format("secrets.{}", record.attempt);
+}
+
+// Writes `value` to a new file only its owner can read.
+Status WritePrivateFile(const fs::path& path, std::string_view value) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return IoError(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+  const bool written = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  const int error = errno;
+  ::close(fd);
+  if (!written) return IoError(fmt::format("cannot write {}: {}", path.string(), std::strerror(error)));
+  return Status::Ok();
+}
+
+Status MakePrivateDirectory(const fs::path& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    return IoError(fmt::format("cannot create {}: {}", dir.string(), std::strerror(errno)));
+  }
+  return Status::Ok();
 }
 
 std::string Upper(std::string text) {
@@ -287,7 +316,48 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
   } else {
     for (const auto& arg : spec.command) task.argv.push_back(ExpandEnvReferences(arg, task.env));
   }
+  // Last, so that no $(VAR) above can expand a secret into the argv (where
+  // every process listing would show it).
+  if (!spec.secrets.empty()) WHARF_RETURN_IF_ERROR(ProvideSecrets(record, spec.secrets, task));
   return task;
+}
+
+Status Scheduler::ProvideSecrets(const store::TaskRecord& record, const SecretRefs& secrets, exec::TaskSpec& task) {
+  if (!secrets_) {
+    const fs::path key_file =
+        options_.secret_key_file.empty() ? secret::KeyFile(options_.home) : options_.secret_key_file;
+    WHARF_ASSIGN_OR_RETURN(secret::Vault vault, secret::Vault::Open(key_file));
+    secrets_.emplace(*store_, std::move(vault));
+  }
+  const fs::path dir = SecretsDirOf(options_.runs_dir, record);
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // a leftover of a server that died mid-way
+  fs::create_directories(dir.parent_path(), ec);
+  WHARF_RETURN_IF_ERROR(MakePrivateDirectory(dir));
+  task.secrets_dir = dir;
+  const std::string actor = fmt::format("task:{} (attempt {})", record.id, record.attempt);
+  if (!secrets.env.empty()) WHARF_RETURN_IF_ERROR(MakePrivateDirectory(dir / "env"));
+  for (const auto& [variable, name] : secrets.env) {
+    Result<secret::SecretValue> value = secrets_->Read(name, actor);
+    if (!value.ok()) return value.status().WithContext("secrets.env." + variable);
+    WHARF_RETURN_IF_ERROR(WritePrivateFile(dir / "env" / variable, value->value));
+    task.env_files[variable] = dir / "env" / variable;
+  }
+  if (!secrets.files.empty()) {
+    WHARF_RETURN_IF_ERROR(MakePrivateDirectory(dir / "files"));
+    task.env["WHARF_SECRETS_DIR"] = (dir / "files").string();
+  }
+  for (const auto& [file, name] : secrets.files) {
+    Result<secret::SecretValue> value = secrets_->Read(name, actor);
+    if (!value.ok()) return value.status().WithContext("secrets.files." + file);
+    WHARF_RETURN_IF_ERROR(WritePrivateFile(dir / "files" / file, value->value));
+  }
+  return Status::Ok();
+}
+
+void Scheduler::RemoveSecrets(const store::TaskRecord& record) {
+  std::error_code ec;
+  fs::remove_all(SecretsDirOf(options_.runs_dir, record), ec);
 }
 
 void Scheduler::PollRunning() {
@@ -336,6 +406,7 @@ void Scheduler::HandleStops() {
 
 void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
   slots_.Release(task.spec.resources.total_cpus());
+  RemoveSecrets(task.record);
   const std::int64_t finished = status.finished_us != 0 ? status.finished_us : NowMicros();
   if (status.outcome == exec::TaskOutcome::kSucceeded) {
     Result<std::string> note = CompleteOutputs(task);
@@ -364,6 +435,7 @@ void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
 
 void Scheduler::FailAttempt(const store::TaskRecord& record, const DefinitionSpec& spec,
                             std::optional<int> exit_code, const std::string& reason) {
+  RemoveSecrets(record);
   const std::int64_t now = NowMicros();
   if (record.attempt < record.max_attempts) {
     const milliseconds delay = Backoff(spec.retry_backoff, record.attempt);

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "core/status.h"
 #include "exec/executor.h"
 #include "exec/slots.h"
+#include "secret/secret_store.h"
 #include "store/metadata_store.h"
 
 namespace wharf::control {
@@ -42,6 +44,7 @@ struct SchedulerOptions {
   std::filesystem::path wharf_executable;  // runs built-in jobs
   double capacity_cpus = 0;                // <= 0: the machine's hardware threads
   std::chrono::milliseconds poll_interval{10};  // how often running tasks are polled
+  std::filesystem::path secret_key_file;   // seals the secrets tasks receive (secret::Vault); empty: HOME/secrets.key
 };
 
 // Replaces "artifact:NAME" strings (anywhere in `value`) by the artifact's
@@ -104,6 +107,12 @@ class Scheduler {
   // released) when it was stopped meanwhile or the store failed.
   bool Claim(store::TaskRecord& record, const DefinitionSpec& spec);
   Result<exec::TaskSpec> BuildExecSpec(const store::TaskRecord& record, const DefinitionSpec& spec, int attempt);
+  // Writes the secrets `spec` names for this attempt into a private
+  // directory (0700, files 0600) and points `task` at them; each read is
+  // audited as the task's.
+  Status ProvideSecrets(const store::TaskRecord& record, const SecretRefs& secrets, exec::TaskSpec& task);
+  // Removes an attempt's secrets directory (the supervisor does too, when it can).
+  void RemoveSecrets(const store::TaskRecord& record);
   void PollRunning();
   void HandleStops();
   void Finish(Running& task, const exec::TaskStatus& status);
@@ -121,6 +130,7 @@ class Scheduler {
   const JobRegistry& jobs_;
   const SchedulerOptions options_;
   exec::SlotScheduler slots_;
+  std::optional<secret::SecretStore> secrets_;  // opened when a task first needs a secret
 
   // Owned by the loop thread.
   std::deque<store::TaskRecord> pending_;  // oldest first

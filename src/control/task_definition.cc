@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "control/job_registry.h"
+#include "store/metadata_store.h"
 
 namespace wharf::control {
 
@@ -17,7 +18,7 @@ using std::chrono::milliseconds;
 
 constexpr std::string_view kFields[] = {"job",     "params",  "command",       "model",   "resources",
                                         "env",     "inputs",  "outputs",       "count",   "retry_backoff",
-                                        "retries", "timeout", "executor"};
+                                        "retries", "timeout", "executor",      "secrets"};
 
 bool IsEnvName(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -75,6 +76,36 @@ Status CheckOutputName(std::string_view name, std::string_view field) {
     return InvalidArgument(fmt::format("{}: '{}' must be a plain file name", field, name));
   }
   return Status::Ok();
+}
+
+Result<SecretRefs> ParseSecrets(const json& value, const std::map<std::string, std::string>& env) {
+  if (!value.is_object()) return InvalidArgument("secrets: must be an object with \"env\" and/or \"files\"");
+  SecretRefs refs;
+  for (const auto& [key, v] : value.items()) {
+    const std::string field = "secrets." + key;
+    if (key == "env") {
+      WHARF_ASSIGN_OR_RETURN(refs.env, StringMap(v, field, /*env_names=*/true));
+      for (const auto& [variable, secret] : refs.env) {
+        if (env.contains(variable)) {
+          return InvalidArgument(fmt::format("{}.{}: also set in env; a variable comes from one place", field, variable));
+        }
+        if (variable.starts_with("WHARF_")) {
+          return InvalidArgument(fmt::format("{}.{}: WHARF_ variables are wharf's own", field, variable));
+        }
+      }
+    } else if (key == "files") {
+      WHARF_ASSIGN_OR_RETURN(refs.files, StringMap(v, field, /*env_names=*/false));
+      for (const auto& [file, secret] : refs.files) WHARF_RETURN_IF_ERROR(CheckOutputName(file, field));
+    } else {
+      return InvalidArgument(fmt::format("{}: unknown field (known: env, files)", field));
+    }
+  }
+  for (const auto* map : {&refs.env, &refs.files}) {
+    for (const auto& [where, secret] : *map) {
+      WHARF_RETURN_IF_ERROR(store::ValidateName("secret", secret).WithContext("secrets." + where));
+    }
+  }
+  return refs;
 }
 
 Result<exec::Resources> ParseResources(const json& value) {
@@ -219,6 +250,9 @@ Result<DefinitionSpec> ParseDefinition(const json& body, const JobRegistry& jobs
     }
     spec.executor = e.get<std::string>();
   }
+  if (body.contains("secrets")) {
+    WHARF_ASSIGN_OR_RETURN(spec.secrets, ParseSecrets(body["secrets"], spec.env));
+  }
   return spec;
 }
 
@@ -245,6 +279,7 @@ json DefinitionToJson(const DefinitionSpec& spec) {
   out["retry_backoff"] = fmt::format("{}ms", spec.retry_backoff.count());
   if (spec.timeout) out["timeout"] = fmt::format("{}ms", spec.timeout->count());
   if (!spec.executor.empty()) out["executor"] = spec.executor;  // absent: older definitions keep their bytes
+  if (!spec.secrets.empty()) out["secrets"] = {{"env", spec.secrets.env}, {"files", spec.secrets.files}};
   return out;
 }
 

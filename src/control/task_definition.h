@@ -24,6 +24,18 @@ class JobRegistry;
 
 inline constexpr int kMaxCount = 10000;
 
+// The secrets a definition's tasks receive, by secret name (see
+// secret::SecretStore): as environment variables, or as files (0600) in
+// the directory $WHARF_SECRETS_DIR, which is removed when the task ends.
+// Values are read when each attempt starts, so a changed secret reaches
+// the next task.
+struct SecretRefs {
+  std::map<std::string, std::string> env;    // variable -> secret
+  std::map<std::string, std::string> files;  // file name -> secret
+
+  bool empty() const { return env.empty() && files.empty(); }
+};
+
 struct DefinitionSpec {
   std::string job;                    // a built-in job's name, or empty when `command` is set
   nlohmann::json params = nlohmann::json::object();  // the job's parameters
@@ -38,6 +50,7 @@ struct DefinitionSpec {
   std::chrono::milliseconds retry_backoff{1000};
   std::optional<std::chrono::milliseconds> timeout;
   std::string executor;  // "local" or "slurm"; empty: the server's default
+  SecretRefs secrets;
 };
 
 // Parses and checks a definition body (without "name"). InvalidArgument

@@ -20,6 +20,12 @@ json SpecToJson(const TaskSpec& spec) {
               {"run_dir", spec.run_dir.string()},
               {"resources", std::move(resources)}};
   if (spec.timeout) out["timeout_ms"] = spec.timeout->count();
+  if (!spec.env_files.empty()) {
+    json files = json::object();
+    for (const auto& [name, file] : spec.env_files) files[name] = file.string();
+    out["env_files"] = std::move(files);
+  }
+  if (!spec.secrets_dir.empty()) out["secrets_dir"] = spec.secrets_dir.string();
   return out;
 }
 
@@ -37,6 +43,10 @@ TaskSpec SpecFromJson(const json& in) {
   spec.resources.ranks = resources.value("ranks", 1u);
   spec.resources.gpus = resources.value("gpus", 0u);
   if (in.contains("timeout_ms")) spec.timeout = std::chrono::milliseconds(in["timeout_ms"].get<std::int64_t>());
+  if (in.contains("env_files")) {
+    for (const auto& [name, file] : in["env_files"].items()) spec.env_files[name] = file.get<std::string>();
+  }
+  spec.secrets_dir = in.value("secrets_dir", std::string());
   return spec;
 }
 

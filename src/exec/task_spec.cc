@@ -46,6 +46,17 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
       return InvalidArgument("task '" + spec.id + "': bad environment variable name '" + name + "'");
     }
   }
+  for (const auto& [name, file] : spec.env_files) {
+    if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
+      return InvalidArgument("task '" + spec.id + "': bad environment variable name '" + name + "'");
+    }
+    if (!file.is_absolute()) {
+      return InvalidArgument("task '" + spec.id + "': the file of variable " + name + " is not an absolute path");
+    }
+  }
+  if (!spec.secrets_dir.empty() && !spec.secrets_dir.is_absolute()) {
+    return InvalidArgument("task '" + spec.id + "': secrets_dir '" + spec.secrets_dir.string() + "' is not absolute");
+  }
   for (const auto& arg : spec.argv) {
     if (arg.find('\0') != std::string::npos) {
       return InvalidArgument("task '" + spec.id + "': an argv element contains a NUL byte");

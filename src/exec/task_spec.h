@@ -43,11 +43,17 @@ struct TaskSpec {
   Resources resources;
   std::optional<std::chrono::milliseconds> timeout;  // none: no limit
   std::string executor;  // which executor runs it, where several are offered (control's ExecutorSet); empty: the default
+  // Secrets, kept out of this spec (which is written to run_dir): each
+  // variable's value is read from its file just before the command starts,
+  // and the file removed; `secrets_dir` (holding those files and the task's
+  // secret files) is removed when the task has ended.
+  std::map<std::string, std::filesystem::path> env_files;
+  std::filesystem::path secrets_dir;
 };
 
 // OK if `spec` can be run: InvalidArgument naming the bad field otherwise (an
 // empty or ill-formed id, an empty argv, a relative run_dir, cpus not > 0, a
-// zero memory limit or timeout).
+// zero memory limit or timeout, a relative env_files path or secrets_dir).
 Status ValidateTaskSpec(const TaskSpec& spec);
 
 }  // namespace wharf::exec

@@ -140,6 +140,26 @@ struct EndpointEvent {
   std::string details_json{};   // the numbers behind it ("{}" when none)
 };
 
+// One secret as the store keeps it: sealed (encrypted) by the caller, so
+// the store never holds a plaintext value. Each set makes a new version.
+struct SecretRecord {
+  std::string name{};
+  int version = 0;              // 1, 2, ... per name (restarts after a removal)
+  std::string sealed{};         // the encrypted value, as the caller sealed it; empty in listings
+  std::int64_t created_us = 0;  // when version 1 was set
+  std::int64_t updated_us = 0;  // when this version was set
+};
+
+// One access to a secret: the audit log, kept after the secret is removed.
+struct SecretAccess {
+  std::int64_t seq = 0;      // assigned by the store, increasing; 0 when appending
+  std::string name{};        // the secret
+  std::string action{};      // "read", "set" or "remove"
+  std::string actor{};       // who: "task:ID", "user:NAME (wharf train)", "api"
+  int version = 0;           // the version read or set; 0 for a removal
+  std::int64_t time_us = 0;  // 0 when appending: the store uses the current time
+};
+
 // OK when `name` may name a task definition, a model or an endpoint: 1 to
 // 128 letters, digits, '.', '_' or '-'. Otherwise InvalidArgument naming
 // `kind` ("task definition", "model", "endpoint") and that rule.
@@ -257,6 +277,30 @@ class MetadataStore {
   // (not NotFound).
   virtual Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
                                                                 std::size_t limit) = 0;
+
+  // Secrets (sealed values; see secret::SecretStore for what callers use).
+
+  // Stores `sealed` as the next version of secret `name` (1 for a new name)
+  // in one statement. InvalidArgument for a bad name (ValidateName) or an
+  // empty value.
+  virtual Result<SecretRecord> PutSecret(std::string_view name, std::string_view sealed) = 0;
+
+  // The current version of `name`. NotFound naming the secret.
+  virtual Result<SecretRecord> GetSecret(std::string_view name) = 0;
+
+  // Every secret, by name, without its sealed value.
+  virtual Result<std::vector<SecretRecord>> ListSecrets() = 0;
+
+  // Forgets `name`'s value. NotFound if it has none.
+  virtual Status RemoveSecret(std::string_view name) = 0;
+
+  // Appends `access` to the audit log and returns it with its seq and time.
+  // InvalidArgument without a name, action or actor.
+  virtual Result<SecretAccess> AppendSecretAccess(const SecretAccess& access) = 0;
+
+  // The audit log, newest first: of secret `name` (every secret when empty),
+  // at most `limit` entries (0 = no limit).
+  virtual Result<std::vector<SecretAccess>> ListSecretAccesses(std::string_view name, std::size_t limit) = 0;
 };
 
 // Opens (creating if needed, with parent directories) the SQLite metadata

@@ -4,7 +4,8 @@
 // methods live in four files by noun, as the SQLite store's do:
 // postgres_metadata_store.cc (opening, task definitions),
 // postgres_metadata_tasks.cc, postgres_metadata_models.cc and
-// postgres_metadata_endpoints.cc.
+// postgres_metadata_endpoints.cc and
+// postgres_metadata_secrets.cc.
 //
 // Every call is one READ COMMITTED transaction. Writes that allocate a
 // number first lock what they number: a definition's row in
@@ -59,6 +60,13 @@ class PostgresMetadataStore final : public MetadataStore {
   Result<EndpointEvent> AppendEndpointEvent(const EndpointEvent& event) override;
   Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
                                                         std::size_t limit) override;
+
+  Result<SecretRecord> PutSecret(std::string_view name, std::string_view sealed) override;
+  Result<SecretRecord> GetSecret(std::string_view name) override;
+  Result<std::vector<SecretRecord>> ListSecrets() override;
+  Status RemoveSecret(std::string_view name) override;
+  Result<SecretAccess> AppendSecretAccess(const SecretAccess& access) override;
+  Result<std::vector<SecretAccess>> ListSecretAccesses(std::string_view name, std::size_t limit) override;
 
  private:
   // Runs `body` in one transaction with mu_ held.

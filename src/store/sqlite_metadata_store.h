@@ -3,7 +3,8 @@
 // OpenSqliteMetadataStore (metadata_store.h). Its methods live in four
 // files by noun: sqlite_metadata_store.cc (opening, task definitions),
 // sqlite_metadata_tasks.cc, sqlite_metadata_models.cc and
-// sqlite_metadata_endpoints.cc.
+// sqlite_metadata_endpoints.cc and
+// sqlite_metadata_secrets.cc.
 //
 // Writes that read before they write run in one BEGIN IMMEDIATE transaction
 // (SqliteDatabase::WriteTransaction), so concurrent stores on one file take
@@ -53,6 +54,13 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<EndpointEvent> AppendEndpointEvent(const EndpointEvent& event) override;
   Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
                                                         std::size_t limit) override;
+
+  Result<SecretRecord> PutSecret(std::string_view name, std::string_view sealed) override;
+  Result<SecretRecord> GetSecret(std::string_view name) override;
+  Result<std::vector<SecretRecord>> ListSecrets() override;
+  Status RemoveSecret(std::string_view name) override;
+  Result<SecretAccess> AppendSecretAccess(const SecretAccess& access) override;
+  Result<std::vector<SecretAccess>> ListSecretAccesses(std::string_view name, std::size_t limit) override;
 
  private:
   // Helpers below expect mu_ held.

@@ -116,6 +116,25 @@ CREATE INDEX endpoint_events_endpoint_seq ON endpoint_events (endpoint, seq);
 ALTER TABLE tasks ADD COLUMN task_index INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tasks ADD COLUMN task_count INTEGER NOT NULL DEFAULT 1;
 )sql"},
+    {7, "secrets",
+     R"sql(
+CREATE TABLE secrets (
+  name TEXT NOT NULL PRIMARY KEY,
+  version INTEGER NOT NULL,
+  sealed TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  updated_us BIGINT NOT NULL
+);
+CREATE TABLE secret_accesses (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  time_us BIGINT NOT NULL
+);
+CREATE INDEX secret_accesses_name_seq ON secret_accesses (name, seq);
+)sql"},
 };
 
 constexpr std::string_view kCreateMigrationsTable =

@@ -147,6 +147,12 @@ Status Supervisor::Start() {
   plan.argv = spec_.argv;
   plan.env = spec_.env;
   if (spec_.resources.ranks > 1) plan.env.insert(batch_env_.begin(), batch_env_.end());  // declared values win
+  for (const auto& [name, file] : spec_.env_files) {  // secrets: read once, then gone from the disk
+    Result<std::string> value = ReadFile(file);
+    if (!value.ok()) return FailedPrecondition("cannot read the secret for " + name + ": " + value.status().message());
+    plan.env[name] = *std::move(value);
+    ::unlink(file.c_str());
+  }
   // A relative work_dir is taken from the run_dir; none means the run_dir.
   plan.work_dir = (run_dir_ / spec_.work_dir).string();
   plan.cgroup_procs = cgroup_.procs_files();
@@ -294,6 +300,10 @@ TaskStatus Supervisor::Compose(std::optional<int> wait_status) {
 }
 
 int Supervisor::Finish(const TaskStatus& status) {
+  if (!spec_.secrets_dir.empty()) {  // before the status: once a task is seen ended, its secrets are gone
+    std::error_code ec;
+    fs::remove_all(spec_.secrets_dir, ec);
+  }
   Status written = WriteFileAtomically(run_dir_ / kStatusFile, TaskStatusToJson(status));
   if (!written.ok()) {
     std::fprintf(stderr, "wharf: %s\n", written.message().c_str());

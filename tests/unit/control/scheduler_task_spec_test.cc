@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "artifact/modelfile.h"
+#include "secret/secret_store.h"
 #include "scheduler_fixture.h"
 
 namespace wharf::control {
@@ -87,6 +89,68 @@ TEST_F(SchedulerTest, EachTaskOfARunKnowsItsShard) {
   }
   std::sort(shards.begin(), shards.end());
   EXPECT_THAT(shards, ElementsAre("0/3", "1/3", "2/3"));
+}
+
+// The secret store the scheduler reads: the fixture's store and home.
+secret::OpenedSecretStore Secrets(const fs::path& db, const fs::path& home) {
+  auto opened = secret::OpenSecretStore(db.string(), secret::KeyFile(home));
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  return opened.ok() ? std::move(opened).value() : secret::OpenedSecretStore{};
+}
+
+TEST_F(SchedulerTest, HandsSecretsOverInPrivateFilesNeverInTheSpec) {
+  auto secrets = Secrets(db_path(), dir_.path() / "home");
+  ASSERT_TRUE(secrets.secrets->Set("pg", "hunter2", "user:test").ok());
+  ASSERT_TRUE(secrets.secrets->Set("keys", R"({"key": "abc"})", "user:test").ok());
+  StartScheduler();
+  const std::string id = Create({{"command", {"psql", "$(PGPASSWORD)"}},
+                                 {"secrets", {{"env", {{"PGPASSWORD", "pg"}}}, {"files", {{"k.json", "keys"}}}}}})[0];
+  WaitForRunning(id);
+  const exec::TaskSpec spec = executor_.spec(0);
+  EXPECT_THAT(spec.argv, ElementsAre("psql", "$(PGPASSWORD)"));  // never expanded into the argv
+  EXPECT_THAT(spec.env, Not(Contains(Key("PGPASSWORD"))));
+  const fs::path env_file = spec.env_files.at("PGPASSWORD");
+  std::ifstream in(env_file);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "hunter2");
+  EXPECT_EQ(fs::status(env_file).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(spec.secrets_dir).permissions(), fs::perms::owner_all);
+  const fs::path file = fs::path(spec.env.at("WHARF_SECRETS_DIR")) / "k.json";
+  std::ifstream keys(file);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(keys), {}), R"({"key": "abc"})");
+  EXPECT_EQ(Get(id).spec_json.find("hunter2"), std::string::npos);
+
+  auto audit = secrets.secrets->Audit("pg", 0);
+  ASSERT_TRUE(audit.ok());
+  EXPECT_EQ(audit->front().action, "read");
+  EXPECT_EQ(audit->front().actor, "task:" + id + " (attempt 1)");
+
+  executor_.Succeed(HandleOf(id, 1));
+  WaitForState(id, TaskState::kSucceeded);
+  EXPECT_FALSE(fs::exists(spec.secrets_dir));
+}
+
+TEST_F(SchedulerTest, ASecretChangedBetweenRunsReachesTheNextTask) {
+  auto secrets = Secrets(db_path(), dir_.path() / "home");
+  ASSERT_TRUE(secrets.secrets->Set("pg", "old", "user:test").ok());
+  StartScheduler();
+  const json definition = {{"command", {"x"}}, {"secrets", {{"env", {{"PGPASSWORD", "pg"}}}}}};
+  const std::string first = Create(definition)[0];
+  WaitForRunning(first);
+  std::ifstream old_value(executor_.spec(0).env_files.at("PGPASSWORD"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(old_value), {}), "old");
+  ASSERT_TRUE(secrets.secrets->Set("pg", "new", "user:test").ok());
+  const std::string second = Create(definition)[0];
+  WaitForRunning(second);
+  std::ifstream new_value(executor_.spec(1).env_files.at("PGPASSWORD"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(new_value), {}), "new");
+}
+
+TEST_F(SchedulerTest, FailsATaskWhoseSecretIsMissingNamingItButNoValue) {
+  StartScheduler();
+  const std::string id = Create({{"command", {"x"}}, {"secrets", {{"files", {{"k.json", "absent"}}}}}})[0];
+  const TaskRecord task = WaitForState(id, TaskState::kFailed);
+  EXPECT_THAT(task.reason, HasSubstr("secrets.files.k.json: secret 'absent' not found"));
+  EXPECT_EQ(executor_.submitted(), 0u);
 }
 
 TEST_F(SchedulerTest, FailsATaskWhoseInputArtifactIsMissing) {

@@ -263,3 +263,31 @@ TEST(TaskDefinitionTest, ExpandEnvReferencesReplacesOnlySetVariables) {
 
 }  // namespace
 }  // namespace wharf::control
+
+namespace wharf::control {
+namespace {
+
+TEST(TaskDefinitionSecretsTest, SecretsAreParsedAndKeptInTheCanonicalJsonOnlyWhenGiven) {
+  const auto spec = Parse(R"({"command": ["psql"], "secrets": {"env": {"PGPASSWORD": "pg-password"},
+                              "files": {"storage.json": "storage-keys"}}})");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->secrets.env.at("PGPASSWORD"), "pg-password");
+  EXPECT_EQ(spec->secrets.files.at("storage.json"), "storage-keys");
+  EXPECT_EQ(DefinitionToJson(*spec)["secrets"]["env"]["PGPASSWORD"], "pg-password");
+  EXPECT_FALSE(DefinitionToJson(*Parse(R"({"command": ["true"]})")).contains("secrets"));
+}
+
+TEST(TaskDefinitionSecretsTest, BadSecretReferencesAreRefusedNamingTheField) {
+  const auto error = [](std::string_view text) { return Parse(text).status().message(); };
+  EXPECT_THAT(error(R"({"command": ["x"], "secrets": {"env": {"1BAD": "s"}}})"), HasSubstr("secrets.env.1BAD"));
+  EXPECT_THAT(error(R"({"command": ["x"], "secrets": {"env": {"A": "../s"}}})"), HasSubstr("secrets.A"));
+  EXPECT_THAT(error(R"({"command": ["x"], "env": {"A": "1"}, "secrets": {"env": {"A": "s"}}})"),
+              HasSubstr("also set in env"));
+  EXPECT_THAT(error(R"({"command": ["x"], "secrets": {"env": {"WHARF_X": "s"}}})"), HasSubstr("wharf's own"));
+  EXPECT_THAT(error(R"({"command": ["x"], "secrets": {"files": {"../k": "s"}}})"), HasSubstr("plain file name"));
+  EXPECT_THAT(error(R"({"command": ["x"], "secrets": {"vars": {}}})"), HasSubstr("secrets.vars: unknown field"));
+  EXPECT_THAT(error(R"({"command": ["x"], "secrets": []})"), HasSubstr("secrets: must be an object"));
+}
+
+}  // namespace
+}  // namespace wharf::control

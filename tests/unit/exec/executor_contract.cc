@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <thread>
 
@@ -162,6 +163,25 @@ TEST_P(ExecutorContractTest, EnvironmentIsExactlyTheGivenOne) {
   std::vector<std::string> lines = SplitLines(Log(handle, LogStream::kStdout));
   std::sort(lines.begin(), lines.end());
   EXPECT_EQ(lines, (std::vector<std::string>{"A=1", "B=two words", "C=$HOME;x"}));
+}
+
+TEST_P(ExecutorContractTest, SecretVariablesAreReadFromTheirFilesAndTheSecretsDirIsRemovedAfterwards) {
+  const std::filesystem::path secrets = harness_->scratch() / "secrets";
+  std::filesystem::create_directories(secrets / "env");
+  std::ofstream(secrets / "env" / "TOKEN") << "s3cr3t value";
+  std::ofstream(secrets / "key.json") << "{}";
+  TaskSpec spec = Spec({"/usr/bin/env"});
+  spec.env = {{"A", "1"}};
+  spec.env_files = {{"TOKEN", secrets / "env" / "TOKEN"}};
+  spec.secrets_dir = secrets;
+  const std::string handle = SubmitOrDie(spec);
+  EXPECT_EQ(WaitForEnd(handle).outcome, TaskOutcome::kSucceeded);
+  std::vector<std::string> lines = SplitLines(Log(handle, LogStream::kStdout));
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"A=1", "TOKEN=s3cr3t value"}));
+  EXPECT_FALSE(std::filesystem::exists(secrets));
+  std::ifstream written(spec.run_dir / "spec.json");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(written), {}).find("s3cr3t"), std::string::npos);
 }
 
 TEST_P(ExecutorContractTest, SearchesTheTasksOwnPath) {
