@@ -130,7 +130,7 @@ struct ControlApi::Call {
 
 ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
                        const ArtifactStore& artifacts, const JobRegistry& jobs, Scheduler& scheduler,
-                       EndpointController& endpoints, std::string token, json executor_info)
+                       EndpointController& endpoints, std::string token, json executor_info, secret::Vault vault)
     : store_(std::move(store)),
       executor_(executor),
       artifacts_(artifacts),
@@ -138,7 +138,8 @@ ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Execut
       scheduler_(scheduler),
       endpoints_(endpoints),
       token_(std::move(token)),
-      executor_info_(std::move(executor_info)) {}
+      executor_info_(std::move(executor_info)),
+      secrets_(*store_, std::move(vault)) {}
 
 void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
   const std::string_view target = request.target;
@@ -229,6 +230,8 @@ net::HttpResponse ControlApi::Route(const Call& c) {
     return ListJobs();
   } else if (s[0] == "endpoints") {
     return Endpoints(c);
+  } else if (s[0] == "secrets" || s[0] == "secret-accesses") {
+    return Secrets(c);
   }
   return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
 }
@@ -519,6 +522,78 @@ net::HttpResponse ControlApi::Endpoints(const Call& c) {
                      {"details", json::parse(e.details_json, nullptr, false)}});
     }
     return Json(200, {{"events", out}});
+  }
+  return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
+}
+
+}  // namespace wharf::control
+
+namespace wharf::control {
+
+namespace {
+
+json SecretToJson(const store::SecretRecord& s) {
+  return {{"name", s.name},
+          {"version", s.version},
+          {"created_at", TimeToJson(s.created_us)},
+          {"updated_at", TimeToJson(s.updated_us)}};
+}
+
+json AccessesToJson(const std::vector<store::SecretAccess>& accesses) {
+  json out = json::array();
+  for (const auto& a : accesses) {
+    out.push_back({{"seq", a.seq},
+                   {"time", TimeToJson(a.time_us)},
+                   {"secret", a.name},
+                   {"action", a.action},
+                   {"version", a.version},
+                   {"actor", a.actor}});
+  }
+  return out;
+}
+
+}  // namespace
+
+net::HttpResponse ControlApi::Secrets(const Call& c) {
+  const auto& s = c.segments;
+  const std::string& m = c.method;
+  const std::size_t n = s.size();
+  std::size_t limit = 100;
+  if (const std::string l = c.Query("limit"); !l.empty()) {
+    const auto parsed = ParseInt(l);
+    if (!parsed || *parsed < 0) return Error(400, "limit: must be a non-negative integer");
+    limit = static_cast<std::size_t>(*parsed);
+  }
+  if (s[0] == "secret-accesses" && n == 1 && m == "GET") {
+    Result<std::vector<store::SecretAccess>> all = secrets_.Audit("", limit);
+    if (!all.ok()) return Error(all.status());
+    return Json(200, {{"accesses", AccessesToJson(*all)}});
+  }
+  if (s[0] == "secrets" && n == 1 && m == "GET") {
+    Result<std::vector<store::SecretRecord>> all = secrets_.List();
+    if (!all.ok()) return Error(all.status());
+    json out = json::array();
+    for (const auto& secret : *all) out.push_back(SecretToJson(secret));
+    return Json(200, {{"secrets", out}});
+  }
+  if (s[0] == "secrets" && n == 2 && m == "PUT") {
+    Result<store::SecretRecord> set = secrets_.Set(s[1], *c.body, "api");
+    if (!set.ok()) return Error(set.status());
+    return Json(set->version == 1 ? 201 : 200, SecretToJson(*set));
+  }
+  if (s[0] == "secrets" && n == 2 && m == "GET") {  // what it is, never its value
+    Result<store::SecretRecord> got = store_->GetSecret(s[1]);
+    if (!got.ok()) return Error(got.status());
+    return Json(200, SecretToJson(*got));
+  }
+  if (s[0] == "secrets" && n == 2 && m == "DELETE") {
+    if (Status removed = secrets_.Remove(s[1], "api"); !removed.ok()) return Error(removed);
+    return Json(200, {{"name", s[1]}, {"removed", true}});
+  }
+  if (s[0] == "secrets" && n == 3 && m == "GET" && s[2] == "audit") {
+    Result<std::vector<store::SecretAccess>> accesses = secrets_.Audit(s[1], limit);
+    if (!accesses.ok()) return Error(accesses.status());
+    return Json(200, {{"accesses", AccessesToJson(*accesses)}});
   }
   return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
 }

@@ -18,6 +18,7 @@
 #include "control/scheduler.h"
 #include "exec/executor.h"
 #include "net/http_server.h"
+#include "secret/secret_store.h"
 #include "store/metadata_store.h"
 
 namespace wharf::control {
@@ -30,7 +31,7 @@ class ControlApi final : public net::HttpHandler {
  public:
   ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor, const ArtifactStore& artifacts,
              const JobRegistry& jobs, Scheduler& scheduler, EndpointController& endpoints, std::string token,
-             nlohmann::json executor_info);
+             nlohmann::json executor_info, secret::Vault vault);
 
   void Handle(net::HttpRequest& request, net::Respond respond) override;
 
@@ -53,6 +54,8 @@ class ControlApi final : public net::HttpHandler {
   net::HttpResponse GetModel(const std::string& name);
   net::HttpResponse ListJobs() const;
   net::HttpResponse Endpoints(const Call& call);
+  // Names, versions and the audit log; a value can be set, never read.
+  net::HttpResponse Secrets(const Call& call);
 
   std::unique_ptr<store::MetadataStore> store_;
   exec::Executor& executor_;
@@ -62,6 +65,7 @@ class ControlApi final : public net::HttpHandler {
   EndpointController& endpoints_;
   const std::string token_;
   const nlohmann::json executor_info_;  // shown by /api/health: which limits the executor can enforce
+  secret::SecretStore secrets_;          // over store_
 };
 
 // The OpenAPI 3 description served at GET /api/openapi.json.

@@ -40,7 +40,10 @@ std::string_view OpenApiDocument() {
         "retries": {"type": "integer", "minimum": 0, "maximum": 100},
         "retry_backoff": {"oneOf": [{"type": "number"}, {"type": "string", "example": "1s"}]},
         "timeout": {"oneOf": [{"type": "number"}, {"type": "string", "example": "10m"}]},
-        "executor": {"type": "string", "enum": ["local", "slurm"], "description": "where its tasks run; default: the server's"}}},
+        "executor": {"type": "string", "enum": ["local", "slurm"], "description": "where its tasks run; default: the server's"},
+        "secrets": {"type": "object", "additionalProperties": false, "description": "secrets by name, read when each attempt starts",
+                    "properties": {"env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "VARIABLE -> secret"},
+                                   "files": {"type": "object", "additionalProperties": {"type": "string"}, "description": "file name in $WHARF_SECRETS_DIR (0600) -> secret"}}}}},
       "TaskDefinitionInput": {"allOf": [{"$ref": "#/components/schemas/DefinitionSpec"},
         {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"}}}]},
       "TaskDefinition": {"type": "object", "properties": {
@@ -121,7 +124,18 @@ std::string_view OpenApiDocument() {
               "responses": {"201": {"description": "{name, size, sha256}"}, "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
     "/api/models": {"get": {"summary": "Registered models", "responses": {"200": {"description": "{models: [{name, latest_version, aliases}]}"}}}},
     "/api/models/{name}": {"parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
-      "get": {"summary": "A model's versions and aliases", "responses": {"200": {"description": "{name, aliases, versions: [ModelVersion]}"}, "404": {"$ref": "#/components/responses/Error"}}}}
+      "get": {"summary": "A model's versions and aliases", "responses": {"200": {"description": "{name, aliases, versions: [ModelVersion]}"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/api/secrets": {"get": {"summary": "Secrets: names, versions and times, never values", "responses": {"200": {"description": "{secrets: [{name, version, created_at, updated_at}]}"}}}},
+    "/api/secrets/{name}": {"parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "get": {"summary": "A secret's version and times (its value is never returned)", "responses": {"200": {"description": "{name, version, created_at, updated_at}"}, "404": {"$ref": "#/components/responses/Error"}}},
+      "put": {"summary": "Set the value (the raw body, at most 64 KiB): a new version", "requestBody": {"required": true, "content": {"application/octet-stream": {}}},
+              "responses": {"201": {"description": "created"}, "200": {"description": "a new version"}, "400": {"$ref": "#/components/responses/Error"}}},
+      "delete": {"summary": "Remove (the audit log stays)", "responses": {"200": {"description": "{name, removed}"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "/api/secrets/{name}/audit": {"parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100}}],
+      "get": {"summary": "Who set, read and removed it, newest first", "responses": {"200": {"description": "{accesses: [{seq, time, secret, action, version, actor}]}"}}}},
+    "/api/secret-accesses": {"parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "default": 100}}],
+      "get": {"summary": "The audit log of every secret, newest first", "responses": {"200": {"description": "{accesses: [...]}"}}}}
   }
 })json";
   return kDocument;

@@ -138,9 +138,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
       EndpointOptions{.home = home, .token_file = fs::absolute(token_file)}, token);
   parts->endpoints->Start();
 
+  WHARF_ASSIGN_OR_RETURN(secret::Vault vault, secret::Vault::Open(secret::KeyFile(home)));
   parts->api = std::make_unique<ControlApi>(std::move(api_store), *parts->executor, *parts->artifacts, jobs,
                                             *parts->scheduler, *parts->endpoints, std::move(token),
-                                            parts->executor_info);
+                                            parts->executor_info, std::move(vault));
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.port;
