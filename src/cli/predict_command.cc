@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/local_secrets.h"
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "ml/predict.h"
@@ -41,6 +42,7 @@ Status RunPredict(const PredictFlags& f, const artifact::ModelRegistry& registry
   }
   ml::PredictOptions options;
   options.input = f.input;
+  options.secrets = LocalSecretLookup("wharf predict");
   if (!evaluate) options.output = f.output;
   options.probabilities = f.proba;
   options.top_k = f.top_k;
@@ -69,10 +71,12 @@ void AddPredictCommand(CLI::App& app, const CommandContext& context) {
   auto* cmd = app.add_subcommand("predict", "Predict a CSV in batch with a Modelfile; write a predictions CSV");
   cmd->add_option("--model", flags->model, "Modelfile")->required();
   cmd->add_option("--input", flags->input,
-                  "Input CSV (the label column is optional; if present, metrics print); for an image model: an IDX "
-                  "images file, a folder of class subfolders, or a folder of images")
+                  "Input CSV or database query (sqlite:///db?query=SELECT ..., postgresql://...?query=...; the label "
+                  "column is optional; if present, metrics print); for an image model: an IDX images file, a folder "
+                  "of class subfolders, or a folder of images")
       ->required();
-  cmd->add_option("--output", flags->output, "Predictions CSV ('-' for stdout)")->required();
+  cmd->add_option("--output", flags->output, "Predictions CSV ('-' for stdout), or a new database table: sqlite:///db?table=NAME[&if_exists=replace|append]")
+      ->required();
   cmd->add_flag("--proba", flags->proba, "Add a proba_<class> column per class");
   cmd->add_option("--top-k", flags->top_k, "Add the k most probable classes with their probabilities");
   cmd->add_option("--batch-rows", flags->batch_rows, "Rows per batch (bounds memory)")->capture_default_str();
@@ -87,7 +91,7 @@ void AddEvaluateCommand(CLI::App& app, const CommandContext& context) {
   auto flags = std::make_shared<PredictFlags>();
   auto* cmd = app.add_subcommand("evaluate", "Score a Modelfile on a labelled CSV");
   cmd->add_option("--model", flags->model, "Modelfile")->required();
-  cmd->add_option("--input", flags->input, "Labelled CSV")->required();
+  cmd->add_option("--input", flags->input, "Labelled CSV or database query")->required();
   cmd->add_flag("--json", flags->json, "Print metrics as JSON");
   cmd->add_option("--device", flags->device, "Image models: cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--engine", flags->engine, "Image models: torchscript | onnx (default: the Modelfile's own)")

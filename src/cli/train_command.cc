@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "artifact/modelfile.h"
+#include "cli/local_secrets.h"
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "cli/params.h"
@@ -57,6 +58,7 @@ Status Run(const TrainFlags& f) {
   ml::TrainOptions options;
   options.train = f.train;
   if (!f.validation.empty()) options.validation = f.validation;
+  options.secrets = LocalSecretLookup("wharf train");
   options.label = f.label;
   options.ignore = f.ignore;
   options.estimator = f.estimator;
@@ -101,8 +103,11 @@ Status Run(const TrainFlags& f) {
 void AddTrainCommand(CLI::App& app, const CommandContext& context) {
   auto flags = std::make_shared<TrainFlags>();
   auto* cmd = app.add_subcommand("train", "Train a classifier on a CSV; write Modelfile, results.txt, metrics.json");
-  cmd->add_option("--train", flags->train, "Training CSV")->required();
-  cmd->add_option("--validation", flags->validation, "Validation CSV, reported as [Test]; never used to choose");
+  cmd->add_option("--train", flags->train,
+                  "Training CSV, or a database query: sqlite:///path.db?query=SELECT ..., "
+                  "postgresql://user@host/db?password_secret=NAME&query=SELECT ...")
+      ->required();
+  cmd->add_option("--validation", flags->validation, "Validation CSV or database query, reported as [Test]; never used to choose");
   cmd->add_option("--label", flags->label, "Label column")->capture_default_str();
   cmd->add_option("--ignore", flags->ignore, "A column that is not a feature, e.g. path (repeatable)");
   cmd->add_option("--out", flags->out, "Output directory")->required();

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/local_secrets.h"
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "core/file.h"
@@ -23,6 +24,7 @@ struct TrialFlags {
 Status Run(const TrialFlags& f) {
   ml::TrainOptions options;
   options.train = f.train;
+  options.secrets = LocalSecretLookup("wharf trial");
   options.label = f.label;
   options.ignore = f.ignore;
   options.folds = f.folds;

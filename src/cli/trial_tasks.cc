@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file.h"
+#include "data/query_source.h"
 #include "exec/local/local_executor.h"
 #include "exec/slurm/slurm_executor.h"
 
@@ -17,6 +18,16 @@ namespace wharf::cli {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+namespace {
+
+// A CSV's path as a task in another directory must name it; a database
+// location as it is.
+std::string TaskPath(const fs::path& source) {
+  return data::IsQueryLocation(source.string()) ? source.string() : fs::absolute(source).string();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<exec::Executor>> MakeTrialExecutor(const TrialTasksOptions& options) {
   if (options.executor == "slurm") {
@@ -43,7 +54,7 @@ ml::TrialRunner TrialTasks(exec::Executor& executor, const TrialTasksOptions& op
       exec::TaskSpec task;
       task.id = fmt::format("{}-{}", tag, trial.index);
       task.run_dir = dir / std::to_string(trial.index);
-      task.argv = {self.string(), "trial", "--train", fs::absolute(train.train).string(), "--label", train.label,
+      task.argv = {self.string(), "trial", "--train", TaskPath(train.train), "--label", train.label,
                    "--estimator", trial.family->kind, "--params", json(trial.params).dump(), "--folds",
                    std::to_string(train.folds), "--cv-split",
                    train.cv_split == ml::CvSplit::kBlocked ? "blocked" : "stratified", "--seed",

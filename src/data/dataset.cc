@@ -40,7 +40,8 @@ std::string Excerpt(std::string_view text) {
   return std::string(text.substr(0, kMax)) + "...";
 }
 
-// Why a field that looks numeric was still rejected, if that is likely.
+}  // namespace
+
 std::string NotANumberHint(std::string_view text) {
   text = Trim(text);
   if (text.find(',') != std::string_view::npos && text.find_first_of("0123456789") != std::string_view::npos) {
@@ -61,17 +62,73 @@ std::string NotANumberHint(std::string_view text) {
   return "";
 }
 
-}  // namespace
-
-Status ColumnNotFound(const CsvReader& csv, std::string_view what, const std::string& name) {
-  std::string message = csv.source_name() + ": " + std::string(what) + " '" + name + "' not found";
-  for (const auto& h : csv.header()) {
+Status ColumnNotFound(std::string_view source, const std::vector<std::string>& header, std::string_view what,
+                      const std::string& name) {
+  std::string message = std::string(source) + ": " + std::string(what) + " '" + name + "' not found";
+  for (const auto& h : header) {
     if (EqualsIgnoreCase(Trim(h), Trim(name))) {
       message += "; did you mean '" + h + "'?";
       break;
     }
   }
-  return NotFound(message + "; columns present: " + ListColumns(csv.header()));
+  return NotFound(message + "; columns present: " + ListColumns(header));
+}
+
+Status ColumnNotFound(const CsvReader& csv, std::string_view what, const std::string& name) {
+  return ColumnNotFound(csv.source_name(), csv.header(), what, name);
+}
+
+Result<ColumnSelection> SelectColumns(const std::vector<std::string>& header, std::string_view source_name,
+                                      const ColumnSpec& spec) {
+  const std::string source(source_name);
+  ColumnSelection out;
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < header.size(); ++i) index.emplace(header[i], i);
+
+  if (spec.label) {
+    if (auto it = index.find(*spec.label); it != index.end()) {
+      out.label_index = it->second;
+    } else if (spec.label_required) {
+      return ColumnNotFound(source, header, "label column", *spec.label);
+    }
+  }
+  std::unordered_set<std::size_t> ignored;
+  for (const auto& name : spec.ignore) {
+    auto it = index.find(name);
+    if (it == index.end()) return ColumnNotFound(source, header, "ignored column", name);
+    if (it->second == out.label_index) {
+      return InvalidArgument(source + ": column '" + name + "' is the label; it cannot be ignored");
+    }
+    ignored.insert(it->second);
+  }
+  if (spec.features.empty()) {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (i == out.label_index || ignored.count(i)) continue;
+      out.features.push_back(header[i]);
+      out.feature_index.push_back(i);
+    }
+  } else {
+    std::unordered_set<std::string_view> requested;
+    for (const auto& name : spec.features) {
+      auto it = index.find(name);
+      if (it == index.end()) return ColumnNotFound(source, header, "column", name);
+      if (it->second == out.label_index) {
+        return InvalidArgument(source + ": column '" + name + "' is the label; it cannot also be a feature");
+      }
+      if (ignored.count(it->second)) {
+        return InvalidArgument(source + ": column '" + name + "' is both a feature and ignored");
+      }
+      if (!requested.insert(name).second) {
+        return InvalidArgument(source + ": feature column '" + name + "' is requested twice");
+      }
+      out.features.push_back(name);
+      out.feature_index.push_back(it->second);
+    }
+  }
+  if (out.features.empty()) {
+    return InvalidArgument(source + ": no feature columns, only the label '" + spec.label.value_or("") + "'");
+  }
+  return out;
 }
 
 Result<std::unique_ptr<CsvFeatureReader>> CsvFeatureReader::Open(const std::filesystem::path& path,
@@ -83,56 +140,11 @@ Result<std::unique_ptr<CsvFeatureReader>> CsvFeatureReader::Open(const std::file
 Result<std::unique_ptr<CsvFeatureReader>> CsvFeatureReader::FromReader(std::unique_ptr<CsvReader> reader,
                                                                        const ColumnSpec& spec) {
   WHARF_CHECK(reader != nullptr);
+  WHARF_ASSIGN_OR_RETURN(ColumnSelection selection, SelectColumns(reader->header(), reader->source_name(), spec));
   std::unique_ptr<CsvFeatureReader> out(new CsvFeatureReader());
-  const auto& header = reader->header();
-  std::unordered_map<std::string_view, std::size_t> index;
-  for (std::size_t i = 0; i < header.size(); ++i) index.emplace(header[i], i);
-
-  if (spec.label) {
-    if (auto it = index.find(*spec.label); it != index.end()) {
-      out->label_index_ = it->second;
-    } else if (spec.label_required) {
-      return ColumnNotFound(*reader, "label column", *spec.label);
-    }
-  }
-  std::unordered_set<std::size_t> ignored;
-  for (const auto& name : spec.ignore) {
-    auto it = index.find(name);
-    if (it == index.end()) return ColumnNotFound(*reader, "ignored column", name);
-    if (it->second == out->label_index_) {
-      return InvalidArgument(reader->source_name() + ": column '" + name + "' is the label; it cannot be ignored");
-    }
-    ignored.insert(it->second);
-  }
-  if (spec.features.empty()) {
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (i == out->label_index_ || ignored.count(i)) continue;
-      out->features_.push_back(header[i]);
-      out->feature_index_.push_back(i);
-    }
-  } else {
-    std::unordered_set<std::string_view> requested;
-    for (const auto& name : spec.features) {
-      auto it = index.find(name);
-      if (it == index.end()) return ColumnNotFound(*reader, "column", name);
-      if (it->second == out->label_index_) {
-        return InvalidArgument(reader->source_name() + ": column '" + name +
-                               "' is the label; it cannot also be a feature");
-      }
-      if (ignored.count(it->second)) {
-        return InvalidArgument(reader->source_name() + ": column '" + name + "' is both a feature and ignored");
-      }
-      if (!requested.insert(name).second) {
-        return InvalidArgument(reader->source_name() + ": feature column '" + name + "' is requested twice");
-      }
-      out->features_.push_back(name);
-      out->feature_index_.push_back(it->second);
-    }
-  }
-  if (out->features_.empty()) {
-    return InvalidArgument(reader->source_name() + ": no feature columns, only the label '" + spec.label.value_or("") +
-                           "'");
-  }
+  out->features_ = std::move(selection.features);
+  out->feature_index_ = std::move(selection.feature_index);
+  out->label_index_ = selection.label_index;
   out->csv_ = std::move(reader);
   return out;
 }
@@ -174,9 +186,9 @@ Result<std::size_t> CsvFeatureReader::ReadBatch(std::size_t max_rows, std::vecto
   return rows;
 }
 
-Result<Dataset> ReadAllRows(CsvFeatureReader& reader) {
+Result<Dataset> ReadAllRows(FeatureReader& reader) {
   Dataset data;
-  data.source = reader.csv().source_name();
+  data.source = reader.source_name();
   data.features = reader.features();
   std::vector<std::string>* labels = reader.has_label() ? &data.labels : nullptr;
   for (;;) {

@@ -12,6 +12,7 @@
 
 #include "core/file.h"
 #include "data/dataset.h"
+#include "data/query_source.h"
 #include "data/image_set.h"
 #include "data/text.h"
 #include "ml/label_map.h"
@@ -99,6 +100,75 @@ std::string Header(const artifact::ModelSchema& schema, const PredictOptions& op
   return out + "\n";
 }
 
+// Where predictions go: a CSV file (or stdout), or a new database table
+// with a `row` column (the input row, from 1) before the CSV's columns.
+class PredictionSink {
+ public:
+  static Result<PredictionSink> Open(const artifact::ModelSchema& schema, const PredictOptions& options) {
+    PredictionSink sink(schema, options);
+    const std::string output = options.output->string();
+    if (!data::IsQueryLocation(output)) {
+      WHARF_ASSIGN_OR_RETURN(OutputFile file, OutputFile::Open(*options.output));
+      sink.file_.emplace(std::move(file));
+      sink.file_->Write(Header(schema, options));
+      return sink;
+    }
+    using Type = data::TableColumn::Type;
+    std::vector<data::TableColumn> columns = {{"row", Type::kInteger}, {"prediction", Type::kText}};
+    if (options.probabilities) {
+      for (const auto& c : schema.classes) columns.push_back({"proba_" + c, Type::kReal});
+    }
+    for (std::size_t k = 1; k <= options.top_k; ++k) {
+      columns.push_back({fmt::format("top{}", k), Type::kText});
+      columns.push_back({fmt::format("top{}_proba", k), Type::kReal});
+    }
+    WHARF_ASSIGN_OR_RETURN(const data::QueryLocation location, data::ParseQueryLocation(output));
+    WHARF_ASSIGN_OR_RETURN(sink.table_, data::OpenTableWriter(location, columns, options.secrets));
+    sink.cells_.resize(columns.size());
+    return sink;
+  }
+
+  // One row, after Rank.
+  Status Add(const float* p, const std::vector<std::size_t>& order) {
+    ++rows_;
+    if (file_) {
+      AppendRow(schema_, options_, p, order, text_);
+      return Status::Ok();
+    }
+    std::size_t i = 0;
+    cells_[i++].number = static_cast<double>(rows_);
+    cells_[i++].text = schema_.classes[order[0]];
+    if (options_.probabilities) {
+      for (std::size_t c = 0; c < schema_.classes.size(); ++c) cells_[i++].number = p[c];
+    }
+    for (std::size_t k = 0; k < options_.top_k; ++k) {
+      cells_[i++].text = schema_.classes[order[k]];
+      cells_[i++].number = p[order[k]];
+    }
+    return table_->Append(cells_);
+  }
+
+  // Writes what a batch added.
+  void Flush() {
+    if (file_) file_->Write(text_);
+    text_.clear();
+  }
+
+  Status Commit() { return file_ ? file_->Commit() : table_->Commit(); }
+
+ private:
+  PredictionSink(const artifact::ModelSchema& schema, const PredictOptions& options)
+      : schema_(schema), options_(options) {}
+
+  const artifact::ModelSchema& schema_;
+  const PredictOptions& options_;
+  std::optional<OutputFile> file_;
+  std::string text_;
+  std::unique_ptr<data::TableWriter> table_;
+  std::vector<data::TableCell> cells_;
+  std::size_t rows_ = 0;
+};
+
 }  // namespace
 
 Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOptions& options) {
@@ -108,13 +178,13 @@ Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOpti
     return InvalidArgument(fmt::format("--top-k {} exceeds the model's {} classes", options.top_k,
                                        schema.classes.size()));
   }
-  WHARF_ASSIGN_OR_RETURN(auto reader,
-                         data::CsvFeatureReader::Open(options.input, {schema.label, false, schema.features, {}}));
-  std::optional<OutputFile> out;
+  WHARF_ASSIGN_OR_RETURN(auto reader, data::OpenFeatureSource(options.input.string(),
+                                                              {schema.label, false, schema.features, {}},
+                                                              options.secrets));
+  std::optional<PredictionSink> out;
   if (options.output) {
-    WHARF_ASSIGN_OR_RETURN(OutputFile file, OutputFile::Open(*options.output));
-    out.emplace(std::move(file));
-    out->Write(Header(schema, options));
+    WHARF_ASSIGN_OR_RETURN(PredictionSink sink, PredictionSink::Open(schema, options));
+    out.emplace(std::move(sink));
   }
   const LabelMap labels(schema.classes);
   std::optional<ConfusionMatrix> confusion;
@@ -124,7 +194,6 @@ Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOpti
   std::vector<float> x, proba;
   std::vector<std::string> truth;
   std::vector<std::size_t> order(width);
-  std::string text;
   for (;;) {
     x.clear();
     truth.clear();
@@ -132,7 +201,6 @@ Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOpti
     if (rows == 0) break;
     proba.resize(rows * width);
     WHARF_RETURN_IF_ERROR(model.Predict(x.data(), rows, proba.data()));
-    text.clear();
     for (std::size_t r = 0; r < rows; ++r) {
       const float* p = proba.data() + r * width;
       const int best = Rank(p, options.top_k, order);
@@ -140,14 +208,14 @@ Result<PredictResult> PredictCsv(const artifact::Model& model, const PredictOpti
         auto t = labels.Find(truth[r]);
         if (!t) {
           return InvalidArgument(fmt::format("{}: data row {}: label '{}' is not a class of this model ({})",
-                                             options.input.string(), result.rows + r + 1, truth[r],
+                                             reader->source_name(), result.rows + r + 1, truth[r],
                                              fmt::join(schema.classes, ", ")));
         }
         confusion->Add(*t, best);
       }
-      if (out) AppendRow(schema, options, p, order, text);
+      if (out) WHARF_RETURN_IF_ERROR(out->Add(p, order));
     }
-    if (out) out->Write(text);
+    if (out) out->Flush();
     result.rows += rows;
   }
   if (out) WHARF_RETURN_IF_ERROR(out->Commit());

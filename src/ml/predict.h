@@ -1,5 +1,5 @@
 #pragma once
-// The predict job: stream a CSV through a loaded model in batches and write
+// The predict job: stream a CSV (or a query's rows) through a loaded model in batches and write
 // a predictions CSV; when the input has the label column, also score it.
 // Memory stays bounded by the batch size, so inputs larger than memory work.
 
@@ -9,16 +9,18 @@
 
 #include "artifact/model.h"
 #include "core/status.h"
+#include "data/query_source.h"
 #include "ml/metrics.h"
 
 namespace wharf::ml {
 
 struct PredictOptions {
-  std::filesystem::path input;
-  std::optional<std::filesystem::path> output;  // none: score only ("-" writes to stdout)
+  std::filesystem::path input;                  // a CSV, or a database query (data/query_source.h)
+  std::optional<std::filesystem::path> output;  // none: score only ("-" writes to stdout; table= a database table)
   bool probabilities = false;  // add proba_<class> columns
   std::size_t top_k = 0;       // add top1,top1_proba,... columns
   std::size_t batch_rows = 8192;
+  data::SecretLookup secrets;  // resolves a database location's password_secret
 };
 
 struct PredictResult {

@@ -10,6 +10,7 @@
 #include "core/parallel.h"
 #include "core/version.h"
 #include "data/dataset.h"
+#include "data/query_source.h"
 #include "data/summary.h"
 #include "ml/label_map.h"
 #include "ml/pipeline.h"
@@ -133,7 +134,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
   result.train_path = options.train;
   result.validation_path = options.validation;
 
-  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}, options.ignore}));
+  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadFeatureSource(options.train.string(), {options.label, true, {}, options.ignore}, options.secrets));
   WHARF_ASSIGN_OR_RETURN(const LabelMap labels, ClassesOf(options, train_set.labels));
   WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
   const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());
@@ -142,7 +143,8 @@ Result<TrainResult> Train(const TrainOptions& options) {
   std::optional<TrainingData> validation;
   if (options.validation) {
     WHARF_ASSIGN_OR_RETURN(validation_set,
-                           data::ReadDataset(*options.validation, {options.label, true, train_set.features, {}}));
+                           data::ReadFeatureSource(options.validation->string(), {options.label, true, train_set.features, {}},
+                                                   options.secrets));
     auto vy = labels.EncodeAll(validation_set->labels);
     if (!vy.ok()) return vy.status().WithContext(options.validation->string());
     validation = ToTrainingData(*validation_set, std::move(*vy), labels.size());
@@ -172,7 +174,7 @@ Result<TrainResult> Train(const TrainOptions& options) {
 
 Result<CvScore> CrossValidateTrial(const TrainOptions& options, const EstimatorFamily& family, const Params& params) {
   if (options.folds < 2) return InvalidArgument("--folds must be at least 2");
-  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadDataset(options.train, {options.label, true, {}, options.ignore}));
+  WHARF_ASSIGN_OR_RETURN(data::Dataset train_set, data::ReadFeatureSource(options.train.string(), {options.label, true, {}, options.ignore}, options.secrets));
   WHARF_ASSIGN_OR_RETURN(const LabelMap labels, ClassesOf(options, train_set.labels));
   WHARF_ASSIGN_OR_RETURN(std::vector<int> y, labels.EncodeAll(train_set.labels));
   const TrainingData train = ToTrainingData(train_set, std::move(y), labels.size());

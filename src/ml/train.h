@@ -11,6 +11,7 @@
 
 #include "artifact/modelfile.h"
 #include "core/status.h"
+#include "data/query_source.h"
 #include "ml/collective.h"
 #include "ml/metrics.h"
 #include "ml/search.h"
@@ -22,8 +23,9 @@ namespace wharf::ml {
 inline constexpr char kDefaultEstimator[] = "rf";
 
 struct TrainOptions {
-  std::filesystem::path train;
+  std::filesystem::path train;  // a CSV, or a database query (data/query_source.h)
   std::optional<std::filesystem::path> validation;
+  data::SecretLookup secrets;   // resolves a database location's password_secret
   std::string label;
   std::vector<std::string> ignore;  // columns that are not features (an id, an image's path)
   std::string estimator = kDefaultEstimator;  // a family kind, or "auto" (all families)

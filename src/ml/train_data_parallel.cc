@@ -7,6 +7,7 @@
 
 #include "core/parallel.h"
 #include "core/sha256.h"
+#include "data/query_source.h"
 #include "data/shard.h"
 #include "ml/train.h"
 #include "ml/train_steps.h"
@@ -38,6 +39,10 @@ namespace {
 // This rank's shard, read only once every rank knows the others read theirs.
 Result<data::Dataset> ReadShard(const std::filesystem::path& path, const data::ColumnSpec& spec,
                                 Collective& collective) {
+  if (data::IsQueryLocation(path.string())) {
+    return InvalidArgument("a database source cannot be split over ranks yet: train it with --ranks 1, or export it "
+                           "to a CSV");
+  }
   auto shard = data::ReadDatasetShard(path, spec, static_cast<std::size_t>(collective.rank()),
                                       static_cast<std::size_t>(collective.size()));
   WHARF_RETURN_IF_ERROR(AgreeAcrossRanks(collective, shard.status()));

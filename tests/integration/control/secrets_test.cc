@@ -15,6 +15,8 @@
 
 #include "control_server_fixture.h"
 #include "core/sha256.h"
+#include "testing/postgres_server.h"
+#include "testing/wine_sql.h"
 
 namespace wharf::testing {
 namespace {
@@ -121,6 +123,35 @@ TEST_F(SecretsTest, ATaskWhoseSecretIsMissingFailsNamingIt) {
   const json task = WaitFinal(tasks[0]["id"]);
   EXPECT_EQ(task["state"], "FAILED");
   EXPECT_THAT(task["reason"].get<std::string>(), HasSubstr("secret 'pg-password' not found"));
+}
+
+TEST_F(SecretsTest, ATrainingTaskReadsPostgresWithCredentialsFromASecret) {
+  auto admin = NewPostgresDatabase();
+  if (!admin.ok()) GTEST_SKIP() << "no PostgreSQL server: " << admin.status().ToString();
+  const std::string role = "task_" + admin->substr(admin->rfind('/') + 1);
+  ASSERT_TRUE(ExecPostgres(*admin, WineTableSql(WineDir() / "TrainingDataset.csv")).ok());
+  ASSERT_TRUE(ExecPostgres(*admin, "CREATE ROLE " + role + " LOGIN PASSWORD 'Wh4rf-task'; GRANT SELECT ON wine TO " +
+                                       role)
+                  .ok());
+  EXPECT_EQ(Call("PUT", "/api/secrets/warehouse", "Wh4rf-task").status, 201);
+  const std::string host = admin->substr(admin->find('@') + 1);
+  const json spec = {{"job", "train"},
+                     {"model", "wine-pg"},
+                     {"params",
+                      {{"train", "postgresql://" + role + "@" + host + "?query=SELECT * FROM wine ORDER BY id"},
+                       {"ignore", "id"},
+                       {"hyperparameters", {{"num_parallel_tree", 20}}}}},
+                     {"secrets", {{"env", {{"PGPASSWORD", "warehouse"}}}}}};
+  const auto tasks = Run("wine-from-postgres", spec);
+  const std::string id = tasks[0]["id"];
+  const json task = WaitFinal(id, 300s);
+  ASSERT_EQ(task["state"], "SUCCEEDED") << task.dump() << Log(id, "stderr");
+  EXPECT_EQ(task["reason"], "registered model wine-pg version 1");
+  const json model = CallJson("GET", "/api/models/wine-pg", nullptr, 200);
+  EXPECT_EQ(model["versions"][0]["metrics"]["train"]["rows"], 1279) << model.dump();
+  const json audit = CallJson("GET", "/api/secrets/warehouse/audit", nullptr, 200);
+  EXPECT_EQ(audit["accesses"][0]["actor"], "task:" + id + " (attempt 1)");
+  EXPECT_THAT(FilesContaining("Wh4rf-task"), ::testing::IsEmpty());
 }
 
 TEST_F(SecretsTest, SecretRoutesNeedTheTokenAndValidNames) {
