@@ -33,6 +33,8 @@ void AddDriftCommand(CLI::App& app, const CommandContext& context);
 void AddPcaCommand(CLI::App& app, const CommandContext& context);
 // `wharf secret set|list|rm|audit`: the local secret store.
 void AddSecretCommand(CLI::App& app, const CommandContext& context);
+// `wharf service create|list|describe|scale|stop`: services on a server.
+void AddServiceCommand(CLI::App& app, const CommandContext& context);
 // `wharf server`: the control plane.
 void AddServerCommand(CLI::App& app, const CommandContext& context);
 // Adds train, dl-train, featurize, pca, predict, evaluate and serve as jobs

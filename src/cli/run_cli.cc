@@ -29,6 +29,7 @@ int RunCli(int argc, char** argv) {
                    "featurize", &exit_code);
   AddPcaCommand(app, context);
   AddSecretCommand(app, context);
+  AddServiceCommand(app, context);
   AddTrialCommand(app, context);
   AddPredictCommand(app, context);
   AddEvaluateCommand(app, context);

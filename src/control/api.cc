@@ -130,13 +130,15 @@ struct ControlApi::Call {
 
 ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
                        const ArtifactStore& artifacts, const JobRegistry& jobs, Scheduler& scheduler,
-                       EndpointController& endpoints, std::string token, json executor_info, secret::Vault vault)
+                       EndpointController& endpoints, ServiceController& services, std::string token,
+                       json executor_info, secret::Vault vault)
     : store_(std::move(store)),
       executor_(executor),
       artifacts_(artifacts),
       jobs_(jobs),
       scheduler_(scheduler),
       endpoints_(endpoints),
+      services_(services),
       token_(std::move(token)),
       executor_info_(std::move(executor_info)),
       secrets_(*store_, std::move(vault)) {}
@@ -230,6 +232,8 @@ net::HttpResponse ControlApi::Route(const Call& c) {
     return ListJobs();
   } else if (s[0] == "endpoints") {
     return Endpoints(c);
+  } else if (s[0] == "services") {
+    return Services(c);
   } else if (s[0] == "secrets" || s[0] == "secret-accesses") {
     return Secrets(c);
   }
@@ -594,6 +598,46 @@ net::HttpResponse ControlApi::Secrets(const Call& c) {
     Result<std::vector<store::SecretAccess>> accesses = secrets_.Audit(s[1], limit);
     if (!accesses.ok()) return Error(accesses.status());
     return Json(200, {{"accesses", AccessesToJson(*accesses)}});
+  }
+  return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
+}
+
+}  // namespace wharf::control
+
+namespace wharf::control {
+
+net::HttpResponse ControlApi::Services(const Call& c) {
+  const auto& s = c.segments;
+  const std::string& m = c.method;
+  const std::size_t n = s.size();
+  auto answer = [](unsigned status, Result<json> r) { return r.ok() ? Json(status, *r) : Error(r.status()); };
+  if (n == 1 && m == "GET") return answer(200, services_.List());
+  Result<json> body = c.Json();
+  if (!body.ok()) return Error(body.status());
+  std::optional<int> desired;
+  if (body->is_object() && body->contains("desired")) {
+    if (!(*body)["desired"].is_number_integer()) return Error(400, "desired: must be an integer");
+    desired = (*body)["desired"].get<int>();
+  }
+  if (n == 1 && m == "POST") {
+    if (!body->is_object() || !body->contains("taskdef") || !(*body)["taskdef"].is_string()) {
+      return Error(400, "taskdef: required, the task definition to run as a service");
+    }
+    const std::string taskdef = (*body)["taskdef"].get<std::string>();
+    std::string name = taskdef;
+    if (body->contains("name")) {
+      if (!(*body)["name"].is_string()) return Error(400, "name: must be a string");
+      name = (*body)["name"].get<std::string>();
+    }
+    return answer(201, services_.Create(name, taskdef, desired));
+  }
+  if (n == 2 && m == "GET") return answer(200, services_.Describe(s[1]));
+  if (n == 3 && m == "POST" && s[2] == "scale") {
+    if (!desired) return Error(400, "desired: required, the number of instances");
+    return answer(200, services_.Scale(s[1], *desired));
+  }
+  if ((n == 3 && m == "POST" && s[2] == "stop") || (n == 2 && m == "DELETE")) {
+    return answer(200, services_.StopService(s[1]));
   }
   return Error(404, fmt::format("no route {} /api/{}", m, fmt::join(s, "/")));
 }

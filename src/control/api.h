@@ -16,6 +16,7 @@
 #include "control/endpoints.h"
 #include "control/job_registry.h"
 #include "control/scheduler.h"
+#include "control/services.h"
 #include "exec/executor.h"
 #include "net/http_server.h"
 #include "secret/secret_store.h"
@@ -30,7 +31,8 @@ inline constexpr std::size_t kMaxJsonBody = 1 << 20;
 class ControlApi final : public net::HttpHandler {
  public:
   ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor, const ArtifactStore& artifacts,
-             const JobRegistry& jobs, Scheduler& scheduler, EndpointController& endpoints, std::string token,
+             const JobRegistry& jobs, Scheduler& scheduler, EndpointController& endpoints, ServiceController& services,
+             std::string token,
              nlohmann::json executor_info, secret::Vault vault);
 
   void Handle(net::HttpRequest& request, net::Respond respond) override;
@@ -56,6 +58,7 @@ class ControlApi final : public net::HttpHandler {
   net::HttpResponse Endpoints(const Call& call);
   // Names, versions and the audit log; a value can be set, never read.
   net::HttpResponse Secrets(const Call& call);
+  net::HttpResponse Services(const Call& call);
 
   std::unique_ptr<store::MetadataStore> store_;
   exec::Executor& executor_;
@@ -63,6 +66,7 @@ class ControlApi final : public net::HttpHandler {
   const JobRegistry& jobs_;
   Scheduler& scheduler_;
   EndpointController& endpoints_;
+  ServiceController& services_;
   const std::string token_;
   const nlohmann::json executor_info_;  // shown by /api/health: which limits the executor can enforce
   secret::SecretStore secrets_;          // over store_

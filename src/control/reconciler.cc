@@ -71,10 +71,17 @@ Result<std::vector<store::TaskRecord>> Reconciler::Reconcile(const ServiceTarget
     run.definition = target.definition;
     run.count = static_cast<int>(want - live.size());
     run.group_id = ServiceGroup(target.name);
-    WHARF_ASSIGN_OR_RETURN(auto started, SubmitRun(store_, jobs_, artifacts_, run));
-    counts_[target.name].started += started.size();
+    const int runs = target.instance_overrides ? *run.count : 1;
+    if (target.instance_overrides) run.count = 1;
+    for (int i = 0; i < runs; ++i) {
+      if (target.instance_overrides) {
+        WHARF_ASSIGN_OR_RETURN(run.overrides, target.instance_overrides());
+      }
+      WHARF_ASSIGN_OR_RETURN(auto started, SubmitRun(store_, jobs_, artifacts_, run));
+      counts_[target.name].started += started.size();
+      live.insert(live.end(), started.begin(), started.end());
+    }
     scheduler_.Wake();
-    live.insert(live.end(), started.begin(), started.end());
   }
   return live;
 }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct ServiceTarget {
   std::string name;        // the service; its tasks' group id is ServiceGroup(name)
   std::string definition;  // task definition its instances run (latest revision)
   int replicas = 0;        // 0 stops every instance
+  // When set, each new instance is its own run with these overrides (a
+  // JSON merge patch: its port); otherwise they start as one run.
+  std::function<Result<nlohmann::json>()> instance_overrides = {};
 };
 
 std::string ServiceGroup(std::string_view service);
@@ -39,6 +43,10 @@ class Reconciler {
   // One pass for `target` at `now_us`: returns its live (PENDING or
   // RUNNING) instances after the pass, oldest first, stopping ones excluded.
   Result<std::vector<store::TaskRecord>> Reconcile(const ServiceTarget& target, std::int64_t now_us);
+
+  // Forgets `service`'s crash-loop backoff: its owner changed it (a new
+  // revision, a restart), so the next pass starts what is missing at once.
+  void ResetBackoff(const std::string& service) { backoff_.erase(service); }
 
   // The instances started (restarts included) and stopped so far, per service.
   struct Counts {

@@ -31,6 +31,7 @@ struct ControlServer::Parts {
   nlohmann::json executor_info;  // for /api/health
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<EndpointController> endpoints;
+  std::unique_ptr<ServiceController> services;
   std::unique_ptr<ControlApi> api;
   std::unique_ptr<net::HttpServer> http;
 
@@ -92,6 +93,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   WHARF_ASSIGN_OR_RETURN(auto scheduler_store, store::OpenMetadataStore(location));
   WHARF_ASSIGN_OR_RETURN(auto endpoints_api_store, store::OpenMetadataStore(location));
   WHARF_ASSIGN_OR_RETURN(auto endpoints_loop_store, store::OpenMetadataStore(location));
+  WHARF_ASSIGN_OR_RETURN(auto services_api_store, store::OpenMetadataStore(location));
+  WHARF_ASSIGN_OR_RETURN(auto services_loop_store, store::OpenMetadataStore(location));
   WHARF_ASSIGN_OR_RETURN(ArtifactStore artifacts, ArtifactStore::Open(home / "artifacts"));
   parts->artifacts = std::make_unique<ArtifactStore>(std::move(artifacts));
 
@@ -137,10 +140,13 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
       std::move(endpoints_api_store), std::move(endpoints_loop_store), *parts->scheduler, jobs, *parts->artifacts,
       EndpointOptions{.home = home, .token_file = fs::absolute(token_file)}, token);
   parts->endpoints->Start();
+  parts->services = std::make_unique<ServiceController>(std::move(services_api_store), std::move(services_loop_store),
+                                                        *parts->scheduler, jobs, *parts->artifacts, ServiceOptions{});
+  parts->services->Start();
 
   WHARF_ASSIGN_OR_RETURN(secret::Vault vault, secret::Vault::Open(secret::KeyFile(home)));
   parts->api = std::make_unique<ControlApi>(std::move(api_store), *parts->executor, *parts->artifacts, jobs,
-                                            *parts->scheduler, *parts->endpoints, std::move(token),
+                                            *parts->scheduler, *parts->endpoints, *parts->services, std::move(token),
                                             parts->executor_info, std::move(vault));
   net::HttpServerOptions http;
   http.host = options.host;
@@ -163,6 +169,7 @@ void ControlServer::Shutdown() {
   if (!parts_) return;
   if (parts_->http) parts_->http->Shutdown(std::chrono::seconds(5));
   if (parts_->endpoints) parts_->endpoints->Stop();
+  if (parts_->services) parts_->services->Stop();
   if (parts_->scheduler) parts_->scheduler->Stop();
   std::error_code ec;
   fs::remove(parts_->server_json, ec);

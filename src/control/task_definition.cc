@@ -18,7 +18,7 @@ using std::chrono::milliseconds;
 
 constexpr std::string_view kFields[] = {"job",     "params",  "command",       "model",   "resources",
                                         "env",     "inputs",  "outputs",       "count",   "retry_backoff",
-                                        "retries", "timeout", "executor",      "secrets"};
+                                        "retries", "timeout", "executor",      "secrets", "service"};
 
 bool IsEnvName(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -106,6 +106,77 @@ Result<SecretRefs> ParseSecrets(const json& value, const std::map<std::string, s
     }
   }
   return refs;
+}
+
+Result<ServiceSpec::Health> ParseHealth(const json& value) {
+  if (!value.is_object()) return InvalidArgument("service.health: must be an object");
+  ServiceSpec::Health health;
+  for (const auto& [key, v] : value.items()) {
+    const std::string field = "service.health." + key;
+    if (key == "http_path") {
+      if (!v.is_string() || !v.get<std::string>().starts_with("/")) {
+        return InvalidArgument(field + ": must be a path starting with '/'");
+      }
+      health.http_path = v.get<std::string>();
+    } else if (key == "command") {
+      WHARF_ASSIGN_OR_RETURN(health.command, StringList(v, field));
+      if (health.command.empty() || health.command[0].empty()) return InvalidArgument(field + ": must name a program");
+    } else if (key == "interval") {
+      WHARF_ASSIGN_OR_RETURN(health.interval, ParseDuration(v, field));
+    } else if (key == "timeout") {
+      WHARF_ASSIGN_OR_RETURN(health.timeout, ParseDuration(v, field));
+    } else if (key == "start_period") {
+      WHARF_ASSIGN_OR_RETURN(health.start_period, ParseDuration(v, field));
+    } else if (key == "retries") {
+      WHARF_ASSIGN_OR_RETURN(health.retries, Count(v, field, 1, 100));
+    } else {
+      return InvalidArgument(
+          fmt::format("{}: unknown field (known: http_path, command, interval, timeout, retries, start_period)", field));
+    }
+  }
+  if (health.http_path.empty() == health.command.empty()) {
+    return InvalidArgument("service.health: needs exactly one of http_path and command");
+  }
+  return health;
+}
+
+Result<ServiceSpec> ParseService(const json& value) {
+  if (!value.is_object()) return InvalidArgument("service: must be an object");
+  ServiceSpec service;
+  for (const auto& [key, v] : value.items()) {
+    const std::string field = "service." + key;
+    if (key == "desired") {
+      WHARF_ASSIGN_OR_RETURN(service.desired, Count(v, field, 0, 1000));
+    } else if (key == "port") {
+      if (v == "auto") {
+        service.port = ServiceSpec::Port::kAuto;
+      } else if (v.is_number_integer() && v.get<std::int64_t>() >= 1 && v.get<std::int64_t>() <= 65535) {
+        service.port = ServiceSpec::Port::kFixed;
+        service.fixed_port = v.get<int>();
+      } else {
+        return InvalidArgument(field + ": \"auto\" (a free port per instance) or a port number 1-65535");
+      }
+    } else if (key == "health") {
+      WHARF_ASSIGN_OR_RETURN(service.health, ParseHealth(v));
+    } else if (key == "restart") {
+      if (v == "always") {
+        service.restart = ServiceSpec::Restart::kAlways;
+      } else if (v == "on-failure") {
+        service.restart = ServiceSpec::Restart::kOnFailure;
+      } else {
+        return InvalidArgument(field + ": \"always\" or \"on-failure\"");
+      }
+    } else {
+      return InvalidArgument(fmt::format("{}: unknown field (known: desired, port, health, restart)", field));
+    }
+  }
+  if (service.health && !service.health->http_path.empty() && service.port == ServiceSpec::Port::kNone) {
+    return InvalidArgument("service.health.http_path: the service needs a port to probe (service.port)");
+  }
+  if (service.port == ServiceSpec::Port::kFixed && service.desired > 1) {
+    return InvalidArgument("service.port: a fixed port serves one instance; use \"auto\" for several");
+  }
+  return service;
 }
 
 Result<exec::Resources> ParseResources(const json& value) {
@@ -253,7 +324,28 @@ Result<DefinitionSpec> ParseDefinition(const json& body, const JobRegistry& jobs
   if (body.contains("secrets")) {
     WHARF_ASSIGN_OR_RETURN(spec.secrets, ParseSecrets(body["secrets"], spec.env));
   }
+  if (body.contains("service")) {
+    WHARF_ASSIGN_OR_RETURN(spec.service, ParseService(body["service"]));
+  }
   return spec;
+}
+
+json ServiceToJson(const ServiceSpec& service) {
+  json out = {{"desired", service.desired},
+              {"restart", service.restart == ServiceSpec::Restart::kAlways ? "always" : "on-failure"}};
+  if (service.port == ServiceSpec::Port::kAuto) out["port"] = "auto";
+  if (service.port == ServiceSpec::Port::kFixed) out["port"] = service.fixed_port;
+  if (service.health) {
+    const auto& h = *service.health;
+    json health = {{"interval", fmt::format("{}ms", h.interval.count())},
+                   {"timeout", fmt::format("{}ms", h.timeout.count())},
+                   {"retries", h.retries}};
+    if (h.start_period.count() > 0) health["start_period"] = fmt::format("{}ms", h.start_period.count());
+    if (!h.http_path.empty()) health["http_path"] = h.http_path;
+    if (!h.command.empty()) health["command"] = h.command;
+    out["health"] = std::move(health);
+  }
+  return out;
 }
 
 json DefinitionToJson(const DefinitionSpec& spec) {
@@ -280,6 +372,7 @@ json DefinitionToJson(const DefinitionSpec& spec) {
   if (spec.timeout) out["timeout"] = fmt::format("{}ms", spec.timeout->count());
   if (!spec.executor.empty()) out["executor"] = spec.executor;  // absent: older definitions keep their bytes
   if (!spec.secrets.empty()) out["secrets"] = {{"env", spec.secrets.env}, {"files", spec.secrets.files}};
+  if (spec.service) out["service"] = ServiceToJson(*spec.service);
   return out;
 }
 

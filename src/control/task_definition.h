@@ -36,6 +36,29 @@ struct SecretRefs {
   bool empty() const { return env.empty() && files.empty(); }
 };
 
+// How a definition runs as a service (`wharf service create`): instances
+// kept at `desired`, each given a port and watched by a health check.
+struct ServiceSpec {
+  // What a probe runs: an HTTP GET of `http_path` on the instance's port
+  // (any 2xx or 3xx is healthy) or `command` (exit 0 is healthy).
+  struct Health {
+    std::string http_path;
+    std::vector<std::string> command;
+    std::chrono::milliseconds interval{10'000};     // between probes
+    std::chrono::milliseconds timeout{5'000};       // a probe that takes longer failed
+    int retries = 3;                                // consecutive failures that make it unhealthy (then restarted)
+    std::chrono::milliseconds start_period{0};      // failures after the start do not count this long
+  };
+  enum class Restart { kAlways, kOnFailure };
+  enum class Port { kNone, kAuto, kFixed };
+
+  int desired = 1;
+  Port port = Port::kNone;
+  int fixed_port = 0;  // when port is kFixed
+  std::optional<Health> health;
+  Restart restart = Restart::kAlways;  // on-failure: an instance that exits 0 is not replaced
+};
+
 struct DefinitionSpec {
   std::string job;                    // a built-in job's name, or empty when `command` is set
   nlohmann::json params = nlohmann::json::object();  // the job's parameters
@@ -51,6 +74,7 @@ struct DefinitionSpec {
   std::optional<std::chrono::milliseconds> timeout;
   std::string executor;  // "local" or "slurm"; empty: the server's default
   SecretRefs secrets;
+  std::optional<ServiceSpec> service;
 };
 
 // Parses and checks a definition body (without "name"). InvalidArgument
@@ -61,6 +85,9 @@ Result<DefinitionSpec> ParseDefinition(const nlohmann::json& body, const JobRegi
 // The canonical JSON of `spec`: every field, in one order, durations in
 // milliseconds and memory in bytes, so equal definitions are equal bytes.
 nlohmann::json DefinitionToJson(const DefinitionSpec& spec);
+
+// The canonical JSON of a service block (part of DefinitionToJson).
+nlohmann::json ServiceToJson(const ServiceSpec& service);
 
 // RFC 7386 JSON merge patch: `patch`'s members replace `target`'s, null
 // deletes, objects merge recursively, anything else replaces.

@@ -150,6 +150,17 @@ struct SecretRecord {
   std::int64_t updated_us = 0;  // when this version was set
 };
 
+// A long-running service: instances of a task definition kept at a count
+// (control's ServiceController). Health and instances live in its tasks.
+struct ServiceRecord {
+  std::string name{};
+  std::string definition{};  // the task definition its instances run (its latest revision at each start)
+  int desired = 0;           // instances to keep; 0 while stopped
+  bool active = true;        // false once stopped: kept for its history, hidden from listings
+  std::int64_t created_us = 0;
+  std::int64_t updated_us = 0;
+};
+
 // One access to a secret: the audit log, kept after the secret is removed.
 struct SecretAccess {
   std::int64_t seq = 0;      // assigned by the store, increasing; 0 when appending
@@ -277,6 +288,17 @@ class MetadataStore {
   // (not NotFound).
   virtual Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
                                                                 std::size_t limit) = 0;
+
+  // Services.
+
+  // Creates or replaces service `record.name` (times set by the store; a
+  // replaced one keeps its created time). InvalidArgument for a bad name or
+  // definition name, or a negative count.
+  virtual Result<ServiceRecord> PutService(const ServiceRecord& record) = 0;
+  // NotFound naming the service.
+  virtual Result<ServiceRecord> GetService(std::string_view name) = 0;
+  // Every service by name; stopped ones only when `include_inactive`.
+  virtual Result<std::vector<ServiceRecord>> ListServices(bool include_inactive) = 0;
 
   // Secrets (sealed values; see secret::SecretStore for what callers use).
 

@@ -5,7 +5,7 @@
 // postgres_metadata_store.cc (opening, task definitions),
 // postgres_metadata_tasks.cc, postgres_metadata_models.cc and
 // postgres_metadata_endpoints.cc and
-// postgres_metadata_secrets.cc.
+// postgres_metadata_secrets_services.cc (and services).
 //
 // Every call is one READ COMMITTED transaction. Writes that allocate a
 // number first lock what they number: a definition's row in
@@ -60,6 +60,10 @@ class PostgresMetadataStore final : public MetadataStore {
   Result<EndpointEvent> AppendEndpointEvent(const EndpointEvent& event) override;
   Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
                                                         std::size_t limit) override;
+
+  Result<ServiceRecord> PutService(const ServiceRecord& record) override;
+  Result<ServiceRecord> GetService(std::string_view name) override;
+  Result<std::vector<ServiceRecord>> ListServices(bool include_inactive) override;
 
   Result<SecretRecord> PutSecret(std::string_view name, std::string_view sealed) override;
   Result<SecretRecord> GetSecret(std::string_view name) override;

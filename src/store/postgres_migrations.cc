@@ -136,6 +136,17 @@ CREATE TABLE secret_accesses (
 );
 CREATE INDEX secret_accesses_name_seq ON secret_accesses (name, seq);
 )sql"},
+    {8, "services",
+     R"sql(
+CREATE TABLE services (
+  name TEXT NOT NULL PRIMARY KEY,
+  definition TEXT NOT NULL,
+  desired INTEGER NOT NULL,
+  active INTEGER NOT NULL,
+  created_us BIGINT NOT NULL,
+  updated_us BIGINT NOT NULL
+);
+)sql"},
 };
 
 // The advisory lock key of migrations ("wharfmig"); model registration locks

@@ -4,7 +4,7 @@
 // files by noun: sqlite_metadata_store.cc (opening, task definitions),
 // sqlite_metadata_tasks.cc, sqlite_metadata_models.cc and
 // sqlite_metadata_endpoints.cc and
-// sqlite_metadata_secrets.cc.
+// sqlite_metadata_secrets_services.cc (and services).
 //
 // Writes that read before they write run in one BEGIN IMMEDIATE transaction
 // (SqliteDatabase::WriteTransaction), so concurrent stores on one file take
@@ -54,6 +54,10 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<EndpointEvent> AppendEndpointEvent(const EndpointEvent& event) override;
   Result<std::vector<EndpointEvent>> ListEndpointEvents(std::string_view endpoint, std::int64_t after_seq,
                                                         std::size_t limit) override;
+
+  Result<ServiceRecord> PutService(const ServiceRecord& record) override;
+  Result<ServiceRecord> GetService(std::string_view name) override;
+  Result<std::vector<ServiceRecord>> ListServices(bool include_inactive) override;
 
   Result<SecretRecord> PutSecret(std::string_view name, std::string_view sealed) override;
   Result<SecretRecord> GetSecret(std::string_view name) override;

@@ -71,7 +71,8 @@ HttpResult HttpClient::ReadResponse(int timeout_ms) {
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);
       std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      result.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+      const std::size_t value = line.find_first_not_of(' ', colon + 1);  // an empty value is allowed
+      result.headers[name] = value == std::string::npos ? "" : line.substr(value);
     }
     pos = next;
   }

@@ -1,5 +1,5 @@
-// The SQLite metadata store's secrets: the current sealed value of each in
-// `secrets`, every access in `secret_accesses`.
+// The SQLite metadata store's secrets (the current sealed value of each in
+// `secrets`, every access in `secret_accesses`) and services (`services`).
 
 #include <algorithm>
 #include <limits>
@@ -118,6 +118,83 @@ Result<std::vector<SecretAccess>> SqliteMetadataStore::ListSecretAccesses(std::s
                                     .actor = std::string(select.ColumnText(3)),
                                     .version = static_cast<int>(select.ColumnInt64(4)),
                                     .time_us = select.ColumnInt64(5)});
+  }
+}
+
+}  // namespace wharf::store
+
+// Services: a row per name, like secrets.
+namespace wharf::store {
+
+namespace {
+
+Status CheckService(const ServiceRecord& record) {
+  WHARF_RETURN_IF_ERROR(ValidateName("service", record.name));
+  WHARF_RETURN_IF_ERROR(ValidateName("task definition", record.definition).WithContext("service " + record.name));
+  if (record.desired < 0) return InvalidArgument(fmt::format("service '{}': desired must be >= 0", record.name));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServiceRecord> SqliteMetadataStore::PutService(const ServiceRecord& record) {
+  WHARF_RETURN_IF_ERROR(CheckService(record));
+  ServiceRecord stored = record;
+  stored.updated_us = NowMicros();
+  std::lock_guard lock(mu_);
+  WHARF_ASSIGN_OR_RETURN(
+      SqliteStatement upsert,
+      db_->Prepare("INSERT INTO services (name, definition, desired, active, created_us, updated_us) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, "
+                   "desired = excluded.desired, active = excluded.active, updated_us = excluded.updated_us "
+                   "RETURNING created_us"));
+  upsert.BindText(1, stored.name);
+  upsert.BindText(2, stored.definition);
+  upsert.BindInt64(3, stored.desired);
+  upsert.BindInt64(4, stored.active ? 1 : 0);
+  upsert.BindInt64(5, stored.updated_us);
+  WHARF_ASSIGN_OR_RETURN(const bool row, upsert.Step());
+  if (!row) return Internal(fmt::format("service '{}': the upsert returned no row", stored.name));
+  stored.created_us = upsert.ColumnInt64(0);
+  WHARF_RETURN_IF_ERROR(upsert.Step().status());
+  return stored;
+}
+
+namespace {
+
+constexpr std::string_view kSelectService =
+    "SELECT name, definition, desired, active, created_us, updated_us FROM services ";
+
+ServiceRecord ReadService(const SqliteStatement& row) {
+  return ServiceRecord{.name = std::string(row.ColumnText(0)),
+                       .definition = std::string(row.ColumnText(1)),
+                       .desired = static_cast<int>(row.ColumnInt64(2)),
+                       .active = row.ColumnInt64(3) != 0,
+                       .created_us = row.ColumnInt64(4),
+                       .updated_us = row.ColumnInt64(5)};
+}
+
+}  // namespace
+
+Result<ServiceRecord> SqliteMetadataStore::GetService(std::string_view name) {
+  std::lock_guard lock(mu_);
+  WHARF_ASSIGN_OR_RETURN(SqliteStatement select, db_->Prepare(std::string(kSelectService) + "WHERE name = ?1"));
+  select.BindText(1, name);
+  WHARF_ASSIGN_OR_RETURN(const bool row, select.Step());
+  if (!row) return NotFound(fmt::format("service '{}' not found", name));
+  return ReadService(select);
+}
+
+Result<std::vector<ServiceRecord>> SqliteMetadataStore::ListServices(bool include_inactive) {
+  std::lock_guard lock(mu_);
+  WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
+                         db_->Prepare(std::string(kSelectService) + "WHERE ?1 OR active = 1 ORDER BY name"));
+  select.BindInt64(1, include_inactive ? 1 : 0);
+  std::vector<ServiceRecord> services;
+  while (true) {
+    WHARF_ASSIGN_OR_RETURN(const bool row, select.Step());
+    if (!row) return services;
+    services.push_back(ReadService(select));
   }
 }
 

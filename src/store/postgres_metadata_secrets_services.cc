@@ -1,5 +1,5 @@
-// The PostgreSQL metadata store's secrets: the current sealed value of each
-// in `secrets`, every access in `secret_accesses`.
+// The PostgreSQL metadata store's secrets (the current sealed value of each
+// in `secrets`, every access in `secret_accesses`) and services (`services`).
 
 #include <algorithm>
 #include <limits>
@@ -119,6 +119,76 @@ Result<std::vector<SecretAccess>> PostgresMetadataStore::ListSecretAccesses(std:
     return Status::Ok();
   }));
   return accesses;
+}
+
+}  // namespace wharf::store
+
+// Services: a row per name, like secrets.
+namespace wharf::store {
+
+namespace {
+
+Status CheckService(const ServiceRecord& record) {
+  WHARF_RETURN_IF_ERROR(ValidateName("service", record.name));
+  WHARF_RETURN_IF_ERROR(ValidateName("task definition", record.definition).WithContext("service " + record.name));
+  if (record.desired < 0) return InvalidArgument(fmt::format("service '{}': desired must be >= 0", record.name));
+  return Status::Ok();
+}
+
+constexpr std::string_view kSelectService =
+    "SELECT name, definition, desired, active, created_us, updated_us FROM services ";
+
+ServiceRecord ReadService(const pqxx::row& row) {
+  ServiceRecord record;
+  row[0].to(record.name);
+  row[1].to(record.definition);
+  row[2].to(record.desired);
+  record.active = row[3].as<int>() != 0;
+  row[4].to(record.created_us);
+  row[5].to(record.updated_us);
+  return record;
+}
+
+}  // namespace
+
+Result<ServiceRecord> PostgresMetadataStore::PutService(const ServiceRecord& record) {
+  WHARF_RETURN_IF_ERROR(CheckService(record));
+  ServiceRecord stored = record;
+  stored.updated_us = NowMicros();
+  WHARF_RETURN_IF_ERROR(Transaction([&](pqxx::work& work) -> Status {
+    work.exec_params1(
+            "INSERT INTO services (name, definition, desired, active, created_us, updated_us) "
+            "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, "
+            "desired = excluded.desired, active = excluded.active, updated_us = excluded.updated_us "
+            "RETURNING created_us",
+            stored.name, stored.definition, stored.desired, stored.active ? 1 : 0, stored.updated_us)[0]
+        .to(stored.created_us);
+    return Status::Ok();
+  }));
+  return stored;
+}
+
+Result<ServiceRecord> PostgresMetadataStore::GetService(std::string_view name) {
+  std::optional<ServiceRecord> found;
+  WHARF_RETURN_IF_ERROR(Transaction([&](pqxx::work& work) -> Status {
+    const pqxx::result rows = work.exec_params(std::string(kSelectService) + "WHERE name = $1", std::string(name));
+    if (!rows.empty()) found = ReadService(rows[0]);
+    return Status::Ok();
+  }));
+  if (!found) return NotFound(fmt::format("service '{}' not found", name));
+  return *std::move(found);
+}
+
+Result<std::vector<ServiceRecord>> PostgresMetadataStore::ListServices(bool include_inactive) {
+  std::vector<ServiceRecord> services;
+  WHARF_RETURN_IF_ERROR(Transaction([&](pqxx::work& work) -> Status {
+    for (const pqxx::row& row : work.exec_params(std::string(kSelectService) + "WHERE $1 OR active = 1 ORDER BY name",
+                                                 include_inactive)) {
+      services.push_back(ReadService(row));
+    }
+    return Status::Ok();
+  }));
+  return services;
 }
 
 }  // namespace wharf::store
