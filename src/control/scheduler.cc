@@ -313,6 +313,8 @@ Result<exec::TaskSpec> Scheduler::BuildExecSpec(const store::TaskRecord& record,
     const JobContext context{options_.wharf_executable, output_dir, spec.resources.cpus, spec.resources.ranks,
                              record.index, record.count};
     WHARF_ASSIGN_OR_RETURN(task.argv, job->argv(params, context));
+    // As in a command: a param "$(WHARF_PORT)" becomes the service instance's port.
+    for (auto& arg : task.argv) arg = ExpandEnvReferences(arg, task.env);
   } else {
     for (const auto& arg : spec.command) task.argv.push_back(ExpandEnvReferences(arg, task.env));
   }

@@ -126,6 +126,27 @@ TEST_F(ServicesTest, ACrashingInstanceIsRestartedWithBackoffAndAStopEndsIt) {
   EXPECT_EQ(CallJson("GET", "/api/services", nullptr, 200)["services"].size(), 0u);
 }
 
+TEST_F(ServicesTest, TheServeJobRunsAsAServiceOnItsAllocatedPort) {
+  const fs::path model = home_.path() / "model";
+  const ProcessResult trained =
+      RunWharf({"train", "--train", (WineDir() / "TrainingDataset.csv").string(), "--estimator", "logistic", "--out",
+                model.string()});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  ASSERT_EQ(Call("PUT", "/api/artifacts/wine/Modelfile", ReadFile(model / "Modelfile")).status, 201);
+  Register("wine-service",
+           {{"job", "serve"},
+            {"params", {{"model", "artifact:wine/Modelfile"}, {"port", "$(WHARF_PORT)"}}},
+            {"resources", {{"cpus", 0.5}}},
+            {"service",
+             {{"desired", 2}, {"port", "auto"}, {"health", {{"http_path", "/v2/health/ready"}, {"interval", "200ms"}}}}}});
+  CallJson("POST", "/api/services", {{"taskdef", "wine-service"}}, 201);
+  const json service = WaitHealthy("wine-service", 2);
+  for (const auto& instance : service["instances"]) {
+    EXPECT_EQ(HttpClient(instance["port"].get<int>()).Request("GET", "/v2/models/model/ready").status, 200)
+        << instance.dump();
+  }
+}
+
 TEST_F(ServicesTest, BadRequestsAreRefusedNamingWhy) {
   Register("batch", {{"command", {"true"}}});
   EXPECT_THAT(Call("POST", "/api/services", R"({"taskdef": "batch"})").body, HasSubstr("has no service block"));

@@ -291,3 +291,57 @@ TEST(TaskDefinitionSecretsTest, BadSecretReferencesAreRefusedNamingTheField) {
 
 }  // namespace
 }  // namespace wharf::control
+
+namespace wharf::control {
+namespace {
+
+TEST(TaskDefinitionServiceTest, AServiceBlockIsParsedAndRoundTrips) {
+  const auto spec = Parse(R"json({"command": ["web", "$(WHARF_PORT)"],
+      "service": {"desired": 3, "port": "auto", "restart": "on-failure",
+                  "health": {"http_path": "/healthz", "interval": "2s", "timeout": "500ms", "retries": 5,
+                             "start_period": "1m"}}})json");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  ASSERT_TRUE(spec->service.has_value());
+  const ServiceSpec& s = *spec->service;
+  EXPECT_EQ(s.desired, 3);
+  EXPECT_EQ(s.port, ServiceSpec::Port::kAuto);
+  EXPECT_EQ(s.restart, ServiceSpec::Restart::kOnFailure);
+  ASSERT_TRUE(s.health.has_value());
+  EXPECT_EQ(s.health->http_path, "/healthz");
+  EXPECT_EQ(s.health->interval, milliseconds(2000));
+  EXPECT_EQ(s.health->timeout, milliseconds(500));
+  EXPECT_EQ(s.health->retries, 5);
+  EXPECT_EQ(s.health->start_period, milliseconds(60'000));
+  const std::string canonical = DefinitionToJson(*spec).dump();
+  EXPECT_EQ(CanonicalDump(canonical), canonical);
+
+  const auto plain = Parse(R"({"command": ["worker"], "service": {"health": {"command": ["check", "--quick"]}}})");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->service->desired, 1);
+  EXPECT_EQ(plain->service->port, ServiceSpec::Port::kNone);
+  EXPECT_EQ(plain->service->restart, ServiceSpec::Restart::kAlways);
+  EXPECT_THAT(plain->service->health->command, ::testing::ElementsAre("check", "--quick"));
+  EXPECT_EQ(CanonicalDump(DefinitionToJson(*plain).dump()), DefinitionToJson(*plain).dump());
+}
+
+TEST(TaskDefinitionServiceTest, BadServiceBlocksAreRefusedNamingTheField) {
+  const auto error = [](std::string_view text) { return Parse(text).status().message(); };
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"desired": -1}})"), HasSubstr("service.desired"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"port": "any"}})"), HasSubstr("service.port"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"port": 70000}})"), HasSubstr("service.port"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"desired": 2, "port": 8080}})"),
+              HasSubstr("a fixed port serves one instance"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"restart": "never"}})"), HasSubstr("service.restart"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"health": {}}})"),
+              HasSubstr("needs exactly one of http_path and command"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"health": {"http_path": "/"}}})"),
+              HasSubstr("needs a port to probe"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"port": "auto", "health": {"http_path": "healthz"}}})"),
+              HasSubstr("starting with '/'"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"health": {"command": ["t"], "retries": 0}}})"),
+              HasSubstr("service.health.retries"));
+  EXPECT_THAT(error(R"({"command": ["x"], "service": {"replicas": 2}})"), HasSubstr("service.replicas: unknown"));
+}
+
+}  // namespace
+}  // namespace wharf::control
