@@ -19,13 +19,21 @@ constexpr std::chrono::milliseconds kStopGrace{10'000};
 
 std::string ServiceGroup(std::string_view service) { return fmt::format("service.{}", service); }
 
+namespace {
+
+std::string GroupOf(const ServiceTarget& target) {
+  return target.group.empty() ? GroupOf(target) : target.group;
+}
+
+}  // namespace
+
 Reconciler::Reconciler(store::MetadataStore& store, Scheduler& scheduler, const JobRegistry& jobs,
                        const ArtifactStore& artifacts)
     : store_(store), scheduler_(scheduler), jobs_(jobs), artifacts_(artifacts) {}
 
 Status Reconciler::NoteFailures(const ServiceTarget& target, Backoff& backoff, std::int64_t now_us) {
   store::TaskQuery query;
-  query.group_id = ServiceGroup(target.name);
+  query.group_id = GroupOf(target);
   query.states = {store::TaskState::kFailed};
   query.limit = 16;
   WHARF_ASSIGN_OR_RETURN(auto failed, store_.ListTasks(query));
@@ -51,7 +59,7 @@ Result<std::vector<store::TaskRecord>> Reconciler::Reconcile(const ServiceTarget
   WHARF_RETURN_IF_ERROR(NoteFailures(target, backoff, now_us));
 
   store::TaskQuery query;
-  query.group_id = ServiceGroup(target.name);
+  query.group_id = GroupOf(target);
   query.states = {store::TaskState::kPending, store::TaskState::kRunning};
   query.limit = 0;
   WHARF_ASSIGN_OR_RETURN(auto live, store_.ListTasks(query));
@@ -70,7 +78,7 @@ Result<std::vector<store::TaskRecord>> Reconciler::Reconcile(const ServiceTarget
     RunRequest run;
     run.definition = target.definition;
     run.count = static_cast<int>(want - live.size());
-    run.group_id = ServiceGroup(target.name);
+    run.group_id = GroupOf(target);
     const int runs = target.instance_overrides ? *run.count : 1;
     if (target.instance_overrides) run.count = 1;
     for (int i = 0; i < runs; ++i) {

@@ -25,14 +25,16 @@ namespace wharf::control {
 
 // What one service should be.
 struct ServiceTarget {
-  std::string name;        // the service; its tasks' group id is ServiceGroup(name)
+  std::string name;        // the service
   std::string definition;  // task definition its instances run (latest revision)
   int replicas = 0;        // 0 stops every instance
   // When set, each new instance is its own run with these overrides (a
   // JSON merge patch: its port); otherwise they start as one run.
   std::function<Result<nlohmann::json>()> instance_overrides = {};
+  std::string group = {};  // its tasks' group id; empty: ServiceGroup(name)
 };
 
+// "service.NAME": the group of an endpoint's replicas.
 std::string ServiceGroup(std::string_view service);
 
 class Reconciler {

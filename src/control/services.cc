@@ -51,6 +51,8 @@ json TimeOrNull(std::int64_t us) { return us == 0 ? json(nullptr) : json(FormatT
 
 }  // namespace
 
+std::string InstanceGroup(std::string_view service) { return fmt::format("service:{}", service); }
+
 ServiceController::ServiceController(std::unique_ptr<store::MetadataStore> api_store,
                                      std::unique_ptr<store::MetadataStore> loop_store, Scheduler& scheduler,
                                      const JobRegistry& jobs, const ArtifactStore& artifacts, ServiceOptions options)
@@ -113,7 +115,7 @@ Status ServiceController::TickService(const store::ServiceRecord& record, std::i
   int desired = record.active ? record.desired : 0;
   if (service.restart == ServiceSpec::Restart::kOnFailure && desired > 0) {
     // Instances that finished cleanly since the last change are done, not missing.
-    store::TaskQuery query{.states = {store::TaskState::kSucceeded}, .group_id = ServiceGroup(record.name), .limit = 0};
+    store::TaskQuery query{.states = {store::TaskState::kSucceeded}, .group_id = InstanceGroup(record.name), .limit = 0};
     WHARF_ASSIGN_OR_RETURN(const auto succeeded, loop_store_->ListTasks(query));
     desired -= static_cast<int>(std::count_if(succeeded.begin(), succeeded.end(), [&](const store::TaskRecord& t) {
       return t.finished_us >= record.updated_us;
@@ -126,6 +128,7 @@ Status ServiceController::TickService(const store::ServiceRecord& record, std::i
     reconciler_.ResetBackoff(record.name);
   }
   ServiceTarget target{record.name, record.definition, desired};
+  target.group = InstanceGroup(record.name);
   if (service.port != ServiceSpec::Port::kNone) {
     target.instance_overrides = [this, &service]() -> Result<json> {
       int port = service.fixed_port;
@@ -141,7 +144,7 @@ Status ServiceController::TickService(const store::ServiceRecord& record, std::i
   const Reconciler::Counts after = reconciler_.counts().at(record.name);
   if (after.crashed > before.crashed) {
     store::TaskQuery query{.states = {store::TaskState::kFailed},
-                           .group_id = ServiceGroup(record.name),
+                           .group_id = InstanceGroup(record.name),
                            .limit = after.crashed - before.crashed};
     WHARF_ASSIGN_OR_RETURN(const auto failed, loop_store_->ListTasks(query));
     for (auto it = failed.rbegin(); it != failed.rend(); ++it) {

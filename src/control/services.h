@@ -42,6 +42,10 @@ struct ServiceOptions {
   std::string probe_host = "127.0.0.1";     // where instances listen (local and this machine's Slurm nodes)
 };
 
+// "service:NAME": the group of a service's instances (':' is never in a
+// name, so it never meets an endpoint's "service.NAME").
+std::string InstanceGroup(std::string_view service);
+
 class ServiceController {
  public:
   ServiceController(std::unique_ptr<store::MetadataStore> api_store, std::unique_ptr<store::MetadataStore> loop_store,

@@ -101,6 +101,13 @@ Status ValidateName(std::string_view kind, std::string_view name) {
       kMaxNameChars));
 }
 
+Status ValidateService(const ServiceRecord& record) {
+  WHARF_RETURN_IF_ERROR(ValidateName("service", record.name));
+  WHARF_RETURN_IF_ERROR(ValidateName("task definition", record.definition).WithContext("service " + record.name));
+  if (record.desired < 0) return InvalidArgument(fmt::format("service '{}': desired must be >= 0", record.name));
+  return Status::Ok();
+}
+
 Status ValidateModelAlias(std::string_view alias) {
   bool valid = !alias.empty() && alias.size() <= kMaxNameChars && IsAsciiLetter(alias.front());
   for (const char c : alias) valid = valid && IsNameChar(c);

@@ -176,6 +176,10 @@ struct SecretAccess {
 // `kind` ("task definition", "model", "endpoint") and that rule.
 Status ValidateName(std::string_view kind, std::string_view name);
 
+// OK when `record` may be stored: valid service and definition names, a
+// count >= 0. Otherwise InvalidArgument naming the service.
+Status ValidateService(const ServiceRecord& record);
+
 // OK when `alias` may name a model version: it starts with a letter (so it
 // is never mistaken for a version number) and has only letters, digits,
 // '.', '_' and '-'. Otherwise InvalidArgument stating that rule.

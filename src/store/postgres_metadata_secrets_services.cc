@@ -128,13 +128,6 @@ namespace wharf::store {
 
 namespace {
 
-Status CheckService(const ServiceRecord& record) {
-  WHARF_RETURN_IF_ERROR(ValidateName("service", record.name));
-  WHARF_RETURN_IF_ERROR(ValidateName("task definition", record.definition).WithContext("service " + record.name));
-  if (record.desired < 0) return InvalidArgument(fmt::format("service '{}': desired must be >= 0", record.name));
-  return Status::Ok();
-}
-
 constexpr std::string_view kSelectService =
     "SELECT name, definition, desired, active, created_us, updated_us FROM services ";
 
@@ -152,7 +145,7 @@ ServiceRecord ReadService(const pqxx::row& row) {
 }  // namespace
 
 Result<ServiceRecord> PostgresMetadataStore::PutService(const ServiceRecord& record) {
-  WHARF_RETURN_IF_ERROR(CheckService(record));
+  WHARF_RETURN_IF_ERROR(ValidateService(record));
   ServiceRecord stored = record;
   stored.updated_us = NowMicros();
   WHARF_RETURN_IF_ERROR(Transaction([&](pqxx::work& work) -> Status {

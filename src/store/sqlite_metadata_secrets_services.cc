@@ -126,19 +126,8 @@ Result<std::vector<SecretAccess>> SqliteMetadataStore::ListSecretAccesses(std::s
 // Services: a row per name, like secrets.
 namespace wharf::store {
 
-namespace {
-
-Status CheckService(const ServiceRecord& record) {
-  WHARF_RETURN_IF_ERROR(ValidateName("service", record.name));
-  WHARF_RETURN_IF_ERROR(ValidateName("task definition", record.definition).WithContext("service " + record.name));
-  if (record.desired < 0) return InvalidArgument(fmt::format("service '{}': desired must be >= 0", record.name));
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<ServiceRecord> SqliteMetadataStore::PutService(const ServiceRecord& record) {
-  WHARF_RETURN_IF_ERROR(CheckService(record));
+  WHARF_RETURN_IF_ERROR(ValidateService(record));
   ServiceRecord stored = record;
   stored.updated_us = NowMicros();
   std::lock_guard lock(mu_);

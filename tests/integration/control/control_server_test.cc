@@ -359,6 +359,47 @@ TEST_F(SlurmServerTest, ADefinitionOrARunPicksTheExecutor) {
   EXPECT_EQ(health["available"], (json{"local", "slurm"}));
 }
 
+TEST_F(SlurmServerTest, AServiceKeepsItsInstancesUpAsSlurmJobs) {
+  CallJson("POST", "/api/taskdefs",
+           {{"name", "web"},
+            {"command", {"/usr/bin/python3", "-m", "http.server", "$(WHARF_PORT)", "--bind", "127.0.0.1"}},
+            {"resources", {{"cpus", 0.5}, {"memory", "256MiB"}}},
+            {"service",
+             {{"desired", 2}, {"port", "auto"}, {"health", {{"http_path", "/"}, {"interval", "300ms"}}}}}},
+           201);
+  CallJson("POST", "/api/services", {{"taskdef", "web"}}, 201);
+  const auto deadline = std::chrono::steady_clock::now() + 90s;
+  json service = CallJson("GET", "/api/services/web", nullptr, 200);
+  while (service["healthy"] != 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+    service = CallJson("GET", "/api/services/web", nullptr, 200);
+  }
+  ASSERT_EQ(service["healthy"], 2) << service.dump(2);
+  for (const auto& instance : service["instances"]) {
+    EXPECT_EQ(Task(instance["task_id"])["handle"].get<std::string>().rfind("slurm:", 0), 0u);
+    EXPECT_EQ(HttpClient(instance["port"].get<int>()).Request("GET", "/").status, 200);
+  }
+  // A job cancelled behind the server's back ends that instance: the service replaces it.
+  const std::string gone = service["instances"][0]["task_id"];
+  const std::string handle = Task(gone)["handle"];  // slurm:JOBID:RUN_DIR
+  ASSERT_EQ(RunProcess({"scancel", handle.substr(6, handle.find(':', 6) - 6)}).exit_code, 0);
+  const auto replaced_by = [&gone](const json& s) {
+    if (s["healthy"] != 2) return false;
+    for (const auto& instance : s["instances"]) {
+      if (instance["task_id"] == gone) return false;
+    }
+    return true;
+  };
+  json replaced = CallJson("GET", "/api/services/web", nullptr, 200);
+  const auto replace_deadline = std::chrono::steady_clock::now() + 90s;
+  while (!replaced_by(replaced) && std::chrono::steady_clock::now() < replace_deadline) {
+    std::this_thread::sleep_for(100ms);
+    replaced = CallJson("GET", "/api/services/web", nullptr, 200);
+  }
+  EXPECT_TRUE(replaced_by(replaced)) << replaced.dump(2);
+  CallJson("POST", "/api/services/web/stop", nullptr, 200);
+}
+
 TEST_F(SlurmServerTest, ATrainingOverTwoRanksGivesTheSameModelLocallyAndOnSlurm) {
   for (const std::string file : {"TrainingDataset.csv", "ValidationDataset.csv"}) {
     ASSERT_EQ(Call("PUT", "/api/artifacts/wine/" + file, ReadFile(WineDir() / file)).status, 201);

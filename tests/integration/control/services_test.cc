@@ -108,7 +108,7 @@ TEST_F(ServicesTest, AnInstanceFailingItsHealthCheckIsRestartedAndReported) {
   std::string events;
   for (const auto& e : restarted["events"]) events += e["message"].get<std::string>() + "\n";
   EXPECT_THAT(events, HasSubstr("failed 2 health checks in a row (last: GET /missing answered HTTP 404); restarting"));
-  const json tasks = CallJson("GET", "/api/tasks?group=service.broken-web&limit=0", nullptr, 200);
+  const json tasks = CallJson("GET", "/api/tasks?group=service:broken-web&limit=0", nullptr, 200);
   EXPECT_GE(tasks["tasks"].size(), 2u) << "a replacement was started";
 }
 

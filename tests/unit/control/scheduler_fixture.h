@@ -187,7 +187,8 @@ class SchedulerTest : public ::testing::Test {
                              .models_dir = dir_.path() / "models",
                              .wharf_executable = "/opt/wharf/bin/wharf",
                              .capacity_cpus = capacity_cpus,
-                             .poll_interval = std::chrono::milliseconds(2)};
+                             .poll_interval = std::chrono::milliseconds(2),
+                             .secret_key_file = dir_.path() / "home" / "secrets.key"};
     scheduler_ = std::make_unique<Scheduler>(std::move(own).value(), executor_, *artifacts_, jobs_, options);
     ASSERT_TRUE(scheduler_->Start().ok());
   }

@@ -1,5 +1,5 @@
-// Secrets in the metadata store: sealed values by version, removal, and the
-// audit log that outlives them.
+// Secrets in the metadata store (sealed values by version, removal, and the
+// audit log that outlives them) and services (a row per name).
 
 #include <string>
 #include <vector>
@@ -90,6 +90,28 @@ TEST_P(MetadataStoreSecretsTest, SqlMetacharactersInValuesAreStoredAsData) {
   auto got = store_->GetSecret("quoted");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->sealed, value);
+}
+
+TEST_P(MetadataStoreSecretsTest, ServicesAreReplacedByNameAndStoppedOnesHiddenFromListings) {
+  auto created = store_->PutService({.name = "web", .definition = "web-def", .desired = 2});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_GT(created->created_us, 0);
+  auto scaled = store_->PutService({.name = "web", .definition = "web-def", .desired = 5});
+  ASSERT_TRUE(scaled.ok());
+  EXPECT_EQ(scaled->created_us, created->created_us);
+  EXPECT_GE(scaled->updated_us, created->updated_us);
+  EXPECT_EQ(store_->GetService("web").value().desired, 5);
+  ASSERT_TRUE(store_->PutService({.name = "batch", .definition = "b", .desired = 0, .active = false}).ok());
+  auto active = store_->ListServices(false);
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].name, "web");
+  EXPECT_EQ(store_->ListServices(true).value().size(), 2u);
+  EXPECT_FALSE(store_->GetService("batch").value().active);
+  EXPECT_EQ(store_->GetService("absent").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->PutService({.name = "x", .definition = "d", .desired = -1}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->PutService({.name = "../x", .definition = "d"}).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
