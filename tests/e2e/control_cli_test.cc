@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "testing/http_client.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
@@ -354,6 +355,58 @@ TEST(ControlCliErrorsTest, ABadOverrideIsRejectedBeforeAnyRequest) {
                                     "--token-file", token.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "KEY=VALUE")) << r.err;
+}
+
+TEST_F(ControlCliTest, AServiceIsCreatedScaledDescribedAndStoppedFromTheCli) {
+  Register({{"name", "web"},
+            {"command", {"/usr/bin/python3", "-m", "http.server", "$(WHARF_PORT)", "--bind", "127.0.0.1"}},
+            {"resources", {{"cpus", 0.2}}},
+            {"service", {{"port", "auto"}, {"health", {{"http_path", "/"}, {"interval", "200ms"}}}}}});
+  const json created = WharfJson({"service", "create", "web", "--desired", "2", "--wait", "--timeout", "60"});
+  EXPECT_EQ(created["healthy"], 2) << created;
+  const ProcessResult list = Wharf({"service", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("2/2"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("http://127.0.0.1:"), std::string::npos) << list.out;
+
+  const json scaled = WharfJson({"service", "scale", "web", "1", "--wait", "--timeout", "60"});
+  EXPECT_EQ(scaled["instances"].size(), 1u) << scaled;
+  const ProcessResult described = Wharf({"service", "describe", "web"});
+  EXPECT_NE(described.out.find("1 desired, 1 running, 1 healthy"), std::string::npos) << described.out;
+  EXPECT_NE(described.out.find("stopped 1 surplus instance(s)"), std::string::npos) << described.out;
+
+  const ProcessResult stopped = Wharf({"service", "stop", "web"});
+  EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+  const ProcessResult missing = Wharf({"service", "describe", "absent"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("service 'absent' not found"), std::string::npos) << missing.err;
+}
+
+TEST_F(ControlCliTest, SecretsAreSetFromFilesNeverFromTheCommandLine) {
+  const std::vector<std::string> where = {"--home", home_.path().string(), "--store",
+                                          (home_.path() / "wharf.db").string()};
+  const auto secret = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "secret");
+    args.insert(args.end(), where.begin(), where.end());
+    return RunWharf(args);
+  };
+  const ProcessResult refused = secret({"set", "pg", "hunter2"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("never taken from the command line"), std::string::npos) << refused.err;
+  const fs::path file = work_.Write("pg", "hunter2");
+  ASSERT_EQ(secret({"set", "pg", "--from-file", file.string()}).exit_code, 0);
+  const ProcessResult list = secret({"list"});
+  EXPECT_NE(list.out.find("pg"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("hunter2"), std::string::npos) << list.out;
+  // The server reads the same store: its API lists the secret set from the CLI.
+  const std::string token = testing::ReadFile(home_.path() / "server.token").substr(0, 64);
+  const testing::HttpResult api =
+      testing::HttpClient(server_->port()).Request("GET", "/api/secrets", "", {{"Authorization", "Bearer " + token}});
+  EXPECT_NE(api.body.find("\"pg\""), std::string::npos) << api.body;
+  ASSERT_EQ(secret({"rm", "pg"}).exit_code, 0);
+  const ProcessResult audit = secret({"audit", "pg"});
+  EXPECT_NE(audit.out.find("remove"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("set"), std::string::npos) << audit.out;
 }
 
 }  // namespace
