@@ -22,7 +22,7 @@ std::string ServiceGroup(std::string_view service) { return fmt::format("service
 namespace {
 
 std::string GroupOf(const ServiceTarget& target) {
-  return target.group.empty() ? GroupOf(target) : target.group;
+  return target.group.empty() ? ServiceGroup(target.name) : target.group;
 }
 
 }  // namespace

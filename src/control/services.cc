@@ -98,6 +98,8 @@ void ServiceController::Tick() {
   }
   for (const auto& record : *records) {
     Observed& observed = next[record.name];
+    // A stopped service whose instances are all gone has nothing left to do.
+    if (!record.active && observed.instances.empty() && seen_update_[record.name] == record.updated_us) continue;
     if (Status s = TickService(record, now, observed); !s.ok()) Event(observed, now, "error: " + s.message());
     for (const auto& instance : observed.instances) live_ids.insert(instance.task_id);
   }

@@ -25,7 +25,8 @@ std::optional<int> HexDigit(char c) {
   return std::nullopt;
 }
 
-std::string PercentDecode(std::string_view text) {
+// %XX escapes decoded; '+' is a space in parameters, itself in a path.
+std::string PercentDecode(std::string_view text, bool plus_is_space) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
@@ -36,7 +37,7 @@ std::string PercentDecode(std::string_view text) {
         continue;
       }
     }
-    out += text[i] == '+' ? ' ' : text[i];
+    out += text[i] == '+' && plus_is_space ? ' ' : text[i];
   }
   return out;
 }
@@ -192,7 +193,7 @@ Result<QueryLocation> ParseQueryLocation(std::string_view text) {
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
     const std::string key(pair.substr(0, eq));
-    const std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+    const std::string value = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1), /*plus_is_space=*/true);
     std::string* field = key == "table" ? &location.table
                          : key == "if_exists" ? &location.if_exists
                          : key == "password_secret" ? &location.password_secret
@@ -217,7 +218,7 @@ Result<QueryLocation> ParseQueryLocation(std::string_view text) {
                                        HidePassword(text), location.table));
   }
   if (location.engine == QueryLocation::Engine::kSqlite) {
-    location.target = PercentDecode(base.substr(kSqlite.size()));
+    location.target = PercentDecode(base.substr(kSqlite.size()), /*plus_is_space=*/false);
     if (location.target.empty()) {
       return InvalidArgument(fmt::format("{}: no database file (sqlite:///abs/path.db or sqlite://relative.db)",
                                          HidePassword(text)));

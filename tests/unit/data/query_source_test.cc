@@ -13,9 +13,9 @@ TEST(QueryLocationTest, ASqliteUrlNamesAFileAndTakesTheQueryVerbatim) {
   EXPECT_EQ(abs->engine, QueryLocation::Engine::kSqlite);
   EXPECT_EQ(abs->target, "/data/wine.db");
   EXPECT_EQ(abs->query, "SELECT a, b FROM t WHERE n LIKE '%ab%' AND x = 'a&b'");
-  auto relative = ParseQueryLocation("sqlite://data/my%20wine.db?table=preds&if_exists=append");
+  auto relative = ParseQueryLocation("sqlite://data/my%20wine+red.db?table=preds&if_exists=append");
   ASSERT_TRUE(relative.ok());
-  EXPECT_EQ(relative->target, "data/my wine.db");
+  EXPECT_EQ(relative->target, "data/my wine+red.db");
   EXPECT_EQ(relative->table, "preds");
   EXPECT_EQ(relative->if_exists, "append");
   EXPECT_TRUE(relative->query.empty());
