@@ -338,11 +338,15 @@ Status Scheduler::ProvideSecrets(const store::TaskRecord& record, const SecretRe
   WHARF_RETURN_IF_ERROR(MakePrivateDirectory(dir));
   task.secrets_dir = dir;
   const std::string actor = fmt::format("task:{} (attempt {})", record.id, record.attempt);
+  // Secret `name` into `path`, only the owner may read it; `field` names the reference in errors.
+  const auto provide = [&](const std::string& name, const fs::path& path, const std::string& field) -> Status {
+    Result<secret::SecretValue> value = secrets_->Read(name, actor);
+    if (!value.ok()) return value.status().WithContext(field);
+    return WritePrivateFile(path, value->value);
+  };
   if (!secrets.env.empty()) WHARF_RETURN_IF_ERROR(MakePrivateDirectory(dir / "env"));
   for (const auto& [variable, name] : secrets.env) {
-    Result<secret::SecretValue> value = secrets_->Read(name, actor);
-    if (!value.ok()) return value.status().WithContext("secrets.env." + variable);
-    WHARF_RETURN_IF_ERROR(WritePrivateFile(dir / "env" / variable, value->value));
+    WHARF_RETURN_IF_ERROR(provide(name, dir / "env" / variable, "secrets.env." + variable));
     task.env_files[variable] = dir / "env" / variable;
   }
   if (!secrets.files.empty()) {
@@ -350,9 +354,7 @@ Status Scheduler::ProvideSecrets(const store::TaskRecord& record, const SecretRe
     task.env["WHARF_SECRETS_DIR"] = (dir / "files").string();
   }
   for (const auto& [file, name] : secrets.files) {
-    Result<secret::SecretValue> value = secrets_->Read(name, actor);
-    if (!value.ok()) return value.status().WithContext("secrets.files." + file);
-    WHARF_RETURN_IF_ERROR(WritePrivateFile(dir / "files" / file, value->value));
+    WHARF_RETURN_IF_ERROR(provide(name, dir / "files" / file, "secrets.files." + file));
   }
   return Status::Ok();
 }

@@ -47,6 +47,15 @@ Result<int> FreePort() {
   return static_cast<int>(ntohs(address.sin_port));
 }
 
+// OK when `service` may run `desired` instances.
+Status CheckDesired(const ServiceSpec& service, int desired) {
+  if (desired < 0 || desired > kMaxDesired) return InvalidArgument(fmt::format("desired: must be 0 to {}", kMaxDesired));
+  if (service.port == ServiceSpec::Port::kFixed && desired > 1) {
+    return InvalidArgument("desired: a service on a fixed port runs one instance");
+  }
+  return Status::Ok();
+}
+
 json TimeOrNull(std::int64_t us) { return us == 0 ? json(nullptr) : json(FormatTimeUtc(us)); }
 
 }  // namespace
@@ -169,9 +178,8 @@ Status ServiceController::TickService(const store::ServiceRecord& record, std::i
       instance.health = "none";
     } else if (task.state == store::TaskState::kRunning && !instance.restarting &&
                now_us - instance.last_probe_us >= Micros(service.health->interval)) {
-      Probe(service, task, now_us, instance);
-      const bool starting = now_us - task.started_us < Micros(service.health->start_period);
-      if (instance.failures >= service.health->retries && !starting) {
+      Probe(service, task, now_us, instance);  // failures in the start period are not counted
+      if (instance.failures >= service.health->retries) {
         instance.restarting = true;
         instance.health = "unhealthy";
         ++observed.unhealthy_restarts;
@@ -240,10 +248,7 @@ Result<json> ServiceController::Create(const std::string& name, const std::strin
         definition));
   }
   const int count = desired.value_or(spec.service->desired);
-  if (count < 0 || count > kMaxDesired) return InvalidArgument(fmt::format("desired: must be 0 to {}", kMaxDesired));
-  if (spec.service->port == ServiceSpec::Port::kFixed && count > 1) {
-    return InvalidArgument("desired: a service on a fixed port runs one instance");
-  }
+  WHARF_RETURN_IF_ERROR(CheckDesired(*spec.service, count));
   if (Result<store::ServiceRecord> existing = api_store_->GetService(name); existing.ok() && existing->active) {
     return AlreadyExists(fmt::format("service '{}' is running; scale it, or stop it first", name));
   }
@@ -257,12 +262,9 @@ Result<json> ServiceController::Scale(const std::string& name, int desired) {
   std::lock_guard api(api_mu_);
   WHARF_ASSIGN_OR_RETURN(store::ServiceRecord record, api_store_->GetService(name));
   if (!record.active) return FailedPrecondition(fmt::format("service '{}' is stopped; create it again", name));
-  if (desired < 0 || desired > kMaxDesired) return InvalidArgument(fmt::format("desired: must be 0 to {}", kMaxDesired));
   WHARF_ASSIGN_OR_RETURN(const store::TaskDefinition def, api_store_->GetDefinition(record.definition, std::nullopt));
   Result<DefinitionSpec> spec = ParseDefinition(json::parse(def.spec_json, nullptr, false), jobs_);
-  if (spec.ok() && spec->service && spec->service->port == ServiceSpec::Port::kFixed && desired > 1) {
-    return InvalidArgument("desired: a service on a fixed port runs one instance");
-  }
+  WHARF_RETURN_IF_ERROR(CheckDesired(spec.ok() && spec->service ? *spec->service : ServiceSpec{}, desired));
   record.desired = desired;
   WHARF_RETURN_IF_ERROR(api_store_->PutService(record).status());
   wake_.notify_all();

@@ -13,6 +13,26 @@ namespace {
 
 constexpr std::size_t kCursorStride = 4096;  // PostgreSQL rows fetched per round trip
 
+// `name` as a quoted SQL identifier: "name", with " doubled.
+std::string QuoteIdentifier(std::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// A CREATE TABLE's column list, REAL columns as `real_type`.
+std::string ColumnList(const std::vector<TableColumn>& columns, std::string_view real_type) {
+  std::string out;
+  for (const auto& c : columns) {
+    if (!out.empty()) out += ", ";
+    const std::string_view type = c.type == TableColumn::Type::kText      ? "TEXT"
+                                  : c.type == TableColumn::Type::kInteger ? "BIGINT"
+                                                                          : real_type;
+    out += fmt::format("{} {}", QuoteIdentifier(c.name), type);
+  }
+  return out;
+}
+
 // SQLite: a prepared statement stepped row by row.
 class SqliteCursor final : public Cursor {
  public:
@@ -137,7 +157,12 @@ class PostgresCursor final : public Cursor {
       // query that writes, or holds two statements, is refused by the server.
       cursor->stream_ = std::make_unique<pqxx::icursorstream>(*cursor->work_, location.query, "wharf_source",
                                                               kCursorStride);
-      if (!cursor->Fetch()) return InvalidArgument(fmt::format("{}: the query returned no result", cursor->display_));
+      cursor->Fetch();
+      for (pqxx::row::size_type i = 0; i < cursor->batch_.columns(); ++i) {  // described even when it has no rows
+        cursor->columns_.emplace_back(cursor->batch_.column_name(i));
+        cursor->types_.push_back(cursor->batch_.column_type(i));
+      }
+      if (cursor->columns_.empty()) return InvalidArgument(fmt::format("{}: the query returned no columns", cursor->display_));
     } catch (const std::exception& e) {
       return InvalidArgument(fmt::format("{}: the query failed: {}", cursor->display_, OneLine(e)));
     }
@@ -148,7 +173,7 @@ class PostgresCursor final : public Cursor {
 
   Result<bool> Next(std::vector<Cell>& row) override {
     try {
-      if (next_ >= batch_.size() && (done_ || !Fetch() || batch_.empty())) return false;
+      if (next_ >= batch_.size() && (done_ || !Fetch())) return false;
       const pqxx::row r = batch_[static_cast<pqxx::result::size_type>(next_++)];
       row.resize(columns_.size());
       for (std::size_t i = 0; i < columns_.size(); ++i) {
@@ -175,28 +200,12 @@ class PostgresCursor final : public Cursor {
 
   PostgresCursor() = default;
 
-  // The next batch; false once the cursor is exhausted.
+  // Reads the next batch (never empty while it returns true); false once
+  // the cursor is exhausted.
   bool Fetch() {
-    pqxx::result batch;
-    if (!(*stream_ >> batch)) {
-      done_ = true;
-      batch_ = pqxx::result();
-      next_ = 0;
-      return columns_.size() > 0 || FirstColumns(batch);
-    }
-    FirstColumns(batch);
-    batch_ = std::move(batch);
     next_ = 0;
-    return true;
-  }
-
-  bool FirstColumns(const pqxx::result& batch) {
-    if (!columns_.empty()) return true;
-    for (pqxx::row::size_type i = 0; i < batch.columns(); ++i) {
-      columns_.emplace_back(batch.column_name(i));
-      types_.push_back(batch.column_type(i));
-    }
-    return !columns_.empty();
+    done_ = !(*stream_ >> batch_);
+    return !done_;
   }
 
   std::string display_;
@@ -373,24 +382,6 @@ class PostgresWriter final : public TableWriter {
 };
 
 }  // namespace
-
-std::string QuoteIdentifier(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string ColumnList(const std::vector<TableColumn>& columns, std::string_view real_type) {
-  std::string out;
-  for (const auto& c : columns) {
-    if (!out.empty()) out += ", ";
-    const std::string_view type = c.type == TableColumn::Type::kText      ? "TEXT"
-                                  : c.type == TableColumn::Type::kInteger ? "BIGINT"
-                                                                          : real_type;
-    out += fmt::format("{} {}", QuoteIdentifier(c.name), type);
-  }
-  return out;
-}
 
 Result<std::unique_ptr<Cursor>> OpenSqliteCursor(const QueryLocation& location) { return SqliteCursor::Open(location); }
 

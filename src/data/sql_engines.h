@@ -37,10 +37,4 @@ Result<std::unique_ptr<TableWriter>> OpenPostgresWriter(const QueryLocation& loc
                                                         const std::vector<TableColumn>& columns,
                                                         const std::string& password);
 
-// `name` as a quoted SQL identifier: "name", with " doubled.
-std::string QuoteIdentifier(std::string_view name);
-
-// CREATE TABLE (or DROP first for if_exists=replace) statements' column list.
-std::string ColumnList(const std::vector<TableColumn>& columns, std::string_view real_type);
-
 }  // namespace wharf::data::sql

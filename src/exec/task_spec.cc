@@ -10,6 +10,10 @@ bool IsIdChar(char c) {
          c == '_' || c == '-';
 }
 
+bool IsVariableName(const std::string& name) {
+  return !name.empty() && name.find('=') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
 }  // namespace
 
 Status ValidateTaskSpec(const TaskSpec& spec) {
@@ -41,13 +45,12 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
     return InvalidArgument("task '" + spec.id + "': timeout must be > 0 ms");
   }
   for (const auto& [name, value] : spec.env) {
-    if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos ||
-        value.find('\0') != std::string::npos) {
+    if (!IsVariableName(name) || value.find('\0') != std::string::npos) {
       return InvalidArgument("task '" + spec.id + "': bad environment variable name '" + name + "'");
     }
   }
   for (const auto& [name, file] : spec.env_files) {
-    if (name.empty() || name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
+    if (!IsVariableName(name)) {
       return InvalidArgument("task '" + spec.id + "': bad environment variable name '" + name + "'");
     }
     if (!file.is_absolute()) {
