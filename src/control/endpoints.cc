@@ -513,7 +513,12 @@ Result<json> EndpointController::Metrics(const std::string& endpoint) {
                            {"in_flight", r.in_flight},
                            {"revision", r.revision ? json(*r.revision) : json(nullptr)}});
   }
+  // The counters and their histograms are cumulative (per replica since it
+  // started): a reader that polls takes differences for rates and windowed
+  // quantiles, as the console's charts do.
   json out = total.ToJson(bounds);
+  out["latency_bounds_s"] = bounds;
+  out["buckets"] = total.buckets;
   out["endpoint"] = endpoint;
   out["revision"] = latest.revision;
   out["replicas"] = o.replicas.size();
@@ -521,6 +526,7 @@ Result<json> EndpointController::Metrics(const std::string& endpoint) {
   out["variants"] = json::array();
   for (const auto& [key, tally] : variants) {
     json v = tally.ToJson(bounds);
+    v["buckets"] = tally.buckets;
     v["name"] = key.first;
     v["version"] = key.second;
     out["variants"].push_back(std::move(v));

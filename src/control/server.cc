@@ -9,6 +9,7 @@
 
 #include "control/api.h"
 #include "control/artifact_store.h"
+#include "control/console.h"
 #include "control/scheduler.h"
 #include "core/file.h"
 #include "net/bearer_token.h"
@@ -33,6 +34,7 @@ struct ControlServer::Parts {
   std::unique_ptr<EndpointController> endpoints;
   std::unique_ptr<ServiceController> services;
   std::unique_ptr<ControlApi> api;
+  std::unique_ptr<ConsoleHandler> console;  // in front of the API
   std::unique_ptr<net::HttpServer> http;
 
   ~Parts() {
@@ -153,7 +155,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   http.port = options.port;
   http.threads = std::max(1, options.threads);
   http.max_body_bytes = options.max_body_bytes;
-  WHARF_ASSIGN_OR_RETURN(parts->http, net::HttpServer::Start(http, *parts->api));
+  parts->console = std::make_unique<ConsoleHandler>(*parts->api);
+  WHARF_ASSIGN_OR_RETURN(parts->http, net::HttpServer::Start(http, *parts->console));
   const std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   parts->url = fmt::format("http://{}:{}", host, parts->http->port());
   parts->server_json = home / "server.json";

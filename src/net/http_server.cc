@@ -116,6 +116,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.result(answer.status);
     response_.set(http::field::server, "wharf");
     response_.set(http::field::content_type, beast::string_view(answer.content_type.data(), answer.content_type.size()));
+    for (const auto& [name, value] : answer.headers) {
+      response_.set(beast::string_view(name.data(), name.size()), beast::string_view(value.data(), value.size()));
+    }
     response_.keep_alive(keep_alive);
     response_.body() = std::move(answer.body);
     response_.prepare_payload();

@@ -14,6 +14,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -32,6 +34,7 @@ struct HttpResponse {
   unsigned status = 200;
   std::string body;
   std::string_view content_type = "application/json";
+  std::vector<std::pair<std::string_view, std::string_view>> headers = {};  // more headers (static strings)
 };
 
 // Sends the response; call exactly once, from any thread.
