@@ -53,6 +53,7 @@ Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
              options.home.string(),
              options.store.empty() ? (options.home / "wharf.db").string() : store::DisplayLocation(options.store),
              options.executor, server->capacity(), token_file.string());
+  fmt::print("wharf server: web console at {}/ (log in with the token)\n", server->url());
   std::fflush(stdout);
 
   int signal = 0;
