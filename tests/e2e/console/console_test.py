@@ -134,9 +134,13 @@ class Console:
             options.add_argument(arg)
         options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
         self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        self.downloads = os.path.join(artifacts, 'downloads')
+        os.makedirs(self.downloads)
+        self.driver.execute_cdp_cmd('Browser.setDownloadBehavior', {'behavior': 'allow', 'downloadPath': self.downloads})
         self.base_url = base_url
         self.artifacts = artifacts
         self.allowed_errors = []  # substrings of console errors a step expects
+        self.shots = 0
 
     def go(self, fragment):
         self.driver.get(f'{self.base_url}/#{fragment}')
@@ -169,7 +173,9 @@ class Console:
         self.driver.find_element(By.CSS_SELECTOR, css).click()
 
     def shot(self, name):
-        self.driver.save_screenshot(os.path.join(self.artifacts, f'{name}.png'))
+        """Saves the page as NN-name.png, numbered in the order taken."""
+        self.shots += 1
+        self.driver.save_screenshot(os.path.join(self.artifacts, f'{self.shots:02d}-{name}.png'))
 
     def page_done(self, name):
         """Screenshot, then fail on any error the page logged."""
@@ -197,12 +203,12 @@ def check_console(server, console, data_dir):
     c.click('#login')
     c.wait_text('.error-box', 'not this server')
     c.allowed_errors = ['401']  # the browser logs the refused request itself
-    c.page_done('01-login-refused')
+    c.page_done('login-refused')
     c.fill('#token', server.token)
     c.click('#login')
     c.find('#running')
     c.wait_text('#failures', 'No failures')
-    c.page_done('02-overview-empty')
+    c.page_done('overview-empty')
 
     # A new definition from the JSON editor, then a second revision, compared side by side.
     c.go('/taskdefs/new')
@@ -214,7 +220,7 @@ def check_console(server, console, data_dir):
     c.click('#register')
     c.wait(lambda d: d.current_url.endswith('#/taskdefs/console-train'), 'the new definition\'s page')
     c.wait_text('#revisions', '1')
-    c.page_done('03-taskdef-registered')
+    c.page_done('taskdef-registered')
     spec['retries'] = 2
     c.fill('#taskdef-json', json.dumps(spec, indent=1))
     c.click('#register')
@@ -223,14 +229,14 @@ def check_console(server, console, data_dir):
     added = c.driver.find_elements(By.CSS_SELECTOR, '#revision-diff .add')
     assert any('"retries": 2' in a.text for a in added), [a.text for a in added]
     assert server.call('GET', '/api/taskdefs/console-train')['revision'] == 2
-    c.page_done('04-taskdef-revisions')
+    c.page_done('taskdef-revisions')
 
     # Run it twice from the form; both tasks succeed in the list; one log is read.
     c.fill('#run-count', '2')
     c.click('#run')
     c.wait(lambda d: '#/tasks?group=' in d.current_url, 'the run group\'s task list')
     c.wait(lambda d: d.find_element(By.ID, 'tasks').text.count('SUCCEEDED') == 2, 'both tasks SUCCEEDED', 180)
-    c.page_done('05-tasks-succeeded')
+    c.page_done('tasks-succeeded')
     first = c.driver.find_element(By.CSS_SELECTOR, '#tasks tbody tr a').text
     c.driver.find_element(By.CSS_SELECTOR, '#tasks tbody tr a').click()
     c.wait_text('#task-state', 'SUCCEEDED')
@@ -240,7 +246,24 @@ def check_console(server, console, data_dir):
     c.wait_text('#log', 'weighted F1')
     log = server.call('GET', f'/api/tasks/{first}/logs')['data']
     assert c.text('#log').strip() == log.strip(), 'the page shows the task\'s whole stdout'
-    c.page_done('06-task-log')
+    c.page_done('task-log')
+
+    # A running task's log followed live, without reloading the page; then stopped from the page.
+    server.call('POST', '/api/taskdefs', {
+        'name': 'console-ticker', 'timeout': '2m',
+        'command': ['/bin/sh', '-c', 'i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo tick $i; sleep 0.1; done']})
+    ticker = server.call('POST', '/api/runs', {'taskdef': 'console-ticker'})['tasks'][0]['id']
+    c.go(f'/tasks/{ticker}')
+    c.wait_text('#task-state', 'RUNNING')
+    c.wait_text('#log', 'tick 5')
+    c.wait_text('#log', 'tick 30')  # the same page, later: the log followed
+    c.click('#stop')
+    c.find('#confirm[open]')
+    c.click('#confirm-ok')
+    c.wait(lambda d: d.find_element(By.ID, 'task-state').text in ('CANCELLED', 'FAILED'), 'the task stopped')
+    stopped = server.call('GET', f'/api/tasks/{ticker}')
+    assert stopped['state'] in ('CANCELLED', 'FAILED') and 'tick 600' not in c.text('#log'), stopped
+    c.page_done('task-stopped')
 
     # The model: versions, scores, the confusion matrix as a heat map, lineage to the task.
     c.go('/models/wine')
@@ -249,7 +272,7 @@ def check_console(server, console, data_dir):
     assert len(cells) == 36, f'6 x 6 wine classes, got {len(cells)} cells'
     assert all(cell.value_of_css_property('background-color') not in ('', 'rgba(0, 0, 0, 0)') for cell in cells)
     c.find('#lineage-task')
-    c.page_done('07-model')
+    c.page_done('model-confusion')
 
     # An endpoint over both versions, with traffic; the charts move.
     port = free_port()
@@ -269,7 +292,15 @@ def check_console(server, console, data_dir):
         assert traffic.answered > 0
         legend = c.text('#chart-rps')
         assert 'blue@1' in legend and 'green@2' in legend, legend
-        c.page_done('08-endpoint-live')
+        # The page's quantiles from histogram buckets are the server's (the canary guard's) arithmetic.
+        metrics = server.call('GET', '/api/endpoints/console/metrics')
+        for v in metrics['variants']:
+            p50, p99 = c.driver.execute_async_script(
+                "const [buckets, bounds, done] = arguments;"
+                "import('/js/charts.js').then((m) => done([m.quantileMs(buckets, bounds, 0.5), m.quantileMs(buckets, bounds, 0.99)]));",
+                v['buckets'], metrics['latency_bounds_s'])
+            assert abs(p50 - v['p50_ms']) < 1e-6 and abs(p99 - v['p99_ms']) < 1e-6, (p50, p99, v)
+        c.page_done('endpoint-live')
 
         # New weights from the editor make revision 2; rollback (confirmed) makes 3 with the old weights.
         c.fill('#weight-blue', '50')
@@ -278,44 +309,54 @@ def check_console(server, console, data_dir):
         c.wait_text('#current-revision', '2')
         weights = [v['weight'] for v in server.call('GET', '/api/endpoints/console/revisions/2')['spec']['variants']]
         assert weights == [50, 50], weights
-        c.page_done('09-endpoint-weights')
+        c.page_done('endpoint-weights')
         c.click('#rollback')
         c.find('#confirm[open]')
-        c.shot('10-rollback-confirm')
+        c.shot('rollback-confirm')
         c.click('#confirm-ok')
         c.wait_text('#current-revision', '3')
         third = server.call('GET', '/api/endpoints/console/revisions/3')
         assert [v['weight'] for v in third['spec']['variants']] == [90, 10], third['spec']
         assert 'rollback' in third['reason'], third['reason']
         c.wait(lambda d: d.find_element(By.ID, 'weight-blue').get_attribute('value') == '90', 'the editor shows 90')
-        c.page_done('11-endpoint-rolled-back')
+        c.page_done('endpoint-rolled-back')
 
         # Captures: the list, one request's inputs, a variant filter.
         c.go('/captures?endpoint=console')
         c.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#captures tbody tr')) > 0, 'captures listed', 30)
         c.driver.find_element(By.CSS_SELECTOR, '#captures tbody tr').click()
         c.wait_text('#capture-detail', '7.4')
-        c.page_done('12-captures')
+        c.page_done('captures')
         c.fill('#variant', 'green')
         c.click('#search')
         c.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#captures tbody tr')) > 0, 'green captures', 30)
         variants = {r.find_elements(By.TAG_NAME, 'td')[2].text
                     for r in c.driver.find_elements(By.CSS_SELECTOR, '#captures tbody tr')}
         assert variants == {'green'}, variants
-        c.page_done('13-captures-filtered')
+        c.page_done('captures-filtered')
+        # Export what the filter selects, as the browser downloads it.
+        listed = len(c.driver.find_elements(By.CSS_SELECTOR, '#captures tbody tr'))
+        c.click('#export-csv')
+        exported = os.path.join(c.downloads, 'console-captures.csv')
+        c.wait(lambda d: os.path.exists(exported), 'the CSV downloaded')
+        with open(exported) as f:
+            lines = f.read().splitlines()
+        assert lines[0].startswith('id,time,'), lines[0]
+        assert len(lines) - 1 >= listed and all(',green,' in line for line in lines[1:]), lines[:3]
+        c.page_done('captures-exported')
 
         # Drift of the live inputs, all 11 features.
         c.go('/drift?endpoint=console')
         c.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#drift-features tbody tr')) == 11, 'the drift table')
-        c.page_done('14-drift')
+        c.page_done('drift')
 
         # The overview with what runs now, and the lists.
         c.go('/')
         c.wait_text('#endpoints', 'console')
         c.wait_text('#running', 'console-serve')
-        c.page_done('15-overview')
-        for fragment, css, name in [('/taskdefs', '#taskdefs', '16-taskdefs'), ('/tasks', '#tasks', '17-tasks'),
-                                    ('/models', '#models', '18-models'), ('/endpoints', '#endpoints', '19-endpoints')]:
+        c.page_done('overview')
+        for fragment, css, name in [('/taskdefs', '#taskdefs', 'taskdefs'), ('/tasks', '#tasks', 'tasks'),
+                                    ('/models', '#models', 'models'), ('/endpoints', '#endpoints', 'endpoints')]:
             c.go(fragment)
             c.find(css)
             c.page_done(name)

@@ -113,7 +113,7 @@ class TrafficCharts {
 
 export async function renderOne(view, ctx, name) {
   const summary = h('div'), replicas = h('div'), weights = h('div'), revisionsEl = h('div');
-  const canary = h('div', { id: 'canary' }), events = h('div'), numbers = h('div');
+  const canary = h('div', { id: 'canary' }), decisions = h('div'), events = h('div'), numbers = h('div');
   const charts = new TrafficCharts();
   const rollback = h('button', { class: 'danger', id: 'rollback' }, 'Roll back');
   let revisions = [];
@@ -135,9 +135,33 @@ export async function renderOne(view, ctx, name) {
     });
   });
 
+  const showCanary = (d) => {
+    canary.replaceChildren(
+      d.canary ? facts([
+        ['Canary variant', d.canary.variant],
+        ['Step', `${d.canary.step} of ${d.canary.steps.length}: ${d.canary.percent}% of traffic`],
+        ['Guard', d.canary.status ?? 'waiting for the step to reach the replicas'],
+        d.canary.numbers && ['Numbers', h('code', {}, JSON.stringify(d.canary.numbers))],
+      ]) : h('p', { class: 'muted' }, 'No canary rollout in progress.'),
+      h('h3', {}, 'Decisions'), decisions);
+  };
+  // Events, newest first; the canary's decisions among them.
+  const loadEvents = async () => {
+    const ev = await api(`/endpoints/${enc(name)}/events${query({ limit: 200 })}`);
+    decisions.replaceChildren(table([
+      { title: 'Time', cell: (e) => when(e.time) },
+      { title: 'Decision', cell: (e) => e.message },
+      { title: 'Numbers', cell: (e) => h('code', {}, JSON.stringify(e.details)) },
+    ], ev.events.filter((e) => e.kind === 'canary').slice(0, 20), { empty: 'No canary decision yet.' }));
+    events.replaceChildren(table([
+      { title: 'Time', cell: (e) => when(e.time) },
+      { title: 'Kind', cell: (e) => badge(e.kind) },
+      { title: 'What', cell: (e) => e.message },
+    ], ev.events.slice(0, 50), { empty: 'No events.', id: 'events' }));
+  };
+
   const refresh = async () => {
-    const [d, m, ev] = await Promise.all([api(`/endpoints/${enc(name)}`), api(`/endpoints/${enc(name)}/metrics`),
-      api(`/endpoints/${enc(name)}/events${query({ limit: 1000 })}`)]);
+    const [d, m] = await Promise.all([api(`/endpoints/${enc(name)}`), api(`/endpoints/${enc(name)}/metrics`)]);
     if (!ctx.alive()) return;
     charts.add(m, Date.now());
     summary.replaceChildren(facts([
@@ -165,25 +189,7 @@ export async function renderOne(view, ctx, name) {
       { title: 'p50 ms', cell: (v) => number(v.p50_ms, 2), num: true },
       { title: 'p99 ms', cell: (v) => number(v.p99_ms, 2), num: true },
     ], m.variants, { empty: 'No traffic yet.', id: 'variant-totals' }));
-    const decisions = ev.events.filter((e) => e.kind === 'canary').reverse();
-    canary.replaceChildren(
-      d.canary ? facts([
-        ['Canary variant', d.canary.variant],
-        ['Step', `${d.canary.step} of ${d.canary.steps.length}: ${d.canary.percent}% of traffic`],
-        ['Guard', d.canary.status ?? 'waiting for the step to reach the replicas'],
-        d.canary.numbers && ['Numbers', h('code', {}, JSON.stringify(d.canary.numbers))],
-      ]) : h('p', { class: 'muted' }, 'No canary rollout in progress.'),
-      h('h3', {}, 'Decisions'),
-      table([
-        { title: 'Time', cell: (e) => when(e.time) },
-        { title: 'Decision', cell: (e) => e.message },
-        { title: 'Numbers', cell: (e) => h('code', {}, JSON.stringify(e.details)) },
-      ], decisions.slice(0, 20), { empty: 'No canary decision yet.' }));
-    events.replaceChildren(table([
-      { title: 'Time', cell: (e) => when(e.time) },
-      { title: 'Kind', cell: (e) => badge(e.kind) },
-      { title: 'What', cell: (e) => e.message },
-    ], ev.events.slice(-50).reverse(), { empty: 'No events.', id: 'events' }));
+    showCanary(d);
     if (revisions.length && d.revision.revision !== revisions[revisions.length - 1].revision) await loadRevisions();
   };
 
@@ -200,4 +206,5 @@ export async function renderOne(view, ctx, name) {
     h('section', { class: 'card' }, h('h2', {}, 'Events'), events));
   await loadRevisions();
   await ctx.every(1000, refresh);
+  await ctx.every(3000, loadEvents);
 }
