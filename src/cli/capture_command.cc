@@ -12,6 +12,8 @@
 #include "cli/capture_format.h"
 #include "cli/commands.h"
 #include "cli/exit_code.h"
+#include "control/capture_export.h"
+#include "core/clock.h"
 #include "store/capture_store.h"
 #include "store/location.h"
 
@@ -41,7 +43,7 @@ Result<store::CaptureQuery> MakeQuery(const CaptureFlags& f) {
   store::CaptureQuery query;
   query.endpoint = f.endpoint;
   if (f.since) {
-    WHARF_ASSIGN_OR_RETURN(query.since_us, ParseSince(*f.since, NowMicros()));
+    WHARF_ASSIGN_OR_RETURN(query.since_us, ParseTimeOrAge(*f.since, NowMicros(), "--since"));
   }
   return query;
 }
@@ -86,10 +88,10 @@ Status Export(const CaptureFlags& f) {
   }
   std::ostream& out = f.output == "-" ? std::cout : file;
   const bool csv = f.format == "csv";
-  if (csv) out << CaptureCsvHeader();
+  if (csv) out << control::CaptureCsvHeader();
   std::size_t rows = 0;
   WHARF_RETURN_IF_ERROR(captures->ForEach(query, [&](const store::CaptureRecord& r) {
-    out << (csv ? CaptureCsvLine(r) : CaptureJsonLine(r));
+    out << (csv ? control::CaptureCsvLine(r) : control::CaptureJsonLine(r));
     ++rows;
     return out ? Status::Ok() : IoError(fmt::format("{}: write failed", f.output == "-" ? "stdout" : f.output));
   }));

@@ -10,12 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "artifact/modelfile.h"
-#include "cli/capture_format.h"
 #include "cli/commands.h"
 #include "cli/drift_report.h"
 #include "cli/exit_code.h"
 #include "cli/registry_model.h"
 #include "control/endpoint_spec.h"
+#include "core/clock.h"
 #include "serve/config.h"
 #include "serve/endpoint.h"
 #include "serve/inference.h"
@@ -219,10 +219,10 @@ Result<DriftReport> Run(const DriftFlags& f, const artifact::ModelRegistry& regi
   report.thresholds = f.thresholds;
   const std::int64_t now = NowMicros();
   if (f.since) {
-    WHARF_ASSIGN_OR_RETURN(report.since_us, ParseSince(*f.since, now));
+    WHARF_ASSIGN_OR_RETURN(report.since_us, ParseTimeOrAge(*f.since, now, "--since"));
   }
   if (f.until) {
-    WHARF_ASSIGN_OR_RETURN(report.until_us, ParseSince(*f.until, now, "--until"));
+    WHARF_ASSIGN_OR_RETURN(report.until_us, ParseTimeOrAge(*f.until, now, "--until"));
   }
   if (report.since_us && report.until_us && *report.since_us >= *report.until_us) {
     return InvalidArgument(fmt::format("--since {} is not before --until {}", *f.since, *f.until));
