@@ -179,4 +179,19 @@ Result<DriftReport> BuildDriftReport(const DriftRequest& request, const serve::E
   return report;
 }
 
+control::DriftReporter MakeDriftReporter(const artifact::ModelRegistry& registry) {
+  return [&registry](const control::DriftQuery& query) -> Result<nlohmann::ordered_json> {
+    WHARF_ASSIGN_OR_RETURN(serve::EndpointConfig config, RevisionConfig(query.store, query.endpoint, query.revision));
+    const DriftRequest request{.store = query.store,
+                               .endpoint = query.endpoint,
+                               .variant = query.variant,
+                               .since_us = query.since_us,
+                               .until_us = query.until_us,
+                               .thresholds = {}};
+    WHARF_ASSIGN_OR_RETURN(DriftReport report, BuildDriftReport(request, config, registry));
+    report.models_from = fmt::format("endpoint revision {}{}", report.revision, query.revision ? "" : " (latest)");
+    return DriftJson(report);
+  };
+}
+
 }  // namespace wharf::cli

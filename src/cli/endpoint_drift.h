@@ -1,7 +1,8 @@
 #pragma once
 // Builds `wharf drift`'s report for an endpoint: the training data summary in
 // its Modelfile, its captures over a range parsed with the server's own
-// parsers, and each feature's drift: what `wharf drift` runs.
+// parsers, and each feature's drift. `wharf drift` and the control plane's
+// GET /api/endpoints/NAME/drift (through MakeDriftReporter) both run it.
 // Stateless functions: thread-safe (each call opens its own stores).
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 
 #include "artifact/registry.h"
 #include "cli/drift_report.h"
+#include "control/drift_reporter.h"
 #include "core/status.h"
 #include "monitor/drift.h"
 #include "serve/config.h"
@@ -42,5 +44,11 @@ Result<serve::EndpointConfig> RevisionConfig(const std::string& location, const 
 // The report's models_from is the caller's to say.
 Result<DriftReport> BuildDriftReport(const DriftRequest& request, const serve::EndpointConfig& config,
                                      const artifact::ModelRegistry& registry);
+
+// GET /api/endpoints/NAME/drift: BuildDriftReport against the query's
+// revision of an endpoint the control plane manages (what `wharf drift
+// --endpoint NAME [--revision N]` reports), with the default thresholds, as
+// DriftJson. Keeps a reference to `registry`, which must outlive it.
+control::DriftReporter MakeDriftReporter(const artifact::ModelRegistry& registry);
 
 }  // namespace wharf::cli

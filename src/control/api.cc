@@ -96,11 +96,12 @@ json TaskToJson(const store::TaskRecord& t) {
 
 }  // namespace
 
-ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
-                       const ArtifactStore& artifacts, const JobRegistry& jobs, Scheduler& scheduler,
-                       EndpointController& endpoints, ServiceController& services, std::string token,
-                       json executor_info, secret::Vault vault)
+ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, std::string store_location,
+                       exec::Executor& executor, const ArtifactStore& artifacts, const JobRegistry& jobs,
+                       Scheduler& scheduler, EndpointController& endpoints, ServiceController& services,
+                       std::string token, json executor_info, secret::Vault vault, DriftReporter drift)
     : store_(std::move(store)),
+      store_location_(std::move(store_location)),
       executor_(executor),
       artifacts_(artifacts),
       jobs_(jobs),
@@ -109,7 +110,8 @@ ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Execut
       services_(services),
       token_(std::move(token)),
       executor_info_(std::move(executor_info)),
-      secrets_(*store_, std::move(vault)) {}
+      secrets_(*store_, std::move(vault)),
+      drift_(std::move(drift)) {}
 
 void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
   const std::string_view target = request.target;
@@ -473,6 +475,15 @@ net::HttpResponse ControlApi::Endpoints(const Call& c) {
     return Json(201, EndpointRevisionToJson(*r));
   }
   if (n == 3 && m == "GET" && s[2] == "metrics") return answer(200, endpoints_.Metrics(name));
+  if (m == "GET" && ((n == 3 && (s[2] == "captures" || s[2] == "drift")) || (n == 4 && s[2] == "captures"))) {
+    // Captures outlive a deleted endpoint; one never applied is unknown.
+    if (Result<store::EndpointRevision> known = endpoints_.store().GetEndpointRevision(name, std::nullopt);
+        !known.ok()) {
+      return Error(known.status());
+    }
+    if (s[2] == "drift") return Drift(name, c);
+    return n == 3 ? ListCaptures(name, c) : GetCapture(name, s[3], c);
+  }
   if (n == 3 && m == "GET" && s[2] == "events") {
     std::size_t limit = 100;
     if (const std::string l = c.Query("limit"); !l.empty()) {

@@ -1,7 +1,7 @@
 #pragma once
-// What the files of ControlApi share: one request as routing sees it, and
-// how answers are made. Internal to the control plane's API; stateless
-// helpers.
+// What the files of ControlApi share (api.cc routes, api_captures.cc reads
+// captures and drift): one request as routing sees it, and how answers are
+// made. Internal to the control plane's API; stateless helpers.
 
 #include <charconv>
 #include <map>
