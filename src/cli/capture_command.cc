@@ -12,6 +12,8 @@
 #include "cli/capture_format.h"
 #include "cli/commands.h"
 #include "cli/exit_code.h"
+#include "control/capture_export.h"
+#include "core/clock.h"
 #include "store/capture_store.h"
 #include "store/location.h"
 
@@ -21,7 +23,8 @@ namespace {
 
 struct CaptureFlags {
   std::string endpoint, id, db, format = "jsonl", output = "-";
-  std::optional<std::string> since;
+  std::optional<std::string> since, until, variant;
+  bool no_shadow = false;
   std::size_t limit = 20;
 };
 
@@ -40,10 +43,31 @@ Result<std::unique_ptr<store::CaptureStore>> OpenForRead(const CaptureFlags& f) 
 Result<store::CaptureQuery> MakeQuery(const CaptureFlags& f) {
   store::CaptureQuery query;
   query.endpoint = f.endpoint;
+  query.variant = f.variant;
+  query.include_shadow = !f.no_shadow;
+  const std::int64_t now = NowMicros();
   if (f.since) {
-    WHARF_ASSIGN_OR_RETURN(query.since_us, ParseSince(*f.since, NowMicros()));
+    WHARF_ASSIGN_OR_RETURN(query.since_us, ParseTimeOrAge(*f.since, now, "--since"));
+  }
+  if (f.until) {
+    WHARF_ASSIGN_OR_RETURN(query.until_us, ParseTimeOrAge(*f.until, now, "--until"));
+  }
+  if (query.since_us && query.until_us && *query.since_us >= *query.until_us) {
+    return InvalidArgument(fmt::format("--since {} is not before --until {}", *f.since, *f.until));
   }
   return query;
+}
+
+// " since T", " before T", " from T to T", " of variant V" as the query asked for.
+std::string QueryText(const store::CaptureQuery& q) {
+  std::string text;
+  if (q.variant) text += fmt::format(" of variant '{}'", *q.variant);
+  if (q.since_us && q.until_us) {
+    return text + fmt::format(" from {} to {}", FormatTimeUtc(*q.since_us), FormatTimeUtc(*q.until_us));
+  }
+  if (q.since_us) return text + " since " + FormatTimeUtc(*q.since_us);
+  if (q.until_us) return text + " before " + FormatTimeUtc(*q.until_us);
+  return text;
 }
 
 Status List(const CaptureFlags& f) {
@@ -52,8 +76,7 @@ Status List(const CaptureFlags& f) {
   WHARF_ASSIGN_OR_RETURN(auto captures, OpenForRead(f));
   WHARF_ASSIGN_OR_RETURN(std::vector<store::CaptureRecord> records, captures->Query(query));
   if (records.empty()) {
-    fmt::print("No captures for endpoint '{}'{} in {}\n", f.endpoint,
-               query.since_us ? " since " + FormatTimeUtc(*query.since_us) : "", DatabasePath(f));
+    fmt::print("No captures for endpoint '{}'{} in {}\n", f.endpoint, QueryText(query), DatabasePath(f));
     return Status::Ok();
   }
   fmt::print("{}", FormatCaptureTable(records));
@@ -86,10 +109,10 @@ Status Export(const CaptureFlags& f) {
   }
   std::ostream& out = f.output == "-" ? std::cout : file;
   const bool csv = f.format == "csv";
-  if (csv) out << CaptureCsvHeader();
+  if (csv) out << control::CaptureCsvHeader();
   std::size_t rows = 0;
   WHARF_RETURN_IF_ERROR(captures->ForEach(query, [&](const store::CaptureRecord& r) {
-    out << (csv ? CaptureCsvLine(r) : CaptureJsonLine(r));
+    out << (csv ? control::CaptureCsvLine(r) : control::CaptureJsonLine(r));
     ++rows;
     return out ? Status::Ok() : IoError(fmt::format("{}: write failed", f.output == "-" ? "stdout" : f.output));
   }));
@@ -105,10 +128,14 @@ void AddDbOption(CLI::App* cmd, CaptureFlags& flags) {
                   "else ~/.wharf/wharf.db)");
 }
 
-void AddSinceOption(CLI::App* cmd, CaptureFlags& flags) {
+// --since, --until, --variant, --no-shadow: what the store filters on.
+void AddFilterOptions(CLI::App* cmd, CaptureFlags& flags) {
   cmd->add_option(
       "--since", flags.since,
       "Only captures at or after this UTC time (2026-11-23T12:00:00Z, 2026-11-23) or age (30s, 15m, 2h, 7d)");
+  cmd->add_option("--until", flags.until, "Only captures before this time (same forms as --since)");
+  cmd->add_option("--variant", flags.variant, "Only this variant's captures (a shadow's name: its calls)");
+  cmd->add_flag("--no-shadow", flags.no_shadow, "Leave shadow calls out");
 }
 
 }  // namespace
@@ -120,7 +147,7 @@ void AddCaptureCommand(CLI::App& app, const CommandContext& context) {
   auto list_flags = std::make_shared<CaptureFlags>();
   auto* list = capture->add_subcommand("list", "List an endpoint's captured requests, newest first");
   list->add_option("--endpoint", list_flags->endpoint, "Endpoint name")->required();
-  AddSinceOption(list, *list_flags);
+  AddFilterOptions(list, *list_flags);
   list->add_option("--limit", list_flags->limit, "Rows to show (0 for all)")->capture_default_str();
   AddDbOption(list, *list_flags);
   list->callback([list_flags, context] { *context.exit_code = ExitWith(List(*list_flags)); });
@@ -136,7 +163,7 @@ void AddCaptureCommand(CLI::App& app, const CommandContext& context) {
   auto* exporting =
       capture->add_subcommand("export", "Write an endpoint's captures, oldest first, as JSON lines or CSV");
   exporting->add_option("--endpoint", export_flags->endpoint, "Endpoint name")->required();
-  AddSinceOption(exporting, *export_flags);
+  AddFilterOptions(exporting, *export_flags);
   exporting->add_option("--format", export_flags->format, "jsonl | csv")
       ->check(CLI::IsMember({"jsonl", "csv"}))
       ->capture_default_str();

@@ -2,26 +2,20 @@
 // data summary in its Modelfile, feature by feature (PSI, KS, missing rate).
 
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
-#include "artifact/modelfile.h"
-#include "cli/capture_format.h"
 #include "cli/commands.h"
 #include "cli/drift_report.h"
+#include "cli/endpoint_drift.h"
 #include "cli/exit_code.h"
 #include "cli/registry_model.h"
-#include "control/endpoint_spec.h"
+#include "core/clock.h"
 #include "serve/config.h"
-#include "serve/endpoint.h"
-#include "serve/inference.h"
-#include "store/capture_store.h"
 #include "store/location.h"
-#include "store/metadata_store.h"
 
 namespace wharf::cli {
 
@@ -48,51 +42,17 @@ Result<std::string> ModelfileOf(const DriftFlags& f, const std::string& location
 constexpr std::string_view kGiveConfigOrModel =
     "--config FILE (the endpoint YAML it is served with) or --model PATH|model:MODEL[@ALIAS]";
 
-// The serve configuration of the endpoint's revision --revision, else its
-// latest, in the control plane's store at `location`: the document its
-// replicas were handed, so variants and aliases are theirs. NotFound, naming
-// what to give instead, when the store has no such endpoint.
-Result<serve::EndpointConfig> RevisionConfig(const DriftFlags& f, const std::string& location) {
+// The endpoint's revision --revision, else its latest, in the control
+// plane's store at `location`. NotFound, naming what to give instead, when
+// the store has no such endpoint.
+Result<serve::EndpointConfig> StoredRevisionConfig(const DriftFlags& f, const std::string& location) {
   std::error_code ec;
   if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
     return NotFound(fmt::format("no endpoint '{}': no store at {}; give --store, or {}", f.endpoint, location,
                                 kGiveConfigOrModel));
   }
-  WHARF_ASSIGN_OR_RETURN(auto metadata, store::OpenMetadataStore(location));
-  const std::string where = store::DisplayLocation(location);
-  Result<store::EndpointRevision> latest = metadata->GetEndpointRevision(f.endpoint, std::nullopt);
-  if (!latest.ok() && latest.status().code() == StatusCode::kNotFound) {
-    WHARF_ASSIGN_OR_RETURN(auto endpoints, metadata->ListEndpoints(/*include_inactive=*/true));
-    std::vector<std::string> names;
-    for (const auto& e : endpoints) names.push_back(e.endpoint);
-    return NotFound(fmt::format("no endpoint '{}' in {} (applied endpoints: {}); for one the control plane does not "
-                                "manage, give {}",
-                                f.endpoint, where, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")),
-                                kGiveConfigOrModel));
-  }
-  if (!latest.ok()) return latest.status();
-  store::EndpointRevision revision = *latest;
-  if (f.revision && *f.revision != latest->revision) {
-    Result<store::EndpointRevision> asked = metadata->GetEndpointRevision(f.endpoint, f.revision);
-    if (!asked.ok() && asked.status().code() == StatusCode::kNotFound) {
-      return NotFound(fmt::format("endpoint '{}' has no revision {}; its revisions: 1 to {}", f.endpoint, *f.revision,
-                                  latest->revision));
-    }
-    if (!asked.ok()) return asked.status();
-    revision = std::move(*asked);
-  }
-  const std::string origin = fmt::format("endpoint '{}' revision {} in {}", f.endpoint, revision.revision, where);
-  const auto resolved = nlohmann::json::parse(revision.resolved_json, nullptr, /*allow_exceptions=*/false);
-  if (!resolved.is_object() || !resolved.contains("serve")) {
-    return DataLoss(fmt::format("{}: its resolved configuration holds no \"serve\" document", origin));
-  }
-  WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config,
-                         serve::ParseServeConfig(control::ServeConfigOf(resolved, revision.revision).dump(), origin,
-                                                 std::filesystem::path()));
-  for (auto& e : config.endpoints) {
-    if (e.name == f.endpoint) return std::move(e);
-  }
-  return DataLoss(fmt::format("{}: its serve document lacks the endpoint", origin));
+  return RevisionConfig(location, f.endpoint, f.revision,
+                        fmt::format("for one the control plane does not manage, give {}", kGiveConfigOrModel));
 }
 
 // The configuration the endpoint was served with: its models, and the
@@ -124,7 +84,7 @@ Result<serve::EndpointConfig> ChooseEndpointConfig(const DriftFlags& f, const st
                            serve::ServeConfigFromModelFlags({f.endpoint + "=" + modelfile}));
     return std::move(config.endpoints.front());
   }
-  return RevisionConfig(f, location);
+  return StoredRevisionConfig(f, location);
 }
 
 // Where ChooseEndpointConfig took the models from, for the report.
@@ -134,130 +94,24 @@ std::string ModelsFrom(const DriftFlags& f, const serve::EndpointConfig& config)
   return fmt::format("endpoint revision {}{}", config.revision, f.revision ? "" : " (latest)");
 }
 
-// The variant whose Modelfile's training data the captures are compared
-// with: --variant, else the first.
-Result<const serve::Variant*> ChooseVariant(const serve::Endpoint& endpoint, const std::string& name) {
-  if (name.empty()) return &endpoint.variants().front();
-  std::vector<std::string> names;
-  for (const auto& v : endpoint.variants()) {
-    if (v.name == name) return &v;
-    names.push_back(v.name);
-  }
-  return NotFound(fmt::format("endpoint '{}' has no variant '{}'; its variants: {}", endpoint.name(), name,
-                              fmt::join(names, ", ")));
-}
-
-// The training summary of each of `features`, from the Modelfile at `path`.
-Result<std::vector<data::FeatureSummary>> TrainingSummaries(const std::filesystem::path& path,
-                                                            const std::vector<std::string>& features) {
-  WHARF_ASSIGN_OR_RETURN(artifact::Modelfile file, artifact::ReadModelfile(path));
-  const auto stored = file.header.find("feature_summary");
-  if (stored == file.header.end() || !stored->is_array()) {
-    return FailedPrecondition(fmt::format("{} holds no training data summary (written by an older wharf?); retrain "
-                                          "the model to compare its inputs",
-                                          path.string()));
-  }
-  std::map<std::string, data::FeatureSummary> by_name;
-  for (const auto& j : *stored) {
-    Result<data::FeatureSummary> summary = data::FeatureSummaryFromJson(j);
-    if (!summary.ok()) return summary.status().WithContext(path.string());
-    by_name[summary->name] = std::move(*summary);
-  }
-  std::vector<data::FeatureSummary> out;
-  for (const auto& name : features) {
-    auto it = by_name.find(name);
-    if (it == by_name.end()) {
-      return FailedPrecondition(fmt::format("{}: the training data summary lacks column '{}'", path.string(), name));
-    }
-    out.push_back(std::move(it->second));
-  }
-  return out;
-}
-
-// The server picks a parser by route, which a capture does not record: a
-// /run/ body's "inputs" is an object of named values, a KServe body's an array.
-bool IsRunBody(const std::string& body) {
-  const auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  return j.is_object() && j.contains("inputs") && j["inputs"].is_object();
-}
-
-// Parses the primary captures answered with 200 in the report's range into
-// `columns` (one per feature), counting them in `report`.
-Status ReadCaptures(store::CaptureStore& captures, const serve::Endpoint& endpoint, DriftReport& report,
-                    std::vector<std::vector<double>>& columns) {
-  store::CaptureQuery query{.endpoint = endpoint.name(), .since_us = report.since_us, .include_shadow = false,
-                            .limit = 0};
-  std::string body;  // reused: the parsers pad it in place
-  return captures.ForEach(query, [&](const store::CaptureRecord& r) {
-    if (r.shadow || r.status != 200 || (report.until_us && r.time_us >= *report.until_us) ||
-        (!report.variant.empty() && r.variant != report.variant)) {
-      return Status::Ok();
-    }
-    ++report.captures;
-    if (!report.first_us) report.first_us = r.time_us;
-    report.last_us = r.time_us;
-    body.assign(r.inputs);
-    Result<serve::FeatureBatch> batch =
-        IsRunBody(body) ? serve::ParseRunRequest(body, endpoint) : serve::ParseInferRequest(body, endpoint);
-    if (!batch.ok()) {
-      if (report.unparsed++ == 0) report.first_unparsed = fmt::format("id {}: {}", r.id, batch.status().message());
-      return Status::Ok();
-    }
-    const std::size_t cols = columns.size();
-    for (std::size_t row = 0; row < batch->rows; ++row) {
-      for (std::size_t c = 0; c < cols; ++c) columns[c].push_back(batch->x[row * cols + c]);
-    }
-    report.rows += batch->rows;
-    return Status::Ok();
-  });
-}
-
 Result<DriftReport> Run(const DriftFlags& f, const artifact::ModelRegistry& registry) {
-  DriftReport report;
-  report.endpoint = f.endpoint;
-  report.variant = f.variant;
-  report.thresholds = f.thresholds;
+  DriftRequest request{.store = store::StoreLocation(f.db),
+                       .endpoint = f.endpoint,
+                       .variant = f.variant,
+                       .thresholds = f.thresholds};
   const std::int64_t now = NowMicros();
   if (f.since) {
-    WHARF_ASSIGN_OR_RETURN(report.since_us, ParseSince(*f.since, now));
+    WHARF_ASSIGN_OR_RETURN(request.since_us, ParseTimeOrAge(*f.since, now, "--since"));
   }
   if (f.until) {
-    WHARF_ASSIGN_OR_RETURN(report.until_us, ParseSince(*f.until, now, "--until"));
+    WHARF_ASSIGN_OR_RETURN(request.until_us, ParseTimeOrAge(*f.until, now, "--until"));
   }
-  if (report.since_us && report.until_us && *report.since_us >= *report.until_us) {
+  if (request.since_us && request.until_us && *request.since_us >= *request.until_us) {
     return InvalidArgument(fmt::format("--since {} is not before --until {}", *f.since, *f.until));
   }
-
-  const std::string location = store::StoreLocation(f.db);
-  report.store = store::DisplayLocation(location);
-  WHARF_ASSIGN_OR_RETURN(serve::EndpointConfig config, ChooseEndpointConfig(f, location));
+  WHARF_ASSIGN_OR_RETURN(serve::EndpointConfig config, ChooseEndpointConfig(f, request.store));
+  WHARF_ASSIGN_OR_RETURN(DriftReport report, BuildDriftReport(request, config, registry));
   report.models_from = ModelsFrom(f, config);
-  report.revision = config.revision;
-  WHARF_ASSIGN_OR_RETURN(auto endpoint, serve::Endpoint::Load(config, registry));
-  WHARF_ASSIGN_OR_RETURN(const serve::Variant* variant, ChooseVariant(*endpoint, f.variant));
-  report.modelfile = variant->path.string();
-  report.model_variant = variant->name;
-  report.model_version = variant->version;
-  WHARF_ASSIGN_OR_RETURN(std::vector<data::FeatureSummary> training,
-                         TrainingSummaries(variant->path, endpoint->features()));
-  report.training_rows = training.empty() ? 0 : training.front().count + training.front().missing;
-
-  std::error_code ec;
-  if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
-    return NotFound(fmt::format("no captures yet at {}", location));
-  }
-  WHARF_ASSIGN_OR_RETURN(auto captures, store::OpenCaptureStore(location));
-  std::vector<std::vector<double>> columns(endpoint->features().size());
-  WHARF_RETURN_IF_ERROR(ReadCaptures(*captures, *endpoint, report, columns));
-  if (report.captures > 0 && report.unparsed == report.captures) {
-    return InvalidArgument(fmt::format(
-        "none of the {} captures of endpoint '{}' parsed for {} (first: {}); give the --revision, --config or "
-        "--model the endpoint was served with (its aliases too)",
-        report.captures, f.endpoint, report.modelfile, report.first_unparsed));
-  }
-  for (std::size_t c = 0; c < columns.size(); ++c) {
-    report.features.push_back(monitor::MeasureDrift(training[c], columns[c], f.thresholds));
-  }
   return report;
 }
 

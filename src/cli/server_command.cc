@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/endpoint_drift.h"
 #include "cli/exit_code.h"
 #include "control/client.h"
 #include "control/server.h"
@@ -25,7 +26,7 @@ struct ServerFlags {
   int threads = 2;
 };
 
-Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
+Status Run(const ServerFlags& f, const CommandContext& context) {
   control::ServerOptions options;
   options.home = control::ResolveHome(f.home);
   options.host = f.host;
@@ -38,6 +39,7 @@ Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
   options.executor = f.executor;
   options.slurm_conf = f.slurm_conf;
   options.slurm_partition = f.partition;
+  options.drift = MakeDriftReporter(*context.registry);
 
   // Loop and scheduler threads inherit this mask, so only sigwait sees the signals.
   sigset_t signals;
@@ -46,7 +48,7 @@ Status Run(const ServerFlags& f, const control::JobRegistry& jobs) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  WHARF_ASSIGN_OR_RETURN(auto server, control::ControlServer::Start(options, jobs));
+  WHARF_ASSIGN_OR_RETURN(auto server, control::ControlServer::Start(options, *context.jobs));
   const std::filesystem::path token_file =
       f.token_file.empty() ? options.home / "server.token" : std::filesystem::path(f.token_file);
   fmt::print("wharf server: listening on {} (home {}, store {}, {} executor, {} cpus, token in {})\n", server->url(),
@@ -83,7 +85,7 @@ void AddServerCommand(CLI::App& app, const CommandContext& context) {
       ->check(CLI::IsMember({"local", "slurm"}));
   cmd->add_option("--slurm-conf", flags->slurm_conf, "With --executor slurm: the cluster's slurm.conf (default $SLURM_CONF)");
   cmd->add_option("--partition", flags->partition, "With --executor slurm: the partition (default: the cluster's)");
-  cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags, *context.jobs)); });
+  cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags, context)); });
 }
 
 }  // namespace wharf::cli

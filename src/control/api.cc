@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "control/api_call.h"
 #include "control/model_registry.h"
 #include "control/runs.h"
 #include "control/task_definition.h"
@@ -18,20 +19,15 @@ namespace wharf::control {
 
 namespace {
 
+using api::Error;
+using api::Json;
+using api::ParseInt;
 using nlohmann::json;
 using std::chrono::milliseconds;
 
 constexpr std::size_t kDefaultLogBytes = 64 * 1024;
 constexpr std::size_t kMaxLogBytes = 1 << 20;
 constexpr milliseconds kDefaultStopGrace{10000};
-
-net::HttpResponse Json(unsigned status, const json& body) {
-  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace)};
-}
-
-net::HttpResponse Error(unsigned status, std::string_view message) { return Json(status, {{"error", message}}); }
-
-net::HttpResponse Error(const Status& status) { return Error(net::HttpStatusOf(status), status.message()); }
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -55,13 +51,6 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
     }
   }
   return out;
-}
-
-std::optional<int> ParseInt(std::string_view text) {
-  int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 std::vector<std::string> Split(std::string_view text, char sep) {
@@ -107,32 +96,12 @@ json TaskToJson(const store::TaskRecord& t) {
 
 }  // namespace
 
-// One request, split into what routing needs.
-struct ControlApi::Call {
-  std::string method;
-  std::vector<std::string> segments;         // the decoded path below /api, e.g. {"tasks", "ID"}
-  std::map<std::string, std::string> query;  // decoded
-  const std::string* body = nullptr;
-
-  // The body as JSON; InvalidArgument when it is not.
-  Result<json> Json() const {
-    if (body->size() > kMaxJsonBody) return InvalidArgument("request body too large for JSON");
-    if (body->empty()) return json::object();
-    json parsed = json::parse(*body, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded()) return InvalidArgument("request body is not valid JSON");
-    return parsed;
-  }
-  std::string Query(const std::string& key) const {
-    auto it = query.find(key);
-    return it == query.end() ? std::string() : it->second;
-  }
-};
-
-ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Executor& executor,
-                       const ArtifactStore& artifacts, const JobRegistry& jobs, Scheduler& scheduler,
-                       EndpointController& endpoints, ServiceController& services, std::string token,
-                       json executor_info, secret::Vault vault)
+ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, std::string store_location,
+                       exec::Executor& executor, const ArtifactStore& artifacts, const JobRegistry& jobs,
+                       Scheduler& scheduler, EndpointController& endpoints, ServiceController& services,
+                       std::string token, json executor_info, secret::Vault vault, DriftReporter drift)
     : store_(std::move(store)),
+      store_location_(std::move(store_location)),
       executor_(executor),
       artifacts_(artifacts),
       jobs_(jobs),
@@ -141,7 +110,8 @@ ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, exec::Execut
       services_(services),
       token_(std::move(token)),
       executor_info_(std::move(executor_info)),
-      secrets_(*store_, std::move(vault)) {}
+      secrets_(*store_, std::move(vault)),
+      drift_(std::move(drift)) {}
 
 void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
   const std::string_view target = request.target;
@@ -505,6 +475,15 @@ net::HttpResponse ControlApi::Endpoints(const Call& c) {
     return Json(201, EndpointRevisionToJson(*r));
   }
   if (n == 3 && m == "GET" && s[2] == "metrics") return answer(200, endpoints_.Metrics(name));
+  if (m == "GET" && ((n == 3 && (s[2] == "captures" || s[2] == "drift")) || (n == 4 && s[2] == "captures"))) {
+    // Captures outlive a deleted endpoint; one never applied is unknown.
+    if (Result<store::EndpointRevision> known = endpoints_.store().GetEndpointRevision(name, std::nullopt);
+        !known.ok()) {
+      return Error(known.status());
+    }
+    if (s[2] == "drift") return Drift(name, c);
+    return n == 3 ? ListCaptures(name, c) : GetCapture(name, s[3], c);
+  }
   if (n == 3 && m == "GET" && s[2] == "events") {
     std::size_t limit = 100;
     if (const std::string l = c.Query("limit"); !l.empty()) {

@@ -147,9 +147,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   parts->services->Start();
 
   WHARF_ASSIGN_OR_RETURN(secret::Vault vault, secret::Vault::Open(secret::KeyFile(home)));
-  parts->api = std::make_unique<ControlApi>(std::move(api_store), *parts->executor, *parts->artifacts, jobs,
+  parts->api = std::make_unique<ControlApi>(std::move(api_store), location, *parts->executor, *parts->artifacts, jobs,
                                             *parts->scheduler, *parts->endpoints, *parts->services, std::move(token),
-                                            parts->executor_info, std::move(vault));
+                                            parts->executor_info, std::move(vault), options.drift);
   net::HttpServerOptions http;
   http.host = options.host;
   http.port = options.port;

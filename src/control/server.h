@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "control/drift_reporter.h"
 #include "control/job_registry.h"
 #include "core/status.h"
 
@@ -31,6 +32,9 @@ struct ServerOptions {
   std::string executor = "local";
   std::filesystem::path slurm_conf;
   std::string slurm_partition;  // empty: the cluster's default
+  // Answers GET /api/endpoints/NAME/drift; the control plane knows no ML, so
+  // cli supplies it. Empty: that route answers 501.
+  DriftReporter drift;
 };
 
 class ControlServer {

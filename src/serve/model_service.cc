@@ -297,7 +297,7 @@ void ModelService::Output(net::Respond& respond, const Deployment& deployment, s
   const bool queued = deployment.capture->AfterCommit(
       [shared_respond, endpoint = classic.name(), id = std::string(id),
        sample = classic.config().capture.sample_percent](store::CaptureStore& store) {
-        auto found = store.Query({endpoint, std::nullopt, id, false, 1});
+        auto found = store.Query({.endpoint = endpoint, .id = id, .include_shadow = false, .limit = 1});
         if (!found.ok()) return (*shared_respond)(Json(ErrorJson(found.status().message()), 500));
         if (found->empty()) {
           const std::string why = sample < 100 ? fmt::format(" (capture samples {}% of requests)", sample) : "";

@@ -37,11 +37,13 @@ struct CaptureRecord {
 
 // Which records to read, newest first.
 struct CaptureQuery {
-  std::string endpoint{};                 // required
-  std::optional<std::int64_t> since_us{}; // only records at or after this time
-  std::optional<std::string> id{};        // only this request id
+  std::string endpoint{};                  // required
+  std::optional<std::int64_t> since_us{};  // only records at or after this time
+  std::optional<std::int64_t> until_us{};  // only records strictly before this time
+  std::optional<std::string> id{};         // only this request id
+  std::optional<std::string> variant{};    // only this variant's records (a shadow's name: its calls)
   bool include_shadow = true;
-  std::size_t limit = 100;              // 0 = no limit
+  std::size_t limit = 100;  // 0 = no limit
 };
 
 // Append-only storage of captured requests; see the top of this file.

@@ -120,9 +120,17 @@ class PostgresCaptureStore final : public CaptureStore {
       values.push_back(std::to_string(*query.since_us));
       sql += fmt::format(" AND time_us >= ${}", values.size());
     }
+    if (query.until_us) {
+      values.push_back(std::to_string(*query.until_us));
+      sql += fmt::format(" AND time_us < ${}", values.size());
+    }
     if (query.id) {
       values.push_back(*query.id);
       sql += fmt::format(" AND id = ${}", values.size());
+    }
+    if (query.variant) {
+      values.push_back(*query.variant);
+      sql += fmt::format(" AND variant = ${}", values.size());
     }
     if (!query.include_shadow) sql += " AND NOT shadow";
     sql += newest_first ? " ORDER BY seq DESC" : " ORDER BY seq ASC";

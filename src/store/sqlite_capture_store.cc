@@ -131,17 +131,21 @@ class SqliteCaptureStore final : public CaptureStore {
     }
     std::string sql(kSelectSql);
     if (query.since_us) sql += " AND time_us >= ?2";
-    if (query.id) sql += " AND id = ?3";
+    if (query.until_us) sql += " AND time_us < ?3";
+    if (query.id) sql += " AND id = ?4";
+    if (query.variant) sql += " AND variant = ?5";
     if (!query.include_shadow) sql += " AND shadow = 0";
     sql += newest_first ? " ORDER BY seq DESC" : " ORDER BY seq ASC";
-    if (query.limit != 0) sql += " LIMIT ?4";
+    if (query.limit != 0) sql += " LIMIT ?6";
     WHARF_ASSIGN_OR_RETURN(SqliteStatement select, db_->Prepare(sql));
     select.BindText(1, query.endpoint);
     if (query.since_us) select.BindInt64(2, *query.since_us);
-    if (query.id) select.BindText(3, *query.id);
+    if (query.until_us) select.BindInt64(3, *query.until_us);
+    if (query.id) select.BindText(4, *query.id);
+    if (query.variant) select.BindText(5, *query.variant);
     if (query.limit != 0) {
       constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-      select.BindInt64(4, static_cast<std::int64_t>(std::min(query.limit, kMax)));
+      select.BindInt64(6, static_cast<std::int64_t>(std::min(query.limit, kMax)));
     }
     return select;
   }

@@ -188,6 +188,10 @@ TEST_F(ControlServerTest, AMissingOrWrongTokenIsRefusedWith401) {
   const json doc = json::parse(openapi.body);
   EXPECT_EQ(doc["openapi"], "3.0.3");
   EXPECT_TRUE(doc["paths"].contains("/api/runs"));
+  for (const char* path : {"/api/endpoints/{name}/captures", "/api/endpoints/{name}/captures/{id}",
+                           "/api/endpoints/{name}/drift"}) {
+    EXPECT_TRUE(doc["paths"].contains(path)) << path;
+  }
   EXPECT_EQ(Call("GET", "/api/tasks").status, 200);
 }
 

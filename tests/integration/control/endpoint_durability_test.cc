@@ -125,7 +125,7 @@ class EndpointDurabilityTest : public ::testing::TestWithParam<std::string> {
     auto store = store::OpenCaptureStore(store_);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (!store.ok()) return ids;
-    const Status read = (*store)->ForEach({"wine", std::nullopt, std::nullopt, true, 0}, [&](const store::CaptureRecord& r) {
+    const Status read = (*store)->ForEach({.endpoint = "wine", .limit = 0}, [&](const store::CaptureRecord& r) {
       ids.insert(r.id);
       return Status::Ok();
     });

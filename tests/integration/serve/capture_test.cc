@@ -133,7 +133,7 @@ TEST(CaptureTest, DurableModeKeepsEveryAcknowledgedRequestThroughKillNine) {
   auto store = store::OpenSqliteCaptureStore(dir.path() / "wharf.db");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::set<std::string> stored;
-  ASSERT_TRUE((*store)->ForEach({"wine", std::nullopt, std::nullopt, true, 0}, [&](const store::CaptureRecord& r) {
+  ASSERT_TRUE((*store)->ForEach({.endpoint = "wine", .limit = 0}, [&](const store::CaptureRecord& r) {
                           stored.insert(r.id);
                           return Status::Ok();
                         }).ok());
@@ -161,7 +161,7 @@ TEST(CaptureTest, SigtermFinishesInFlightRequestsAndFlushesAsyncCapture) {
   client.join();
   auto store = store::OpenSqliteCaptureStore(dir.path() / "wharf.db");
   ASSERT_TRUE(store.ok());
-  auto rows = (*store)->Query({"wine", std::nullopt, std::nullopt, true, 0});
+  auto rows = (*store)->Query({.endpoint = "wine", .limit = 0});
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(static_cast<int>(rows->size()), ok.load()) << "every answered request is captured once";
 }

@@ -93,7 +93,7 @@ TEST(TrafficTest, ShadowAnswersAreCapturedButNeverReturned) {
 
   auto store = store::OpenSqliteCaptureStore(dir.path() / "wharf.db");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  auto rows = (*store)->Query({"wine", std::nullopt, std::nullopt, true, 0});
+  auto rows = (*store)->Query({.endpoint = "wine", .limit = 0});
   ASSERT_TRUE(rows.ok());
   int shadows = 0, primaries = 0;
   for (const auto& row : *rows) {

@@ -121,7 +121,7 @@ TEST_P(CaptureStoreTest, QueryIsNewestFirstAndForEachOldestFirst) {
   EXPECT_EQ(streamed, (std::vector<std::string>{"a", "b", "c", "d"}));
 }
 
-TEST_P(CaptureStoreTest, FiltersBySinceIdShadowLimitAndEndpoint) {
+TEST_P(CaptureStoreTest, FiltersBySinceUntilIdVariantShadowLimitAndEndpoint) {
   auto store = Open(location());
   const std::vector<CaptureRecord> batch = {
       Record("r1", 100), Record("r1", 100, true), Record("r2", 200),
@@ -138,6 +138,13 @@ TEST_P(CaptureStoreTest, FiltersBySinceIdShadowLimitAndEndpoint) {
       {"all", {.endpoint = "wine", .limit = 0}, {"r3", "r3", "r2", "r1", "r1"}},
       {"since", {.endpoint = "wine", .since_us = 200, .limit = 0}, {"r3", "r3", "r2"}},
       {"since after all", {.endpoint = "wine", .since_us = 301, .limit = 0}, {}},
+      {"until", {.endpoint = "wine", .until_us = 300, .limit = 0}, {"r2", "r1", "r1"}},
+      {"until before all", {.endpoint = "wine", .until_us = 100, .limit = 0}, {}},
+      {"since+until", {.endpoint = "wine", .since_us = 200, .until_us = 300, .limit = 0}, {"r2"}},
+      {"variant", {.endpoint = "wine", .variant = "main", .limit = 0}, {"r3", "r2", "r1"}},
+      {"shadow variant", {.endpoint = "wine", .variant = "candidate", .limit = 0}, {"r3", "r1"}},
+      {"unknown variant", {.endpoint = "wine", .variant = "x' OR '1'='1", .limit = 0}, {}},
+      {"variant+until+limit", {.endpoint = "wine", .until_us = 300, .variant = "main", .limit = 1}, {"r2"}},
       {"id", {.endpoint = "wine", .id = "r1", .limit = 0}, {"r1", "r1"}},
       {"unknown id", {.endpoint = "wine", .id = "nope", .limit = 0}, {}},
       {"no shadow", {.endpoint = "wine", .include_shadow = false, .limit = 0}, {"r3", "r2", "r1"}},
@@ -158,7 +165,7 @@ TEST_P(CaptureStoreTest, FiltersBySinceIdShadowLimitAndEndpoint) {
   EXPECT_FALSE((*shadows)[1].shadow);
 }
 
-TEST_P(CaptureStoreTest, ForEachHonoursLimitAndStopsOnSinkError) {
+TEST_P(CaptureStoreTest, ForEachHonoursLimitAndFiltersAndStopsOnSinkError) {
   auto store = Open(location());
   const std::vector<CaptureRecord> batch = {Record("a", 1), Record("b", 2), Record("c", 3)};
   ASSERT_TRUE(store->Append(batch).ok());
@@ -172,6 +179,16 @@ TEST_P(CaptureStoreTest, ForEachHonoursLimitAndStopsOnSinkError) {
                             })
                   .ok());
   EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+
+  seen.clear();
+  ASSERT_TRUE(store
+                  ->ForEach({.endpoint = "wine", .since_us = 2, .until_us = 3, .variant = "main", .limit = 0},
+                            [&](const CaptureRecord& r) {
+                              seen.push_back(r.id);
+                              return Status::Ok();
+                            })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"b"}));
 
   seen.clear();
   const Status status = store->ForEach({.endpoint = "wine", .limit = 0}, [&](const CaptureRecord& r) {

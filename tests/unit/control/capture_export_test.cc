@@ -1,0 +1,68 @@
+#include "control/capture_export.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace wharf::control {
+namespace {
+
+constexpr std::int64_t kNoon = 1'795'435'200'000'000;  // 2026-11-23T12:00:00Z
+
+store::CaptureRecord Record() {
+  store::CaptureRecord r;
+  r.id = "req-1";
+  r.time_us = kNoon + 123'456;
+  r.endpoint = "wine";
+  r.variant = "main";
+  r.model_version = "v3";
+  r.inputs = R"({"text":["a, \"b\"\nc","é🍷"]})";
+  r.outputs = R"({"quality":[6]})";
+  r.latency_ms = 1.5;
+  r.status = 200;
+  return r;
+}
+
+TEST(CaptureCsvTest, HeaderAndLineHaveTheSameColumns) {
+  EXPECT_EQ(CaptureCsvHeader(),
+            "id,time,time_us,endpoint,variant,model_version,shadow,inputs,outputs,latency_ms,status\n");
+  EXPECT_EQ(CaptureCsvLine(Record()),
+            "req-1,2026-11-23T12:00:00.123Z,1795435200123456,wine,main,v3,false,"
+            "\"{\"\"text\"\":[\"\"a, \\\"\"b\\\"\"\\nc\"\",\"\"é🍷\"\"]}\",\"{\"\"quality\"\":[6]}\",1.5,200\n");
+}
+
+TEST(CaptureJsonLineTest, EmbedsInputsAndOutputsAsJson) {
+  const std::string line = CaptureJsonLine(Record());
+  ASSERT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  const auto json = nlohmann::json::parse(line);
+  EXPECT_EQ(json["id"], "req-1");
+  EXPECT_EQ(json["time"], "2026-11-23T12:00:00.123Z");
+  EXPECT_EQ(json["time_us"], kNoon + 123'456);
+  EXPECT_EQ(json["shadow"], false);
+  EXPECT_EQ(json["inputs"]["text"][0], "a, \"b\"\nc");
+  EXPECT_EQ(json["inputs"]["text"][1], "é🍷");
+  EXPECT_EQ(json["outputs"]["quality"][0], 6);
+  EXPECT_EQ(json["latency_ms"], 1.5);
+  EXPECT_EQ(json["status"], 200);
+}
+
+TEST(CaptureJsonLineTest, KeepsTextThatIsNotJsonAsAString) {
+  auto r = Record();
+  r.inputs = "not json {";
+  EXPECT_EQ(nlohmann::json::parse(CaptureJsonLine(r))["inputs"], "not json {");
+}
+
+TEST(CaptureToJsonTest, IsTheJsonLineInTheSameOrder) {
+  const auto json = CaptureToJson(Record());
+  EXPECT_EQ(json.dump() + "\n", CaptureJsonLine(Record()));
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : json.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"id", "time", "time_us", "endpoint", "variant", "model_version", "shadow",
+                                            "inputs", "outputs", "latency_ms", "status"}));
+}
+
+}  // namespace
+}  // namespace wharf::control
