@@ -353,7 +353,7 @@ def check_console(server, console, data_dir):
         # The overview with what runs now, and the lists.
         c.go('/')
         c.wait_text('#endpoints', 'console')
-        c.wait_text('#running', 'console-serve')
+        c.wait_text('#running', 'endpoint.console')  # its replica, a task
         c.page_done('overview')
         for fragment, css, name in [('/taskdefs', '#taskdefs', 'taskdefs'), ('/tasks', '#tasks', 'tasks'),
                                     ('/models', '#models', 'models'), ('/endpoints', '#endpoints', 'endpoints')]:
