@@ -4,37 +4,26 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "testing/sample_capture.h"
 #include <nlohmann/json.hpp>
 
 namespace wharf::control {
 namespace {
 
-constexpr std::int64_t kNoon = 1'795'435'200'000'000;  // 2026-11-23T12:00:00Z
-
-store::CaptureRecord Record() {
-  store::CaptureRecord r;
-  r.id = "req-1";
-  r.time_us = kNoon + 123'456;
-  r.endpoint = "wine";
-  r.variant = "main";
-  r.model_version = "v3";
-  r.inputs = R"({"text":["a, \"b\"\nc","é🍷"]})";
-  r.outputs = R"({"quality":[6]})";
-  r.latency_ms = 1.5;
-  r.status = 200;
-  return r;
-}
+using testing::SampleCapture;
+constexpr std::int64_t kNoon = testing::kNoonUs;
 
 TEST(CaptureCsvTest, HeaderAndLineHaveTheSameColumns) {
   EXPECT_EQ(CaptureCsvHeader(),
             "id,time,time_us,endpoint,variant,model_version,shadow,inputs,outputs,latency_ms,status\n");
-  EXPECT_EQ(CaptureCsvLine(Record()),
+  EXPECT_EQ(CaptureCsvLine(SampleCapture()),
             "req-1,2026-11-23T12:00:00.123Z,1795435200123456,wine,main,v3,false,"
             "\"{\"\"text\"\":[\"\"a, \\\"\"b\\\"\"\\nc\"\",\"\"é🍷\"\"]}\",\"{\"\"quality\"\":[6]}\",1.5,200\n");
 }
 
 TEST(CaptureJsonLineTest, EmbedsInputsAndOutputsAsJson) {
-  const std::string line = CaptureJsonLine(Record());
+  const std::string line = CaptureJsonLine(SampleCapture());
   ASSERT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   const auto json = nlohmann::json::parse(line);
@@ -50,14 +39,14 @@ TEST(CaptureJsonLineTest, EmbedsInputsAndOutputsAsJson) {
 }
 
 TEST(CaptureJsonLineTest, KeepsTextThatIsNotJsonAsAString) {
-  auto r = Record();
+  auto r = SampleCapture();
   r.inputs = "not json {";
   EXPECT_EQ(nlohmann::json::parse(CaptureJsonLine(r))["inputs"], "not json {");
 }
 
 TEST(CaptureToJsonTest, IsTheJsonLineInTheSameOrder) {
-  const auto json = CaptureToJson(Record());
-  EXPECT_EQ(json.dump() + "\n", CaptureJsonLine(Record()));
+  const auto json = CaptureToJson(SampleCapture());
+  EXPECT_EQ(json.dump() + "\n", CaptureJsonLine(SampleCapture()));
   std::vector<std::string> keys;
   for (const auto& [key, value] : json.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"id", "time", "time_us", "endpoint", "variant", "model_version", "shadow",
