@@ -195,6 +195,34 @@ TEST_F(ControlServerTest, AMissingOrWrongTokenIsRefusedWith401) {
   EXPECT_EQ(Call("GET", "/api/tasks").status, 200);
 }
 
+// Every route and method the OpenAPI document lists: refused without the
+// token (but the two public ones), and routed with it (a handler answers,
+// not the "no route" fallback), so the document and the router agree.
+TEST_F(ControlServerTest, EveryDocumentedRouteNeedsTheTokenAndExists) {
+  const json doc = json::parse(http_->Request("GET", "/api/openapi.json").body);
+  int checked = 0;
+  for (const auto& [path, item] : doc["paths"].items()) {
+    std::string concrete = path;  // every {param} becomes a name no object has
+    for (std::size_t open; (open = concrete.find('{')) != std::string::npos;) {
+      const std::string param = concrete.substr(open + 1, concrete.find('}') - open - 1);
+      concrete.replace(open, param.size() + 2, param == "revision" ? "7" : "no-such-" + param);
+    }
+    for (const auto& [method, operation] : item.items()) {
+      if (method == "parameters") continue;
+      std::string verb = method;
+      std::transform(verb.begin(), verb.end(), verb.begin(), ::toupper);
+      const bool open = path == "/api/health" || path == "/api/openapi.json";
+      const HttpResult anonymous = http_->Request(verb, concrete, "{}");
+      EXPECT_EQ(anonymous.status, open ? 200 : 401) << verb << " " << concrete << ": " << anonymous.body;
+      const HttpResult r = Call(verb, concrete, "{}");
+      EXPECT_NE(r.status, 401) << verb << " " << concrete;
+      EXPECT_EQ(r.body.find("no route"), std::string::npos) << verb << " " << concrete << " is documented, not routed";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 40);
+}
+
 TEST_F(ControlServerTest, ArtifactNamesCannotEscapeTheStore) {
   for (const std::string name : {"../escape", "a/../../escape", "%2e%2e/escape", "a/%2e%2e/%2e%2e/escape", "a//b",
                                  "..%2fserver.token", "%2fetc%2fpasswd", "./a"}) {
