@@ -17,7 +17,7 @@ const ROUTES = [
   [/^\/?$/, 'overview', overview.render],
   [/^\/login$/, null, login.render],
   [/^\/taskdefs$/, 'taskdefs', taskdefs.renderList],
-  [/^\/taskdefs\/new$/, 'taskdefs', taskdefs.renderNew],
+  [/^\/new-taskdef$/, 'taskdefs', taskdefs.renderNew],  // not under /taskdefs/: a definition may be named "new"
   [/^\/taskdefs\/([^/]+)$/, 'taskdefs', taskdefs.renderOne],
   [/^\/tasks$/, 'tasks', tasks.renderList],
   [/^\/tasks\/([^/]+)$/, 'tasks', tasks.renderOne],

@@ -211,7 +211,8 @@ def check_console(server, console, data_dir):
     c.page_done('overview-empty')
 
     # A new definition from the JSON editor, then a second revision, compared side by side.
-    c.go('/taskdefs/new')
+    c.go('/taskdefs')
+    c.click('#new-taskdef')
     spec = {'name': 'console-train', 'job': 'train', 'model': 'wine',
             'params': {'train': 'artifact:wine/TrainingDataset.csv',
                        'validation': 'artifact:wine/ValidationDataset.csv'},

@@ -23,7 +23,7 @@ export async function renderList(view) {
   const { taskdefs } = await api('/taskdefs');
   view.append(
     h('div', { class: 'row' }, h('h1', {}, 'Task definitions'), h('span', { class: 'spacer' }),
-      h('a', { class: 'button', href: '#/taskdefs/new', id: 'new-taskdef' }, 'New definition')),
+      h('a', { class: 'button', href: '#/new-taskdef', id: 'new-taskdef' }, 'New definition')),
     table([
       { title: 'Name', cell: (d) => h('a', { href: `#/taskdefs/${enc(d.name)}` }, d.name) },
       { title: 'Latest revision', cell: (d) => d.revision, num: true },
@@ -113,12 +113,13 @@ export async function renderOne(view, ctx, name) {
   redraw();
 
   const count = h('input', { type: 'number', min: 1, max: 1000, value: 1, id: 'run-count' });
+  const runRevision = pick('run-revision', latest.revision);
   const overrides = h('textarea', { rows: 4, id: 'run-overrides', spellcheck: 'false' }, '{}');
   const run = h('button', { class: 'primary', id: 'run' }, 'Run');
   run.addEventListener('click', () => busy(run, async () => {
     let patch;
     try { patch = JSON.parse(overrides.value || '{}'); } catch (e) { throw new Error(`Overrides: not valid JSON: ${e.message}`); }
-    const body = { taskdef: name, count: Number(count.value) };
+    const body = { taskdef: name, count: Number(count.value), revision: Number(runRevision.value) };
     if (Object.keys(patch).length) body.overrides = patch;
     const started = await api('/runs', { method: 'POST', body });
     flash(`Started ${started.tasks.length} task(s)`);
@@ -129,7 +130,7 @@ export async function renderOne(view, ctx, name) {
   view.append(
     h('h1', {}, `Task definition ${name}`, latest.active ? '' : ' (deregistered)'),
     h('section', { class: 'card' }, h('h2', {}, 'Run'),
-      h('div', { class: 'row' }, h('label', {}, 'Tasks', count), h('span', { class: 'spacer' })),
+      h('div', { class: 'row' }, h('label', {}, 'Revision', runRevision), h('label', {}, 'Tasks', count)),
       h('label', {}, 'Overrides: a JSON merge patch on the definition, e.g. {"params": {"eta": "0.1"}}'),
       overrides, h('p', {}, run)),
     h('section', { class: 'card' }, h('h2', {}, 'Revisions'),
