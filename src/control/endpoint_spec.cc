@@ -28,12 +28,14 @@ Status CheckFields(const json& object, std::string_view where, std::initializer_
   return Status::Ok();
 }
 
+// (A const json's operator[] must not be given a missing key: find, never [].)
 Result<std::string> String(const json& object, const std::string& field, std::string_view where) {
-  const json& value = object[field];
-  if (!value.is_string() || value.get<std::string>().empty()) {
+  const auto value = object.find(field);
+  if (value == object.end()) return InvalidArgument(fmt::format("{}: required, a non-empty string", where));
+  if (!value->is_string() || value->get<std::string>().empty()) {
     return InvalidArgument(fmt::format("{}: must be a non-empty string", where));
   }
-  return value.get<std::string>();
+  return value->get<std::string>();
 }
 
 Result<int> Integer(const json& value, std::string_view where, int low, int high) {

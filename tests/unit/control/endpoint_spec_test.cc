@@ -46,6 +46,17 @@ TEST(EndpointSpecTest, ACanaryHasDefaultsAndRoundTripsCanonically) {
   EXPECT_FALSE(canonical.contains("follow_aliases"));  // the default is left out: older revisions keep their bytes
 }
 
+// Found by the table-driven route test under the sanitizer build: a missing
+// required string was read through a const json's operator[] (undefined
+// behaviour; an assertion that killed the server in a debug build).
+TEST(EndpointSpecTest, MissingRequiredFieldsAreRefusedNamingThem) {
+  EXPECT_THAT(ErrorOf(json::object()), HasSubstr("name: required"));
+  EXPECT_THAT(ErrorOf({{"name", "wine"}, {"variants", {{{"model", "wine@1"}}}}}), HasSubstr("variants[0].name: required"));
+  EXPECT_THAT(ErrorOf({{"name", "wine"}, {"variants", {{{"name", "a"}}}}}), HasSubstr("variants[0].model: required"));
+  EXPECT_THAT(ErrorOf({{"name", "wine"}, {"variants", {{{"name", "a"}, {"model", "wine@1"}}}}, {"shadow", json::object()}}),
+              HasSubstr("shadow.name: required"));
+}
+
 TEST(EndpointSpecTest, BadCanariesAreRefusedNamingTheField) {
   EXPECT_THAT(ErrorOf(Spec({{"steps", {5, 50}}})), HasSubstr("variants[1].canary.steps: the last step must be 100"));
   EXPECT_THAT(ErrorOf(Spec({{"steps", {50, 25, 100}}})), HasSubstr("variants[1].canary.steps[1]: 25 must be above"));
