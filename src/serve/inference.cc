@@ -378,7 +378,9 @@ Result<FeatureBatch> ParseRunRequest(std::string& body, const Endpoint& endpoint
         double value = 0;
         od::value v;
         if (auto e = input.value().get(v)) return JsonError(e, "inputs");
-        if (v.is_null()) continue;
+        bool missing = false;  // (simdjson's result converted to bool would throw on a malformed value)
+        if (auto e = v.is_null().get(missing)) return JsonError(e, "inputs");
+        if (missing) continue;
         if (v.get_double().get(value)) return InvalidArgument(fmt::format("input '{}' must be a number", name));
         batch.x[*column] = static_cast<float>(value);
         seen[*column] = true;

@@ -45,6 +45,21 @@ TEST(RobustnessTest, GarbageOnTheWireGetsA400AndAClose) {
   EXPECT_EQ(good.Get("/v2/health/live").status, 200);
 }
 
+// Found by fuzzing (fuzz/request_fuzz.cc): one /run/ body with a malformed
+// value killed the whole model server. Malformed bodies get a 400 and the
+// server keeps serving.
+TEST(RobustnessTest, MalformedJsonBodiesGetA400AndTheServerStaysUp) {
+  ServerProcess server({"serve", "--model", "wine=" + ServeModels::Wine().string(), "--port", "0", "--capture", "off"});
+  ASSERT_TRUE(server.started()) << server.output();
+  HttpClient client(server.port());
+  for (const std::string body : {R"({"id": 1, "inputs": {"pH": nuil}})", R"({"inputs": {"alcohol": [}})",
+                                 R"({"inputs": {"alcohol": tru}})", R"({"inputs": {"alcohol": 9.4)"}) {
+    EXPECT_EQ(client.Post("/run/", body).status, 400) << body;
+    EXPECT_EQ(client.Post("/v2/models/wine/infer", body).status, 400) << body;
+  }
+  EXPECT_EQ(client.Post("/v2/models/wine/infer", testing::WineInferBody()).status, 200) << server.output();
+}
+
 TEST(RobustnessTest, BadConfigurationIsRefusedAtStartWithExitCode2) {
   auto r = testing::RunWharf({"serve", "--model", "wine=/nonexistent/Modelfile", "--port", "0"});
   EXPECT_EQ(r.exit_code, 2);

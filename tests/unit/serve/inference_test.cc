@@ -237,6 +237,17 @@ TEST_F(InferenceTest, RunRequestReportsTheMissingColumn) {
   EXPECT_THAT(Run(R"({"id":"x"})").status().message(), HasSubstr("needs an 'inputs' object"));
 }
 
+// Found by fuzz/request_fuzz.cc: a malformed value in a used column
+// ("nuil") threw from simdjson and terminated the model server.
+TEST_F(InferenceTest, RunRequestWithAMalformedValueIsRefusedNotThrown) {
+  for (const std::string body : {R"({"inputs":{"a":nuil,"b":2,"c":3}})", R"({"inputs":{"a":[},"b":2,"c":3}})",
+                                 R"({"inputs":{"a":tru,"b":2,"c":3}})", R"({"inputs":{"b":2,"c":3,"a":n)"}) {
+    Result<FeatureBatch> batch = Run(body);
+    ASSERT_FALSE(batch.ok()) << body;
+    EXPECT_EQ(batch.status().code(), StatusCode::kInvalidArgument) << body;
+  }
+}
+
 TEST_F(InferenceTest, InferResponseIsJsonWithLabelAndProbabilities) {
   auto batch = Infer(R"({"id":"q","inputs":[{"name":"x","shape":[2,3],"datatype":"FP32","data":[1,2,3,4,5,6]}]})");
   ASSERT_TRUE(batch.ok());
