@@ -169,8 +169,14 @@ class Console:
         el.send_keys(text)
 
     def click(self, css):
-        self.wait(lambda d: d.find_element(By.CSS_SELECTOR, css).is_enabled(), f'{css} enabled')
-        self.driver.find_element(By.CSS_SELECTOR, css).click()
+        """Clicks `css` once it is enabled; a polled page may replace the element meanwhile: find it again."""
+        def clicked(d):
+            element = d.find_element(By.CSS_SELECTOR, css)
+            if not element.is_enabled():
+                return False
+            element.click()
+            return True
+        self.wait(clicked, f'{css} enabled and clicked')
 
     def shot(self, name):
         """Saves the page as NN-name.png, numbered in the order taken."""
@@ -238,8 +244,9 @@ def check_console(server, console, data_dir):
     c.wait(lambda d: '#/tasks?group=' in d.current_url, 'the run group\'s task list')
     c.wait(lambda d: d.find_element(By.ID, 'tasks').text.count('SUCCEEDED') == 2, 'both tasks SUCCEEDED', 180)
     c.page_done('tasks-succeeded')
-    first = c.driver.find_element(By.CSS_SELECTOR, '#tasks tbody tr a').text
-    c.driver.find_element(By.CSS_SELECTOR, '#tasks tbody tr a').click()
+    c.click('#tasks tbody tr a')
+    c.wait(lambda d: '#/tasks/' in d.current_url, 'a task\'s page')
+    first = c.driver.current_url.split('#/tasks/')[1]
     c.wait_text('#task-state', 'SUCCEEDED')
     c.wait_text('#log', 'weighted F1')
     c.click('#log-stderr')
@@ -325,15 +332,16 @@ def check_console(server, console, data_dir):
         # Captures: the list, one request's inputs, a variant filter.
         c.go('/captures?endpoint=console')
         c.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#captures tbody tr')) > 0, 'captures listed', 30)
-        c.driver.find_element(By.CSS_SELECTOR, '#captures tbody tr').click()
+        c.click('#captures tbody tr')
         c.wait_text('#capture-detail', '7.4')
         c.page_done('captures')
         c.fill('#variant', 'green')
         c.click('#search')
-        c.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#captures tbody tr')) > 0, 'green captures', 30)
-        variants = {r.find_elements(By.TAG_NAME, 'td')[2].text
-                    for r in c.driver.find_elements(By.CSS_SELECTOR, '#captures tbody tr')}
-        assert variants == {'green'}, variants
+
+        def variants_listed(d):  # the table is replaced when the answer comes: read it whole, or try again
+            return {r.find_elements(By.TAG_NAME, 'td')[2].text
+                    for r in d.find_elements(By.CSS_SELECTOR, '#captures tbody tr')}
+        c.wait(lambda d: variants_listed(d) == {'green'}, 'only green captures listed', 30)
         c.page_done('captures-filtered')
         # Export what the filter selects, as the browser downloads it.
         listed = len(c.driver.find_elements(By.CSS_SELECTOR, '#captures tbody tr'))
