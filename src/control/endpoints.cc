@@ -52,7 +52,7 @@ void EndpointController::Start() { thread_ = std::thread([this] { Loop(); }); }
 
 void EndpointController::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -62,7 +62,7 @@ void EndpointController::Stop() {
 Result<EndpointController::Applied> EndpointController::Apply(const json& spec_json) {
   WHARF_ASSIGN_OR_RETURN(EndpointSpec spec, ParseEndpointSpec(spec_json));
   const std::string canonical = EndpointSpecToJson(spec).dump();
-  std::lock_guard lock(api_mu_);
+  MutexLock lock(api_mu_);
   Result<store::EndpointRevision> latest = api_store_->GetEndpointRevision(spec.name, std::nullopt);
   if (latest.ok() && latest->active) {
     // The same spec, or the canary rollout it started has been promoted: nothing to do.
@@ -105,7 +105,7 @@ Result<EndpointController::Applied> EndpointController::Apply(const json& spec_j
 }
 
 Result<store::EndpointRevision> EndpointController::Rollback(const std::string& endpoint, std::optional<int> to) {
-  std::lock_guard lock(api_mu_);
+  MutexLock lock(api_mu_);
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision latest, api_store_->GetEndpointRevision(endpoint, std::nullopt));
   const auto canary = CanaryOf(json::parse(latest.resolved_json, nullptr, false));
   const int target = to.value_or(canary && canary->from_revision > 0 ? canary->from_revision : latest.revision - 1);
@@ -133,7 +133,7 @@ Result<store::EndpointRevision> EndpointController::Rollback(const std::string& 
 }
 
 Status EndpointController::Delete(const std::string& endpoint) {
-  std::lock_guard lock(api_mu_);
+  MutexLock lock(api_mu_);
   WHARF_RETURN_IF_ERROR(api_store_->DeleteEndpoint(endpoint));
   Event(endpoint, "revision", "deleted: replicas are stopped", json::object());
   wake_.notify_all();
@@ -151,12 +151,15 @@ void EndpointController::Event(const std::string& endpoint, const std::string& k
 }
 
 void EndpointController::Loop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
+  for (;;) {
+    {
+      MutexLock lock(mu_);
+      if (stopping_) return;
+    }
     Tick();
-    lock.lock();
-    wake_.wait_for(lock, options_.interval);
+    // An Apply or Rollback wakes the loop early; so may a spurious wake-up, harmlessly.
+    MutexLock lock(mu_);
+    if (!stopping_) lock.WaitUntil(wake_, std::chrono::steady_clock::now() + options_.interval);
   }
 }
 
@@ -171,7 +174,7 @@ void EndpointController::Tick() {
   for (const auto& latest : *endpoints) {
     Observed next;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       next = observed_[latest.endpoint];
     }
     const Status ticked = TickEndpoint(latest, now, next);
@@ -180,7 +183,7 @@ void EndpointController::Tick() {
       std::fflush(stderr);
     }
     for (const auto& r : next.replicas) live.insert(r.task_id);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     observed_[latest.endpoint] = std::move(next);
   }
   std::erase_if(links_, [&](const auto& link) { return !live.count(link.first); });
@@ -317,7 +320,7 @@ Status EndpointController::FollowAliases(const store::EndpointRevision& latest, 
 Status EndpointController::AppendFromLoop(const store::EndpointRevision& latest, const std::string& spec_json,
                                           const json& resolved, const std::string& reason,
                                           const std::string& event_kind, const json& details) {
-  std::lock_guard lock(api_mu_);
+  MutexLock lock(api_mu_);
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision now, api_store_->GetEndpointRevision(latest.endpoint, std::nullopt));
   if (now.revision != latest.revision || !now.active) return Status::Ok();  // an API call decided first
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision revision,
@@ -448,7 +451,7 @@ Result<json> EndpointController::Describe(const std::string& endpoint) {
               {"url", fmt::format("http://{}:{}", spec.value("host", "127.0.0.1"), spec.value("port", 0))},
               {"revision", RevisionSummary(latest)},
               {"replicas", json::array()}};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const Observed& o = observed_[endpoint];
   for (const auto& r : o.replicas) {
     out["replicas"].push_back({{"task_id", r.task_id},
@@ -486,7 +489,7 @@ Result<json> EndpointController::List() {
 
 Result<json> EndpointController::Metrics(const std::string& endpoint) {
   WHARF_ASSIGN_OR_RETURN(store::EndpointRevision latest, api_store_->GetEndpointRevision(endpoint, std::nullopt));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const Observed& o = observed_[endpoint];
   std::vector<double> bounds;  // every replica is the same build: the first one's bounds hold for all
   for (const auto& r : o.replicas) {
@@ -539,7 +542,7 @@ std::string EndpointController::RenderMetrics() const {
   std::string out =
       "# HELP wharf_endpoint_replicas Replicas of an endpoint that are ready on its latest revision.\n"
       "# TYPE wharf_endpoint_replicas gauge\n";
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string desired = "# HELP wharf_endpoint_desired_replicas Replicas the autoscaler wants.\n"
                         "# TYPE wharf_endpoint_desired_replicas gauge\n";
   std::string scaling = "# HELP wharf_endpoint_scaling_events_total Autoscaling decisions, by direction.\n"

@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -30,6 +29,7 @@
 #include "control/job_registry.h"
 #include "control/reconciler.h"
 #include "control/scheduler.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "net/http_client.h"
 #include "store/metadata_store.h"
@@ -147,16 +147,16 @@ class EndpointController {
   const EndpointOptions options_;
   const std::string token_;
   Reconciler reconciler_;
-  std::mutex api_mu_;  // serializes Apply/Rollback (read latest, then append)
+  Mutex api_mu_;  // serializes Apply/Rollback (read latest, then append)
 
-  mutable std::mutex mu_;
-  std::map<std::string, Observed> observed_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, Observed> observed_ WHARF_GUARDED_BY(mu_);
   // Owned by the loop thread.
   std::map<std::string, int> written_;        // revision of current.json per endpoint
   std::set<std::string> stopped_;             // deleted endpoints whose replicas are all stopped
   std::map<std::string, Link> links_;         // by task id, for live replicas
   std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
+  bool stopping_ WHARF_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

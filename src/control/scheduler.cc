@@ -138,7 +138,7 @@ Status Scheduler::Start() {
 
 void Scheduler::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -147,7 +147,7 @@ void Scheduler::Stop() {
 
 void Scheduler::Wake() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     refresh_ = true;
   }
   wake_.notify_all();
@@ -155,7 +155,7 @@ void Scheduler::Wake() {
 
 void Scheduler::RequestStop(const std::string& task_id, milliseconds grace) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stops_.push_back({task_id, grace});
   }
   wake_.notify_all();
@@ -165,7 +165,7 @@ void Scheduler::Loop() {
   while (true) {
     bool refresh = false;
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_) return;
       refresh = std::exchange(refresh_, false);
     }
@@ -182,8 +182,10 @@ void Scheduler::Loop() {
         wait = std::min(wait, milliseconds((*record.next_attempt_us - now) / 1000 + 1));
       }
     }
-    std::unique_lock lock(mu_);
-    wake_.wait_for(lock, wait, [this] { return stopping_ || refresh_ || !stops_.empty(); });
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    MutexLock lock(mu_);
+    while (!stopping_ && !refresh_ && stops_.empty() && lock.WaitUntil(wake_, deadline)) {
+    }
   }
 }
 
@@ -389,7 +391,7 @@ void Scheduler::PollRunning() {
 void Scheduler::HandleStops() {
   std::vector<StopRequest> stops;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stops.swap(stops_);
   }
   for (const auto& stop : stops) {

@@ -17,7 +17,6 @@
 #include <deque>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -28,6 +27,7 @@
 #include "control/artifact_store.h"
 #include "control/job_registry.h"
 #include "control/task_definition.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "exec/executor.h"
 #include "exec/slots.h"
@@ -136,11 +136,11 @@ class Scheduler {
   std::deque<store::TaskRecord> pending_;  // oldest first
   std::map<std::string, Running> running_;  // by task id
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable wake_;
-  bool refresh_ = true;                // guarded by mu_
-  bool stopping_ = false;              // guarded by mu_
-  std::vector<StopRequest> stops_;     // guarded by mu_
+  bool refresh_ WHARF_GUARDED_BY(mu_) = true;
+  bool stopping_ WHARF_GUARDED_BY(mu_) = false;
+  std::vector<StopRequest> stops_ WHARF_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

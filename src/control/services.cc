@@ -78,7 +78,7 @@ void ServiceController::Start() { thread_ = std::thread([this] { Loop(); }); }
 
 void ServiceController::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -88,8 +88,11 @@ void ServiceController::Stop() {
 void ServiceController::Loop() {
   for (;;) {
     Tick();
-    std::unique_lock lock(mu_);
-    if (wake_.wait_for(lock, options_.interval, [this] { return stopping_; })) return;
+    const auto deadline = std::chrono::steady_clock::now() + options_.interval;
+    MutexLock lock(mu_);
+    while (!stopping_ && lock.WaitUntil(wake_, deadline)) {
+    }
+    if (stopping_) return;
   }
 }
 
@@ -102,7 +105,7 @@ void ServiceController::Tick() {
   std::set<std::string> live_ids;
   std::map<std::string, Observed> next;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     next = observed_;
   }
   for (const auto& record : *records) {
@@ -113,7 +116,7 @@ void ServiceController::Tick() {
     for (const auto& instance : observed.instances) live_ids.insert(instance.task_id);
   }
   std::erase_if(health_, [&](const auto& entry) { return !live_ids.contains(entry.first); });
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   observed_ = std::move(next);
 }
 
@@ -236,7 +239,7 @@ void ServiceController::Event(Observed& observed, std::int64_t now_us, const std
 
 Result<json> ServiceController::Create(const std::string& name, const std::string& definition,
                                        std::optional<int> desired) {
-  std::lock_guard api(api_mu_);
+  MutexLock api(api_mu_);
   WHARF_RETURN_IF_ERROR(store::ValidateName("service", name));
   WHARF_ASSIGN_OR_RETURN(const store::TaskDefinition def, api_store_->GetDefinition(definition, std::nullopt));
   if (!def.active) return FailedPrecondition(fmt::format("task definition '{}' is deregistered", definition));
@@ -259,7 +262,7 @@ Result<json> ServiceController::Create(const std::string& name, const std::strin
 }
 
 Result<json> ServiceController::Scale(const std::string& name, int desired) {
-  std::lock_guard api(api_mu_);
+  MutexLock api(api_mu_);
   WHARF_ASSIGN_OR_RETURN(store::ServiceRecord record, api_store_->GetService(name));
   if (!record.active) return FailedPrecondition(fmt::format("service '{}' is stopped; create it again", name));
   WHARF_ASSIGN_OR_RETURN(const store::TaskDefinition def, api_store_->GetDefinition(record.definition, std::nullopt));
@@ -272,7 +275,7 @@ Result<json> ServiceController::Scale(const std::string& name, int desired) {
 }
 
 Result<json> ServiceController::StopService(const std::string& name) {
-  std::lock_guard api(api_mu_);
+  MutexLock api(api_mu_);
   WHARF_ASSIGN_OR_RETURN(store::ServiceRecord record, api_store_->GetService(name));
   record.active = false;
   record.desired = 0;
@@ -285,7 +288,7 @@ Result<json> ServiceController::Describe(const std::string& name) {
   WHARF_ASSIGN_OR_RETURN(const store::ServiceRecord record, api_store_->GetService(name));
   Observed observed;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = observed_.find(name); it != observed_.end()) observed = it->second;
   }
   json instances = json::array();

@@ -18,7 +18,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,6 +31,7 @@
 #include "control/reconciler.h"
 #include "control/scheduler.h"
 #include "control/task_definition.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/metadata_store.h"
 
@@ -103,16 +103,16 @@ class ServiceController {
   const JobRegistry& jobs_;
   const ServiceOptions options_;
   Reconciler reconciler_;
-  std::mutex api_mu_;  // serializes Create/Scale/Stop (read, then write)
+  Mutex api_mu_;  // serializes Create/Scale/Stop (read, then write)
 
-  mutable std::mutex mu_;
-  std::map<std::string, Observed> observed_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, Observed> observed_ WHARF_GUARDED_BY(mu_);
   // Owned by the loop thread.
   std::map<std::string, Instance> health_;    // by task id, across ticks
   std::set<int> ports_in_use_;                // of live instances, as of this tick
   std::map<std::string, std::int64_t> seen_update_;  // updated_us of each service as last ticked
   std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
+  bool stopping_ WHARF_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

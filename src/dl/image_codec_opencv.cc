@@ -1,11 +1,11 @@
 #include <atomic>
-#include <mutex>
 
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/file.h"
+#include "core/mutex.h"
 #include "core/parallel.h"
 #include "dl/image_codec.h"
 
@@ -192,13 +192,13 @@ Result<data::ImageSet> ReadImageFolder(const data::ImageFolder& folder, const Im
   set.names.reserve(set.count);
   for (const auto& f : folder.files) set.names.push_back(f.string());
 
-  std::mutex error_mutex;
+  Mutex error_mutex;
   Status first_error = Status::Ok();
   std::atomic<bool> failed{false};
   ParallelFor(set.count, threads, [&](std::size_t i) {
     if (failed.load(std::memory_order_relaxed)) return;
     auto fail = [&](std::string message) {
-      std::lock_guard lock(error_mutex);
+      MutexLock lock(error_mutex);
       if (!failed.exchange(true)) first_error = InvalidArgument(fmt::format("{}: {}", set.names[i], message));
     };
     auto bytes = ReadFile(folder.files[i]);

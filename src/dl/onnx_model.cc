@@ -54,7 +54,7 @@ Status OnnxModel::Predict(const float* x, std::size_t rows, float* out) const {
   const cv::Mat blob = NormalizedBlob(spec_, x, rows);
   cv::Mat y;
   try {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     net_.setInput(blob);
     y = net_.forward().clone();
   } catch (const cv::Exception& e) {

@@ -4,12 +4,12 @@
 // LibTorch's interpreter. Built only with OpenCV.
 
 #include <memory>
-#include <mutex>
 
 #include <opencv2/dnn.hpp>
 
 #include "artifact/modelfile.h"
 #include "artifact/registry.h"
+#include "core/mutex.h"
 #include "dl/image_model.h"
 
 namespace wharf::dl {
@@ -34,7 +34,7 @@ class OnnxModel final : public artifact::Model {
 
   ImageModelSpec spec_;
   // cv::dnn::Net keeps its input and activations inside: one forward at a time.
-  mutable std::mutex mutex_;
+  mutable Mutex mutex_;
   mutable cv::dnn::Net net_;
 };
 

@@ -19,7 +19,7 @@ SlotScheduler::SlotScheduler(double capacity)
 
 bool SlotScheduler::TryAcquire(double cpus) {
   WHARF_CHECK(std::isfinite(cpus) && cpus >= 0);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (running_ > 0 && used_ + cpus > capacity_ + kEpsilon) return false;
   used_ += cpus;
   ++running_;
@@ -28,25 +28,25 @@ bool SlotScheduler::TryAcquire(double cpus) {
 
 void SlotScheduler::Acquire(double cpus) {
   WHARF_CHECK(std::isfinite(cpus) && cpus >= 0);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   used_ += cpus;
   ++running_;
 }
 
 void SlotScheduler::Release(double cpus) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_CHECK(running_ > 0);
   --running_;
   used_ = running_ == 0 ? 0 : std::max(0.0, used_ - cpus);
 }
 
 double SlotScheduler::used() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return used_;
 }
 
 int SlotScheduler::running() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return running_;
 }
 

@@ -6,7 +6,7 @@
 // nothing else runs: it can never fit, but it must not wait forever.
 // Thread-safe: TryAcquire and Release may race from any thread.
 
-#include <mutex>
+#include "core/mutex.h"
 
 namespace wharf::exec {
 
@@ -30,9 +30,9 @@ class SlotScheduler {
 
  private:
   const double capacity_;
-  mutable std::mutex mu_;
-  double used_ = 0;  // guarded by mu_
-  int running_ = 0;  // guarded by mu_
+  mutable Mutex mu_;
+  double used_ WHARF_GUARDED_BY(mu_) = 0;
+  int running_ WHARF_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace wharf::exec

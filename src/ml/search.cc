@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <mutex>
 #include <random>
 
+#include "core/mutex.h"
 #include "core/parallel.h"
 
 namespace wharf::ml {
@@ -118,7 +118,7 @@ Result<std::vector<Trial>> RunSearch(const TrainingData& data, const SearchOptio
   const int parallel = std::max(1, std::min<int>(options.parallel, static_cast<int>(trials.size())));
   const int threads = options.threads > 0 ? options.threads : HardwareThreads();
   const FitContext context{options.seed, std::max(1, threads / parallel)};
-  std::mutex mu;
+  Mutex mu;
   std::size_t done = 0;
   ParallelFor(trials.size(), parallel, [&](std::size_t i) {
     Trial& trial = trials[i];
@@ -130,7 +130,7 @@ Result<std::vector<Trial>> RunSearch(const TrainingData& data, const SearchOptio
     } else {
       trial.status = score.status();
     }
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     ++done;
     if (on_trial) on_trial(trial, done, trials.size());
   });

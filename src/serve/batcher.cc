@@ -34,7 +34,7 @@ Batcher::Batcher(std::shared_ptr<const artifact::Model> model, Options options, 
 
 Batcher::~Batcher() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -43,7 +43,7 @@ Batcher::~Batcher() {
 
 void Batcher::Submit(std::vector<float> x, std::size_t rows, Done done) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     queue_.push_back({std::move(x), rows, std::move(done), Clock::now()});
     queued_rows_ += rows;
   }
@@ -51,27 +51,29 @@ void Batcher::Submit(std::vector<float> x, std::size_t rows, Done done) {
 }
 
 void Batcher::Run() {
-  std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-    if (queue_.empty()) return;  // stopping, and everything answered
-    // Wait for company until the oldest request's delay is spent or the batch is full.
-    const auto deadline = queue_.front().queued + options_.max_queue_delay;
-    wake_.wait_until(lock, deadline, [&] { return queued_rows_ >= options_.max_batch_size || stopping_; });
-    if (queue_.empty()) continue;  // another worker took them
     std::vector<Item> batch;
-    std::size_t rows = 0;
-    while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= options_.max_batch_size)) {
-      rows += queue_.front().rows;
-      queued_rows_ -= queue_.front().rows;
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
+    bool more = false;
+    {
+      MutexLock lock(mutex_);
+      while (queue_.empty() && !stopping_) lock.Wait(wake_);
+      if (queue_.empty()) return;  // stopping, and everything answered
+      // Wait for company until the oldest request's delay is spent or the batch is full.
+      const auto deadline = queue_.front().queued + options_.max_queue_delay;
+      while (queued_rows_ < options_.max_batch_size && !stopping_ && lock.WaitUntil(wake_, deadline)) {
+      }
+      if (queue_.empty()) continue;  // another worker took them
+      std::size_t rows = 0;
+      while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows <= options_.max_batch_size)) {
+        rows += queue_.front().rows;
+        queued_rows_ -= queue_.front().rows;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      more = !queue_.empty();
     }
-    const bool more = !queue_.empty();
-    lock.unlock();
     if (more) wake_.notify_one();  // another worker may start gathering the rest
     Predict(batch);
-    lock.lock();
   }
 }
 

@@ -14,11 +14,11 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "artifact/model.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "serve/metrics.h"
 
@@ -72,11 +72,11 @@ class Batcher {
   std::shared_ptr<const artifact::Model> model_;
   Options options_;
   std::shared_ptr<BatchMetrics> metrics_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Item> queue_;
-  std::size_t queued_rows_ = 0;
-  bool stopping_ = false;
+  std::deque<Item> queue_ WHARF_GUARDED_BY(mutex_);
+  std::size_t queued_rows_ WHARF_GUARDED_BY(mutex_) = 0;
+  bool stopping_ WHARF_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> workers_;
 };
 

@@ -17,7 +17,7 @@ CaptureWriter::~CaptureWriter() { Close(); }
 
 bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!closing_ && records_ < capacity_) {
       queue_.push_back({std::move(record), nullptr, nullptr});
       ++records_;
@@ -30,7 +30,7 @@ bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
 }
 
 bool CaptureWriter::Enqueue(store::CaptureRecord record, std::function<void(const Status&)> on_commit) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (closing_ || records_ >= capacity_) return false;
   queue_.push_back({std::move(record), std::move(on_commit), nullptr});
   ++records_;
@@ -39,7 +39,7 @@ bool CaptureWriter::Enqueue(store::CaptureRecord record, std::function<void(cons
 }
 
 bool CaptureWriter::AfterCommit(std::function<void(store::CaptureStore&)> work) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (closing_) return false;
   queue_.push_back({{}, nullptr, std::move(work)});
   WakeLocked(true);
@@ -47,13 +47,13 @@ bool CaptureWriter::AfterCommit(std::function<void(store::CaptureStore&)> work) 
 }
 
 std::size_t CaptureWriter::depth() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return records_;
 }
 
 void CaptureWriter::Close() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closing_ = true;
     ready_.notify_one();
   }
@@ -64,13 +64,15 @@ void CaptureWriter::Run() {
   std::vector<Item> batch;
   for (;;) {
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(mu_);
       idle_ = true;
-      ready_.wait(lock, [this] { return !queue_.empty() || closing_; });
+      while (queue_.empty() && !closing_) lock.Wait(ready_);
       idle_ = false;
       // Async records may gather a while (pushing them wakes nobody); durable
       // ones and barriers may not wait.
-      ready_.wait_for(lock, gather_, [this] { return urgent_ || closing_; });
+      const auto gathered = std::chrono::steady_clock::now() + gather_;
+      while (!urgent_ && !closing_ && lock.WaitUntil(ready_, gathered)) {
+      }
       if (queue_.empty()) return;  // closing, and everything is written
       batch.swap(queue_);
       records_ = 0;

@@ -15,10 +15,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/capture_store.h"
 
@@ -66,19 +66,19 @@ class CaptureWriter {
   // Appends `records` in one transaction and runs their callbacks.
   void Commit(std::vector<Item>& items, std::size_t begin, std::size_t end);
 
-  // Wakes the writer if it sleeps; call with mu_ held.
-  void WakeLocked(bool now);
+  // Wakes the writer if it sleeps.
+  void WakeLocked(bool now) WHARF_REQUIRES(mu_);
 
   std::unique_ptr<store::CaptureStore> store_;
   const std::size_t capacity_;
   const std::chrono::microseconds gather_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable ready_;
-  std::vector<Item> queue_;     // guarded by mu_
-  std::size_t records_ = 0;     // records (not barriers) in queue_, guarded by mu_
-  bool closing_ = false;        // guarded by mu_
-  bool idle_ = false;           // the writer waits for work; guarded by mu_
-  bool urgent_ = false;         // a durable record or a barrier waits; guarded by mu_
+  std::vector<Item> queue_ WHARF_GUARDED_BY(mu_);
+  std::size_t records_ WHARF_GUARDED_BY(mu_) = 0;  // records (not barriers) in queue_
+  bool closing_ WHARF_GUARDED_BY(mu_) = false;
+  bool idle_ WHARF_GUARDED_BY(mu_) = false;    // the writer waits for work
+  bool urgent_ WHARF_GUARDED_BY(mu_) = false;  // a durable record or a barrier waits
   std::atomic<std::uint64_t> written_{0}, dropped_{0}, failed_{0};
   std::thread thread_;
 };

@@ -8,7 +8,7 @@ namespace wharf::serve {
 
 std::shared_ptr<RequestMetrics> MetricsBook::For(const std::string& endpoint, const std::string& variant,
                                                  const std::string& version, const std::string& role) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = metrics_[{endpoint, variant, version, role}];
   if (!slot) slot = std::make_shared<RequestMetrics>();
   return slot;
@@ -16,7 +16,7 @@ std::shared_ptr<RequestMetrics> MetricsBook::For(const std::string& endpoint, co
 
 std::shared_ptr<BatchMetrics> MetricsBook::BatchesFor(const std::string& endpoint, const std::string& variant,
                                                       const std::string& version, const std::string& role) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& slot = batches_[{endpoint, variant, version, role}];
   if (!slot) slot = std::make_shared<BatchMetrics>();
   return slot;
@@ -51,7 +51,7 @@ Result<std::shared_ptr<CaptureWriter>> Deployer::WriterFor(const ServeConfig& co
 }
 
 Result<std::shared_ptr<const Deployment>> Deployer::Load(const ServeConfig& config) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto deployment = std::make_shared<Deployment>();
   deployment->config = config;
   for (const auto& e : config.endpoints) {
@@ -63,9 +63,9 @@ Result<std::shared_ptr<const Deployment>> Deployer::Load(const ServeConfig& conf
 }
 
 Status Deployer::Deploy(ModelService& service, const ServeConfig& config) {
-  std::lock_guard deploying(deploy_mu_);
+  MutexLock deploying(deploy_mu_);
   auto loaded = Load(config);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!loaded.ok()) {
     last_error_ = loaded.status().message();
     return loaded.status();
@@ -83,12 +83,12 @@ Status Deployer::Deploy(ModelService& service, const ServeConfig& config) {
 }
 
 int Deployer::reloads() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return reloads_;
 }
 
 std::string Deployer::last_error() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return last_error_;
 }
 

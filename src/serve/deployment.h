@@ -12,12 +12,12 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "artifact/registry.h"
+#include "core/mutex.h"
 #include "core/status.h"
 #include "serve/capture_writer.h"
 #include "serve/config.h"
@@ -42,9 +42,9 @@ class MetricsBook {
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
-  std::mutex mu_;
-  std::map<Key, std::shared_ptr<RequestMetrics>> metrics_;
-  std::map<Key, std::shared_ptr<BatchMetrics>> batches_;
+  Mutex mu_;
+  std::map<Key, std::shared_ptr<RequestMetrics>> metrics_ WHARF_GUARDED_BY(mu_);
+  std::map<Key, std::shared_ptr<BatchMetrics>> batches_ WHARF_GUARDED_BY(mu_);
 };
 
 // The endpoints of one loaded configuration and the capture writer they use
@@ -84,18 +84,18 @@ class Deployer {
  private:
   // The writer for a configuration: the current one when it is strong
   // enough, else a new one (durable capture needs fsync per commit).
-  Result<std::shared_ptr<CaptureWriter>> WriterFor(const ServeConfig& config);
+  Result<std::shared_ptr<CaptureWriter>> WriterFor(const ServeConfig& config) WHARF_REQUIRES(mu_);
 
   const artifact::ModelRegistry& registry_;
   const std::string store_location_;
   const std::chrono::milliseconds drain_;
   MetricsBook metrics_;
-  std::mutex deploy_mu_;   // one Deploy at a time
-  mutable std::mutex mu_;  // guards what follows
-  std::shared_ptr<CaptureWriter> writer_;
-  bool writer_durable_ = false;
-  int reloads_ = 0;
-  std::string last_error_;
+  Mutex deploy_mu_ WHARF_ACQUIRED_BEFORE(mu_);  // one Deploy at a time
+  mutable Mutex mu_;
+  std::shared_ptr<CaptureWriter> writer_ WHARF_GUARDED_BY(mu_);
+  bool writer_durable_ WHARF_GUARDED_BY(mu_) = false;
+  int reloads_ WHARF_GUARDED_BY(mu_) = 0;
+  std::string last_error_ WHARF_GUARDED_BY(mu_);
 };
 
 }  // namespace wharf::serve

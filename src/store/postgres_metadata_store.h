@@ -20,8 +20,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
+#include "core/mutex.h"
 #include "store/metadata_store.h"
 #include "store/postgres_database.h"
 
@@ -75,12 +75,12 @@ class PostgresMetadataStore final : public MetadataStore {
  private:
   // Runs `body` in one transaction with mu_ held.
   Status Transaction(const std::function<Status(pqxx::work&)>& body) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return db_->Transaction(body);
   }
 
-  std::mutex mu_;
-  std::unique_ptr<PostgresDatabase> db_;  // guarded by mu_
+  Mutex mu_;
+  std::unique_ptr<PostgresDatabase> db_ WHARF_GUARDED_BY(mu_);
 };
 
 }  // namespace wharf::store

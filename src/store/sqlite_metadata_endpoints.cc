@@ -62,7 +62,7 @@ Result<EndpointRevision> SqliteMetadataStore::AppendEndpointRevision(std::string
                             .reason = std::string(reason),
                             .active = true,
                             .created_us = NowMicros()};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const auto store_revision = [&]() -> Status {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement activate,
                            db_->Prepare("INSERT INTO endpoint_names (name, active) VALUES (?1, 1) "
@@ -95,7 +95,7 @@ Result<EndpointRevision> SqliteMetadataStore::AppendEndpointRevision(std::string
 
 Result<EndpointRevision> SqliteMetadataStore::GetEndpointRevision(std::string_view endpoint,
                                                                   std::optional<int> revision) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string sql(kSelectRevision);
   sql += revision ? "WHERE r.endpoint = ?1 AND r.revision = ?2"
                   : "WHERE r.endpoint = ?1 ORDER BY r.revision DESC LIMIT 1";
@@ -119,7 +119,7 @@ Result<EndpointRevision> SqliteMetadataStore::GetEndpointRevision(std::string_vi
 }
 
 Result<std::vector<EndpointRevision>> SqliteMetadataStore::ListEndpointRevisions(std::string_view endpoint) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare(std::string(kSelectRevision) + "WHERE r.endpoint = ?1 ORDER BY r.revision"));
   select.BindText(1, endpoint);
@@ -129,7 +129,7 @@ Result<std::vector<EndpointRevision>> SqliteMetadataStore::ListEndpointRevisions
 }
 
 Result<std::vector<EndpointRevision>> SqliteMetadataStore::ListEndpoints(bool include_inactive) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string sql(kSelectRevision);
   sql += "WHERE r.revision = (SELECT MAX(l.revision) FROM endpoint_revisions l WHERE l.endpoint = r.endpoint)";
   if (!include_inactive) sql += " AND n.active = 1";
@@ -139,7 +139,7 @@ Result<std::vector<EndpointRevision>> SqliteMetadataStore::ListEndpoints(bool in
 }
 
 Status SqliteMetadataStore::DeleteEndpoint(std::string_view endpoint) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement update,
                          db_->Prepare("UPDATE endpoint_names SET active = 0 WHERE name = ?1 RETURNING name"));
   update.BindText(1, endpoint);
@@ -156,7 +156,7 @@ Result<EndpointEvent> SqliteMetadataStore::AppendEndpointEvent(const EndpointEve
   EndpointEvent stored = event;
   if (stored.time_us == 0) stored.time_us = NowMicros();
   if (stored.details_json.empty()) stored.details_json = "{}";
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement insert,
                          db_->Prepare("INSERT INTO endpoint_events (endpoint, time_us, kind, message, details_json) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq"));
@@ -177,7 +177,7 @@ Result<std::vector<EndpointEvent>> SqliteMetadataStore::ListEndpointEvents(std::
                                                                            std::int64_t after_seq,
                                                                            std::size_t limit) {
   constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare("SELECT seq, endpoint, time_us, kind, message, details_json FROM endpoint_events "
                                       "WHERE endpoint = ?1 AND seq > ?2 ORDER BY seq DESC LIMIT ?3"));

@@ -90,7 +90,7 @@ Result<ModelVersion> SqliteMetadataStore::RegisterModelVersion(std::string_view 
                        .metrics_json = std::string(metrics_json),
                        .lineage_json = std::string(lineage_json),
                        .created_us = NowMicros()};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const auto store_version = [&]() -> Status {
     WHARF_ASSIGN_OR_RETURN(const int latest, LatestModelVersion(model));
     version.version = latest + 1;
@@ -111,7 +111,7 @@ Result<ModelVersion> SqliteMetadataStore::RegisterModelVersion(std::string_view 
 
 Result<ModelVersion> SqliteMetadataStore::GetModelVersion(std::string_view model,
                                                           const std::variant<int, std::string>& version_or_alias) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::int64_t number = 0;
   if (const int* version = std::get_if<int>(&version_or_alias)) {
     number = *version;
@@ -130,7 +130,7 @@ Result<ModelVersion> SqliteMetadataStore::GetModelVersion(std::string_view model
 }
 
 Result<std::vector<std::string>> SqliteMetadataStore::ListModels() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare("SELECT DISTINCT model FROM model_versions ORDER BY model"));
   std::vector<std::string> models;
@@ -142,7 +142,7 @@ Result<std::vector<std::string>> SqliteMetadataStore::ListModels() {
 }
 
 Result<std::vector<ModelVersion>> SqliteMetadataStore::ListModelVersions(std::string_view model) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare(std::string(kSelectVersion) + "WHERE model = ?1 ORDER BY version"));
   select.BindText(1, model);
@@ -159,7 +159,7 @@ Result<std::vector<ModelVersion>> SqliteMetadataStore::ListModelVersions(std::st
 Status SqliteMetadataStore::SetAlias(std::string_view model, std::string_view alias, int version) {
   WHARF_RETURN_IF_ERROR(ValidateModelAlias(alias).WithContext(fmt::format("model '{}'", model)));
   const std::int64_t now = NowMicros();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return db_->WriteTransaction([&]() -> Status {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement exists,
                            db_->Prepare("SELECT 1 FROM model_versions WHERE model = ?1 AND version = ?2"));
@@ -180,7 +180,7 @@ Status SqliteMetadataStore::SetAlias(std::string_view model, std::string_view al
 }
 
 Result<std::map<std::string, int>> SqliteMetadataStore::ListAliases(std::string_view model) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(const int latest, LatestModelVersion(model));
   if (latest == 0) return UnknownModel(model);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,

@@ -23,7 +23,7 @@ Result<SecretRecord> SqliteMetadataStore::PutSecret(std::string_view name, std::
   WHARF_RETURN_IF_ERROR(ValidateName("secret", name));
   if (sealed.empty()) return InvalidArgument(fmt::format("secret '{}': empty value", name));
   SecretRecord record{.name = std::string(name), .sealed = std::string(sealed), .updated_us = NowMicros()};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(
       SqliteStatement upsert,
       db_->Prepare("INSERT INTO secrets (name, version, sealed, created_us, updated_us) VALUES (?1, 1, ?2, ?3, ?3) "
@@ -41,7 +41,7 @@ Result<SecretRecord> SqliteMetadataStore::PutSecret(std::string_view name, std::
 }
 
 Result<SecretRecord> SqliteMetadataStore::GetSecret(std::string_view name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare("SELECT version, sealed, created_us, updated_us FROM secrets WHERE name = ?1"));
   select.BindText(1, name);
@@ -55,7 +55,7 @@ Result<SecretRecord> SqliteMetadataStore::GetSecret(std::string_view name) {
 }
 
 Result<std::vector<SecretRecord>> SqliteMetadataStore::ListSecrets() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare("SELECT name, version, created_us, updated_us FROM secrets ORDER BY name"));
   std::vector<SecretRecord> secrets;
@@ -70,7 +70,7 @@ Result<std::vector<SecretRecord>> SqliteMetadataStore::ListSecrets() {
 }
 
 Status SqliteMetadataStore::RemoveSecret(std::string_view name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement remove, db_->Prepare("DELETE FROM secrets WHERE name = ?1 RETURNING name"));
   remove.BindText(1, name);
   WHARF_ASSIGN_OR_RETURN(const bool found, remove.Step());
@@ -84,7 +84,7 @@ Result<SecretAccess> SqliteMetadataStore::AppendSecretAccess(const SecretAccess&
   }
   SecretAccess stored = access;
   if (stored.time_us == 0) stored.time_us = NowMicros();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement insert,
                          db_->Prepare("INSERT INTO secret_accesses (name, action, actor, version, time_us) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING seq"));
@@ -102,7 +102,7 @@ Result<SecretAccess> SqliteMetadataStore::AppendSecretAccess(const SecretAccess&
 
 Result<std::vector<SecretAccess>> SqliteMetadataStore::ListSecretAccesses(std::string_view name, std::size_t limit) {
   constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare("SELECT seq, name, action, actor, version, time_us FROM secret_accesses "
                                       "WHERE ?1 = '' OR name = ?1 ORDER BY seq DESC LIMIT ?2"));
@@ -130,7 +130,7 @@ Result<ServiceRecord> SqliteMetadataStore::PutService(const ServiceRecord& recor
   WHARF_RETURN_IF_ERROR(ValidateService(record));
   ServiceRecord stored = record;
   stored.updated_us = NowMicros();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(
       SqliteStatement upsert,
       db_->Prepare("INSERT INTO services (name, definition, desired, active, created_us, updated_us) "
@@ -166,7 +166,7 @@ ServiceRecord ReadService(const SqliteStatement& row) {
 }  // namespace
 
 Result<ServiceRecord> SqliteMetadataStore::GetService(std::string_view name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select, db_->Prepare(std::string(kSelectService) + "WHERE name = ?1"));
   select.BindText(1, name);
   WHARF_ASSIGN_OR_RETURN(const bool row, select.Step());
@@ -175,7 +175,7 @@ Result<ServiceRecord> SqliteMetadataStore::GetService(std::string_view name) {
 }
 
 Result<std::vector<ServiceRecord>> SqliteMetadataStore::ListServices(bool include_inactive) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare(std::string(kSelectService) + "WHERE ?1 OR active = 1 ORDER BY name"));
   select.BindInt64(1, include_inactive ? 1 : 0);

@@ -61,7 +61,7 @@ Result<TaskDefinition> SqliteMetadataStore::RegisterDefinition(std::string_view 
                             .spec_sha256 = HexSha256(spec_json),
                             .active = true,
                             .created_us = NowMicros()};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const auto store_revision = [&]() -> Status {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement activate,
                            db_->Prepare("INSERT INTO task_definition_names (name, active) VALUES (?1, 1) "
@@ -99,7 +99,7 @@ Result<TaskDefinition> SqliteMetadataStore::RegisterDefinition(std::string_view 
 }
 
 Result<TaskDefinition> SqliteMetadataStore::GetDefinition(std::string_view name, std::optional<int> revision) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string sql(kSelectDefinition);
   sql += revision ? "WHERE d.name = ?1 AND d.revision = ?2" : "WHERE d.name = ?1 ORDER BY d.revision DESC LIMIT 1";
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select, db_->Prepare(sql));
@@ -122,7 +122,7 @@ Result<TaskDefinition> SqliteMetadataStore::GetDefinition(std::string_view name,
 }
 
 Result<std::vector<TaskDefinition>> SqliteMetadataStore::ListDefinitions(bool include_inactive) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::string sql(kSelectDefinition);
   sql += "WHERE d.revision = (SELECT MAX(r.revision) FROM task_definitions r WHERE r.name = d.name)";
   if (!include_inactive) sql += " AND n.active = 1";
@@ -137,7 +137,7 @@ Result<std::vector<TaskDefinition>> SqliteMetadataStore::ListDefinitions(bool in
 }
 
 Status SqliteMetadataStore::DeregisterDefinition(std::string_view name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement update,
                          db_->Prepare("UPDATE task_definition_names SET active = 0 WHERE name = ?1 RETURNING name"));
   update.BindText(1, name);

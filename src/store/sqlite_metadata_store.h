@@ -14,8 +14,8 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
+#include "core/mutex.h"
 #include "store/metadata_store.h"
 #include "store/sqlite_database.h"
 
@@ -67,16 +67,14 @@ class SqliteMetadataStore final : public MetadataStore {
   Result<std::vector<SecretAccess>> ListSecretAccesses(std::string_view name, std::size_t limit) override;
 
  private:
-  // Helpers below expect mu_ held.
-
   // The highest version of `model`, 0 when it has none.
-  Result<int> LatestModelVersion(std::string_view model);
+  Result<int> LatestModelVersion(std::string_view model) WHARF_REQUIRES(mu_);
   // NotFound for version `version` of `model`, saying what does exist.
-  Status MissingModelVersion(std::string_view model, std::int64_t version);
-  Result<int> ResolveAlias(std::string_view model, std::string_view alias);
+  Status MissingModelVersion(std::string_view model, std::int64_t version) WHARF_REQUIRES(mu_);
+  Result<int> ResolveAlias(std::string_view model, std::string_view alias) WHARF_REQUIRES(mu_);
 
-  std::mutex mu_;
-  std::unique_ptr<SqliteDatabase> db_;  // guarded by mu_
+  Mutex mu_;
+  std::unique_ptr<SqliteDatabase> db_ WHARF_GUARDED_BY(mu_);
 };
 
 }  // namespace wharf::store

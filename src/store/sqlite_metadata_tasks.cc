@@ -100,7 +100,7 @@ Status SqliteMetadataStore::CreateTasks(std::span<const TaskRecord> tasks) {
   for (std::size_t i = 0; i < tasks.size(); ++i) WHARF_RETURN_IF_ERROR(Validate(tasks[i], i));
   if (tasks.empty()) return Status::Ok();
   const std::int64_t now = NowMicros();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return db_->WriteTransaction([&]() -> Status {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement exists, db_->Prepare("SELECT 1 FROM tasks WHERE id = ?1"));
     WHARF_ASSIGN_OR_RETURN(SqliteStatement insert,
@@ -137,7 +137,7 @@ Status SqliteMetadataStore::CreateTasks(std::span<const TaskRecord> tasks) {
 }
 
 Result<TaskRecord> SqliteMetadataStore::GetTask(std::string_view id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select,
                          db_->Prepare(fmt::format("SELECT {} FROM tasks WHERE id = ?1", kTaskColumns)));
   select.BindText(1, id);
@@ -171,7 +171,7 @@ Result<std::vector<TaskRecord>> SqliteMetadataStore::ListTasks(const TaskQuery& 
     sql += " LIMIT " + parameter(static_cast<std::int64_t>(std::min(query.limit, kMax)));
   }
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement select, db_->Prepare(sql));
   for (std::size_t i = 0; i < values.size(); ++i) Bind(select, static_cast<int>(i) + 1, values[i]);
   std::vector<TaskRecord> tasks;
@@ -191,7 +191,7 @@ Result<bool> SqliteMetadataStore::TransitionTask(std::string_view id, TaskState 
   const std::string sql = fmt::format("UPDATE tasks SET {} WHERE id = ?{} AND state = ?{} RETURNING id",
                                       fmt::join(assignments, ", "), id_index, id_index + 1);
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   WHARF_ASSIGN_OR_RETURN(SqliteStatement cas, db_->Prepare(sql));
   for (std::size_t i = 0; i < sets.size(); ++i) Bind(cas, static_cast<int>(i) + 1, sets[i].second);
   cas.BindText(id_index, id);
