@@ -91,7 +91,7 @@ Result<ModelVersion> SqliteMetadataStore::RegisterModelVersion(std::string_view 
                        .lineage_json = std::string(lineage_json),
                        .created_us = NowMicros()};
   MutexLock lock(mu_);
-  const auto store_version = [&]() -> Status {
+  const auto store_version = [&]() WHARF_REQUIRES(mu_) -> Status {
     WHARF_ASSIGN_OR_RETURN(const int latest, LatestModelVersion(model));
     version.version = latest + 1;
     WHARF_ASSIGN_OR_RETURN(SqliteStatement insert,
@@ -160,7 +160,7 @@ Status SqliteMetadataStore::SetAlias(std::string_view model, std::string_view al
   WHARF_RETURN_IF_ERROR(ValidateModelAlias(alias).WithContext(fmt::format("model '{}'", model)));
   const std::int64_t now = NowMicros();
   MutexLock lock(mu_);
-  return db_->WriteTransaction([&]() -> Status {
+  return db_->WriteTransaction([&]() WHARF_REQUIRES(mu_) -> Status {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement exists,
                            db_->Prepare("SELECT 1 FROM model_versions WHERE model = ?1 AND version = ?2"));
     exists.BindText(1, model);

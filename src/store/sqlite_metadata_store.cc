@@ -62,7 +62,7 @@ Result<TaskDefinition> SqliteMetadataStore::RegisterDefinition(std::string_view 
                             .active = true,
                             .created_us = NowMicros()};
   MutexLock lock(mu_);
-  const auto store_revision = [&]() -> Status {
+  const auto store_revision = [&]() WHARF_REQUIRES(mu_) -> Status {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement activate,
                            db_->Prepare("INSERT INTO task_definition_names (name, active) VALUES (?1, 1) "
                                         "ON CONFLICT (name) DO UPDATE SET active = 1"));

@@ -101,7 +101,7 @@ Status SqliteMetadataStore::CreateTasks(std::span<const TaskRecord> tasks) {
   if (tasks.empty()) return Status::Ok();
   const std::int64_t now = NowMicros();
   MutexLock lock(mu_);
-  return db_->WriteTransaction([&]() -> Status {
+  return db_->WriteTransaction([&]() WHARF_REQUIRES(mu_) -> Status {
     WHARF_ASSIGN_OR_RETURN(SqliteStatement exists, db_->Prepare("SELECT 1 FROM tasks WHERE id = ?1"));
     WHARF_ASSIGN_OR_RETURN(SqliteStatement insert,
                            db_->Prepare(fmt::format("INSERT INTO tasks ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
