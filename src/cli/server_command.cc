@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 
@@ -24,6 +25,7 @@ struct ServerFlags {
   int port = 8765;
   double cpus = 0;
   int threads = 2;
+  int read_timeout_ms = 15000;
 };
 
 Status Run(const ServerFlags& f, const CommandContext& context) {
@@ -36,6 +38,7 @@ Status Run(const ServerFlags& f, const CommandContext& context) {
   if (const char* env = std::getenv("WHARF_STORE"); options.store.empty() && env != nullptr) options.store = env;
   options.cpus = f.cpus;
   options.threads = f.threads;
+  options.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
   options.executor = f.executor;
   options.slurm_conf = f.slurm_conf;
   options.slurm_partition = f.partition;
@@ -80,6 +83,10 @@ void AddServerCommand(CLI::App& app, const CommandContext& context) {
   cmd->add_option("--cpus", flags->cpus, "CPUs the scheduler fills (default: the hardware threads)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", flags->threads, "HTTP event loops")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--read-timeout-ms", flags->read_timeout_ms,
+                  "Time allowed to receive a whole request; slower and idle clients are cut off")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600000));
   cmd->add_option("--executor", flags->executor, "Where tasks run: local processes, or Slurm batch jobs")
       ->capture_default_str()
       ->check(CLI::IsMember({"local", "slurm"}));

@@ -155,6 +155,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   http.port = options.port;
   http.threads = std::max(1, options.threads);
   http.max_body_bytes = options.max_body_bytes;
+  http.read_timeout = options.read_timeout;
   parts->console = std::make_unique<ConsoleHandler>(*parts->api);
   WHARF_ASSIGN_OR_RETURN(parts->http, net::HttpServer::Start(http, *parts->console));
   const std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;

@@ -4,6 +4,7 @@
 // (docs/control-plane.md describes its layout). One server per home: a
 // second one on the same home is refused.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -23,7 +24,9 @@ struct ServerOptions {
   std::string store;                 // metadata store: a SQLite path or postgresql:// URL; empty: HOME/wharf.db
   double cpus = 0;                   // scheduler capacity; <= 0: hardware threads
   int threads = 2;                   // HTTP loops
-  std::size_t max_body_bytes = std::size_t{256} << 20;  // artifact uploads
+  std::size_t max_body_bytes = std::size_t{256} << 20;  // artifact uploads; JSON bodies stop at kMaxJsonBody
+  // Time allowed to receive a whole request: slow and idle clients are cut off.
+  std::chrono::milliseconds read_timeout{15000};
   std::filesystem::path wharf_executable = "/proc/self/exe";  // runs built-in jobs and task supervisors
   // Where tasks run by default: "local" (supervised processes on this
   // machine) or "slurm" (batch jobs on the cluster `slurm_conf` names;

@@ -45,6 +45,18 @@ TEST(RobustnessTest, GarbageOnTheWireGetsA400AndAClose) {
   EXPECT_EQ(good.Get("/v2/health/live").status, 200);
 }
 
+TEST(RobustnessTest, OversizedHeadersGetA431AndTheServerStaysUp) {
+  ServerProcess server({"serve", "--model", "wine=" + ServeModels::Wine().string(), "--port", "0", "--capture", "off"});
+  ASSERT_TRUE(server.started()) << server.output();
+  HttpClient raw(server.port());
+  ASSERT_TRUE(raw.Connect());
+  ASSERT_TRUE(raw.SendRaw("POST /v2/models/wine/infer HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') +
+                          "\r\nContent-Length: 2\r\n\r\n{}"));
+  EXPECT_EQ(raw.ReadResponse().status, 431);
+  HttpClient good(server.port());
+  EXPECT_EQ(good.Post("/v2/models/wine/infer", testing::WineInferBody()).status, 200);
+}
+
 // Found by fuzzing (fuzz/request_fuzz.cc): one /run/ body with a malformed
 // value killed the whole model server. Malformed bodies get a 400 and the
 // server keeps serving.
