@@ -90,6 +90,17 @@ void CaptureWriter::Run() {
   }
 }
 
+void CaptureWriter::LogFailure(const Status& status, std::size_t records) {
+  const auto now = std::chrono::steady_clock::now();
+  unlogged_failures_ += records;
+  if (last_failure_log_ && now - *last_failure_log_ < kFailureLogInterval) return;
+  std::cerr << "wharf serve: capture write failed (" << unlogged_failures_ << " record"
+            << (unlogged_failures_ == 1 ? "" : "s") << (last_failure_log_ ? " since the last report" : "")
+            << "; counted in wharf_capture_failed_total): " << status.message() << std::endl;
+  unlogged_failures_ = 0;
+  last_failure_log_ = now;
+}
+
 void CaptureWriter::Commit(std::vector<Item>& items, std::size_t begin, std::size_t end) {
   if (begin >= end) return;
   std::vector<store::CaptureRecord> records;
@@ -98,9 +109,16 @@ void CaptureWriter::Commit(std::vector<Item>& items, std::size_t begin, std::siz
   const Status status = store_->Append(records);
   if (status.ok()) {
     written_.fetch_add(records.size(), std::memory_order_relaxed);
+    if (last_failure_log_) {
+      std::cerr << "wharf serve: capture writes succeed again";
+      if (unlogged_failures_ > 0) std::cerr << " (" << unlogged_failures_ << " more failed since the last report)";
+      std::cerr << std::endl;
+      last_failure_log_.reset();
+      unlogged_failures_ = 0;
+    }
   } else {
     failed_.fetch_add(records.size(), std::memory_order_relaxed);
-    std::cerr << "wharf serve: capture write failed: " << status.message() << std::endl;
+    LogFailure(status, records.size());
   }
   for (std::size_t i = begin; i < end; ++i) {
     if (items[i].on_commit) items[i].on_commit(status);

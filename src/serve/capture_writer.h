@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -66,6 +67,12 @@ class CaptureWriter {
   // Appends `records` in one transaction and runs their callbacks.
   void Commit(std::vector<Item>& items, std::size_t begin, std::size_t end);
 
+  // Logs a failed commit to stderr: the first at once, then at most one line
+  // per kFailureLogInterval with the count since, so a full disk cannot flood
+  // the log (or block the writer on a stderr nobody reads).
+  void LogFailure(const Status& status, std::size_t records);
+  static constexpr std::chrono::seconds kFailureLogInterval{10};
+
   // Wakes the writer if it sleeps.
   void WakeLocked(bool now) WHARF_REQUIRES(mu_);
 
@@ -80,6 +87,9 @@ class CaptureWriter {
   bool idle_ WHARF_GUARDED_BY(mu_) = false;    // the writer waits for work
   bool urgent_ WHARF_GUARDED_BY(mu_) = false;  // a durable record or a barrier waits
   std::atomic<std::uint64_t> written_{0}, dropped_{0}, failed_{0};
+  // Owned by the writer thread: failures not yet logged, and when the last line went out.
+  std::uint64_t unlogged_failures_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_failure_log_;
   std::thread thread_;
 };
 
