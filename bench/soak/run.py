@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+"""Soak test of `wharf server` with one managed endpoint (2 replicas, two
+variants over two wine models, async capture of every request).
+
+For MINUTES minutes it keeps a mixed load on it:
+  - wrk posting KServe v2 requests (-c16), one wrk per minute, so each minute
+    has its own req/s and latency percentiles;
+  - a client posting classic /run/ requests;
+  - a client reading the control API (tasks, endpoint, metrics, captures) and
+    submitting a short task every 5 s;
+and every minute it applies a new revision (weights 50/50) and rolls it back.
+Every 5 s it samples the RSS and open fds of the server and of the replicas.
+
+Prints a markdown table per minute and a verdict: RSS flat within 10% (the
+second minute against the last), no fd growth, p99 stable, no errors.
+Run from the repository root (bench/soak/run does).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+WHARF = os.path.abspath("build/bin/wharf")
+WINE = os.path.abspath("examples/wine")
+LUA = os.path.abspath("bench/soak/post_wine.lua")
+ENDPOINT = "soak"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`wharf server` on a temporary home, and its REST API."""
+
+    def __init__(self, home):
+        self.home = home
+        self.log = open(os.path.join(home, "server.out"), "w")
+        self.process = subprocess.Popen([WHARF, "server", "--home", home, "--port", "0", "--cpus", "2"],
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        server_json = os.path.join(home, "server.json")
+        for _ in range(600):
+            if os.path.exists(server_json):
+                break
+            if self.process.poll() is not None:
+                sys.exit(f"wharf server exited with {self.process.returncode}")
+            time.sleep(0.05)
+        with open(server_json) as f:
+            self.url = json.load(f)["url"]
+        with open(os.path.join(home, "server.token")) as f:
+            self.token = f.read().strip()
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+
+    def stop(self):
+        try:
+            self.call("DELETE", f"/api/endpoints/{ENDPOINT}")
+            time.sleep(2)
+        except (urllib.error.URLError, OSError):
+            pass
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def register_models(home, work):
+    env = {**os.environ, "WHARF_HOME": home}
+    for estimator in ("logistic", "xgboost"):
+        out = os.path.join(work, estimator)
+        subprocess.run([WHARF, "train", "--train", f"{WINE}/TrainingDataset.csv", "--validation",
+                        f"{WINE}/ValidationDataset.csv", "--estimator", estimator, "--out", out],
+                       check=True, capture_output=True, env=env)
+        subprocess.run([WHARF, "model", "register", "wine", os.path.join(out, "Modelfile")], check=True,
+                       capture_output=True, env=env)
+
+
+def spec(port, weights):
+    return {"name": ENDPOINT, "port": port, "replicas": {"min": 2, "cpus": 0.25},
+            "variants": [{"name": "blue", "model": "wine@1", "weight": weights[0]},
+                         {"name": "green", "model": "wine@2", "weight": weights[1]}],
+            "capture": {"mode": "async", "sample_percent": 100}}
+
+
+def replica_pids(server):
+    pids = []
+    for replica in server.call("GET", f"/api/endpoints/{ENDPOINT}").get("replicas", []):
+        task = server.call("GET", f"/api/tasks/{replica['task_id']}")
+        path = os.path.join(server.home, "runs", replica["task_id"], str(task["attempt"]), "task.pid")
+        try:
+            with open(path) as f:
+                pids.append(int(f.read().split()[0]))  # "pid start_time started_us"
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024
+    except (OSError, AttributeError):
+        return 0.0
+
+
+def fds(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
+def to_ms(value, unit):
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def parse_wrk(out):
+    def latency(percent):
+        match = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return to_ms(*match.groups()) if match else float("nan")
+
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out):
+        errors += int(match.group(1))
+    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
+        errors += int(match.group(1)) + int(match.group(3)) + int(match.group(4))
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency(50),
+            "p99": latency(99), "errors": errors}
+
+
+class Background(threading.Thread):
+    """Classic /run/ requests, control API reads and a task every 5 s, until stopped."""
+
+    def __init__(self, server, port, fields):
+        super().__init__(daemon=True)
+        self.server, self.port, self.fields = server, port, fields
+        self.stopping = threading.Event()
+        self.runs = self.run_errors = self.api_calls = self.api_errors = self.tasks = 0
+        self.first_error = ""
+
+    def run(self):
+        row = [7.4, 0.7, 0, 1.9, 0.076, 11, 34, 0.9978, 3.51, 0.56, 9.4]
+        i = 0
+        next_task = time.time()
+        while not self.stopping.is_set():
+            i += 1
+            body = json.dumps({"id": f"soak-run-{i}", "request_time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                               "inputs": dict(zip(self.fields, row))}).encode()
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{self.port}/run/", data=body, method="POST",
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    response.read()
+                self.runs += 1
+            except (urllib.error.URLError, OSError) as e:
+                self.run_errors += 1
+                self.first_error = self.first_error or f"/run/: {e}"
+            if i % 5 == 0:
+                for path in ("/api/tasks?limit=20", f"/api/endpoints/{ENDPOINT}", f"/api/endpoints/{ENDPOINT}/metrics",
+                             f"/api/endpoints/{ENDPOINT}/captures?limit=20"):
+                    try:
+                        self.server.call("GET", path)
+                        self.api_calls += 1
+                    except (urllib.error.URLError, OSError) as e:
+                        self.api_errors += 1
+                        self.first_error = self.first_error or f"{path}: {e}"
+            if time.time() >= next_task:
+                next_task += 5
+                try:
+                    self.server.call("POST", "/api/runs", {"taskdef": "soak-tick"})
+                    self.tasks += 1
+                except (urllib.error.URLError, OSError) as e:
+                    self.api_errors += 1
+                    self.first_error = self.first_error or f"/api/runs: {e}"
+            time.sleep(0.01)
+
+
+class Sampler(threading.Thread):
+    """RSS and fds of the server and the replicas every 5 s."""
+
+    def __init__(self, server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.stopping = threading.Event()
+        self.samples = []  # (time, server rss, server fds, replica rss sum, replica fds sum, replicas)
+
+    def run(self):
+        while not self.stopping.wait(5):
+            try:
+                pids = replica_pids(self.server)
+            except (urllib.error.URLError, OSError):
+                pids = []
+            pid = self.server.process.pid
+            self.samples.append((time.time(), rss_mib(pid), fds(pid), sum(rss_mib(p) for p in pids),
+                                 sum(fds(p) for p in pids), len(pids)))
+
+
+def wait_ready(server, replicas, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        info = server.call("GET", f"/api/endpoints/{ENDPOINT}")
+        ready = [r for r in info.get("replicas", []) if r.get("ready")]
+        if len(ready) >= replicas and all(r.get("revision") == info["revision"]["revision"] for r in ready):
+            return
+        time.sleep(0.5)
+    sys.exit(f"endpoint not ready after {timeout}s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=int, default=10)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench/soak: wrk is not installed (scripts/install-deps)")
+
+    work = tempfile.mkdtemp(prefix="wharf-soak-")
+    home = os.path.join(work, "home")
+    os.makedirs(home)
+    register_models(home, work)
+    with open(f"{WINE}/TrainingDataset.csv") as f:
+        fields = [name.strip().strip('"') for name in f.readline().strip().split(";")]
+
+    server = Server(home)
+    port = free_port()
+    minutes = []
+    try:
+        server.call("POST", "/api/taskdefs", {"name": "soak-tick", "command": ["sleep", "0.2"], "timeout": "1m"})
+        server.call("POST", "/api/endpoints", spec(port, [90, 10]))
+        wait_ready(server, 2)
+        url = f"http://127.0.0.1:{port}/v2/models/{ENDPOINT}/infer"
+        subprocess.run(["wrk", "-t1", "-c16", "-d5s", "-s", LUA, url], check=True, capture_output=True)  # warm-up
+        background = Background(server, port, fields)
+        sampler = Sampler(server)
+        background.start()
+        sampler.start()
+        for minute in range(1, args.minutes + 1):
+            # Half a minute of load, a revision applied, half a minute more, rolled back.
+            started = time.time()
+            out = subprocess.run(["wrk", "-t1", "-c16", "-d60s", "--latency", "-s", LUA, url], check=True,
+                                 capture_output=True, text=True)
+            figures = parse_wrk(out.stdout)
+            figures["minute"] = minute
+            minutes.append(figures)
+            print(f"minute {minute}: {figures['rps']:.0f} req/s, p50 {figures['p50']:.2f} ms, "
+                  f"p99 {figures['p99']:.2f} ms, {figures['errors']} errors "
+                  f"({time.time() - started:.0f}s)", file=sys.stderr, flush=True)
+            server.call("POST", "/api/endpoints", spec(port, [50, 50]))
+            wait_ready(server, 2)
+            server.call("POST", f"/api/endpoints/{ENDPOINT}/rollback", {})
+            wait_ready(server, 2)
+        background.stopping.set()
+        sampler.stopping.set()
+        background.join()
+        sampler.join()
+        revisions = server.call("GET", f"/api/endpoints/{ENDPOINT}")["revision"]["revision"]
+    finally:
+        server.stop()
+
+    report(args, minutes, sampler.samples, background, revisions)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def report(args, minutes, samples, background, revisions):
+    per_minute = {}
+    start = samples[0][0] if samples else 0
+    for sample in samples:
+        per_minute.setdefault(min(int((sample[0] - start) // 60) + 1, len(minutes)), []).append(sample)
+
+    print(f"\n{len(minutes)} minutes; {revisions} endpoint revisions (an apply and a rollback each minute); "
+          f"{background.runs} /run/ requests ({background.run_errors} failed), {background.api_calls} control API "
+          f"reads ({background.api_errors} failed), {background.tasks} tasks submitted.\n")
+    print("| minute | v2 req/s | p50 ms | p99 ms | errors | server RSS MiB | server fds | replicas RSS MiB | replica fds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rows = []
+    for m in minutes:
+        s = per_minute.get(m["minute"], [])
+        last = s[-1] if s else (0, 0, 0, 0, 0, 0)
+        row = {**m, "server_rss": last[1], "server_fds": last[2], "replica_rss": last[3], "replica_fds": last[4]}
+        rows.append(row)
+        print(f"| {m['minute']} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['errors']} | "
+              f"{row['server_rss']:.1f} | {row['server_fds']} | {row['replica_rss']:.1f} | {row['replica_fds']} |")
+
+    verdicts = []
+    if len(rows) >= 3:
+        base, end = rows[1], rows[-1]  # the first minute warms caches up
+        for name in ("server_rss", "replica_rss"):
+            growth = (end[name] - base[name]) / base[name] if base[name] else 0.0
+            verdicts.append((f"{name.replace('_', ' ')} minute 2 → {len(rows)}: {base[name]:.1f} → {end[name]:.1f} MiB "
+                             f"({growth:+.1%})", abs(growth) <= 0.10))
+        for name in ("server_fds", "replica_fds"):
+            verdicts.append((f"{name.replace('_', ' ')} minute 2 → {len(rows)}: {base[name]} → {end[name]}",
+                             end[name] <= base[name] + 2))
+        p99s = [r["p99"] for r in rows[1:]]
+        verdicts.append((f"p99 minutes 2–{len(rows)}: {min(p99s):.2f}–{max(p99s):.2f} ms "
+                         f"(max/median {max(p99s) / sorted(p99s)[len(p99s) // 2]:.2f})",
+                         max(p99s) <= 2 * sorted(p99s)[len(p99s) // 2]))
+    errors = sum(r["errors"] for r in rows) + background.run_errors + background.api_errors
+    verdicts.append((f"errors: {errors}" + (f" (first: {background.first_error})" if background.first_error else ""),
+                     errors == 0))
+    print()
+    for text, ok in verdicts:
+        print(f"- {'PASS' if ok else 'FAIL'}: {text}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"minutes": rows, "verdicts": [{"text": t, "ok": ok} for t, ok in verdicts],
+                       "revisions": revisions, "runs": background.runs, "api_calls": background.api_calls,
+                       "tasks": background.tasks}, f, indent=1)
+    sys.exit(0 if all(ok for _, ok in verdicts) else 1)
+
+
+if __name__ == "__main__":
+    main()
