@@ -114,6 +114,7 @@ Result<std::unique_ptr<CsvReader>> CsvReader::Open(const std::filesystem::path& 
 Result<std::unique_ptr<CsvReader>> CsvReader::FromStream(std::unique_ptr<std::istream> in, std::string source_name,
                                                          CsvOptions options) {
   std::unique_ptr<CsvReader> reader(new CsvReader(std::move(in), std::move(source_name)));
+  reader->max_quoted_field_bytes_ = options.max_quoted_field_bytes;
   WHARF_RETURN_IF_ERROR(reader->ReadHeader(options));
   return reader;
 }
@@ -271,6 +272,11 @@ Status CsvReader::ParseRecord(CsvRecord& record) {
       if (close == std::string::npos) {
         field.append(line_, pos);
         field.push_back('\n');
+        if (field.size() > max_quoted_field_bytes_) {
+          return InvalidArgument(Location(source_name_, open_line, open_column) + ": quoted field runs past " +
+                                 std::to_string(max_quoted_field_bytes_) + " bytes (to line " +
+                                 std::to_string(line_number_) + ") without its closing '\"': a stray quote?");
+        }
         if (!ReadLine(line_)) {
           WHARF_RETURN_IF_ERROR(CheckStream());
           return InvalidArgument(Location(source_name_, open_line, open_column) +

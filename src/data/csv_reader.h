@@ -37,6 +37,10 @@ struct CsvOptions {
   // 1-based line number of the first line after the header, for a reader over
   // a slice of a file (a shard); 0: the lines follow the header.
   std::uint64_t first_row_line = 0;
+  // The most bytes a quoted field may hold across lines: past it, a quote
+  // that never closes (a stray '"') is reported where it opened, instead of
+  // the rest of the file being read into one field.
+  std::size_t max_quoted_field_bytes = std::size_t{64} << 20;
 };
 
 class CsvReader {
@@ -58,7 +62,8 @@ class CsvReader {
   // Reads the next non-blank record into `record`, reusing its storage.
   // Returns false at the end of input. InvalidArgument, naming line and
   // column, for a record whose field count differs from the header's, an
-  // unterminated quote (named where it opened) or text after a closing quote.
+  // unterminated quote (named where it opened; also one whose field passes
+  // CsvOptions::max_quoted_field_bytes) or text after a closing quote.
   // A newline inside a quoted field is kept as "\n" (also for CRLF files).
   Result<bool> Next(CsvRecord& record);
 
@@ -83,6 +88,7 @@ class CsvReader {
   std::unique_ptr<std::istream> in_;
   std::string source_name_;
   char delimiter_ = ',';
+  std::size_t max_quoted_field_bytes_ = 0;
   std::vector<std::string> header_;
   std::uint64_t line_number_ = 0;
   std::string line_;  // the current physical line, reused between records

@@ -215,6 +215,22 @@ TEST(CsvReaderTest, UnterminatedQuoteNamesWhereItOpened) {
   EXPECT_THAT(status.message(), HasSubstr("t.csv:3:3: quoted field is never closed"));
 }
 
+// A stray quote would otherwise make the rest of a large file one field in memory.
+TEST(CsvReaderTest, AQuotedFieldPastTheLimitIsAStrayQuoteNamedWhereItOpened) {
+  std::string text = "a,b\n1,\"stray\n";
+  for (int i = 0; i < 100; ++i) text += "2,3\n";
+  auto reader = FromText(text, {.max_quoted_field_bytes = 64});
+  ASSERT_TRUE(reader.ok());
+  const Status status = FirstError(**reader);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("t.csv:2:3: quoted field runs past 64 bytes"));
+  EXPECT_THAT(status.message(), HasSubstr("a stray quote?"));
+  // Under the limit, a quoted field may span lines.
+  auto fine = FromText("a,b\n1,\"two\nlines\"\n", {.max_quoted_field_bytes = 64});
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(ReadAll(**fine), (Rows{{"1", "two\nlines"}}));
+}
+
 TEST(CsvReaderTest, TextAfterClosingQuoteIsAnError) {
   auto reader = FromText("a,b\n\"x\"y,2\n");
   ASSERT_TRUE(reader.ok());
