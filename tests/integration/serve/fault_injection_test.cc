@@ -41,28 +41,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using testing::Eventually;
 using testing::HttpClient;
+using testing::Metric;
 using testing::ServeModels;
 using testing::ServerProcess;
 using testing::TempDir;
 
-// The value of the counter `name` in a Prometheus text page; -1 if absent.
-long Metric(const std::string& page, const std::string& name) {
-  const std::string key = "\n" + name + " ";
-  const std::size_t at = page.find(key);
-  return at == std::string::npos ? -1 : std::stol(page.substr(at + key.size()));
-}
-
 std::string ParamName(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
-
-template <typename F>
-bool Eventually(F done, std::chrono::seconds timeout = 30s) {
-  for (const auto deadline = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < deadline;) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
 
 // Client threads posting wine requests with unique ids until stopped,
 // remembering which ones the server acknowledged (200) and how the others

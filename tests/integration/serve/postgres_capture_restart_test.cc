@@ -22,27 +22,13 @@ namespace wharf {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::Eventually;
 using testing::HttpClient;
+using testing::Metric;
 using testing::ServeModels;
 using testing::ServerProcess;
 using testing::TempDir;
 
-// The value of the counter or gauge `name` in a Prometheus text page; -1 if absent.
-long Metric(const std::string& page, const std::string& name) {
-  const std::string key = "\n" + name + " ";
-  const std::size_t at = page.find(key);
-  return at == std::string::npos ? -1 : std::stol(page.substr(at + key.size()));
-}
-
-// Polls `done` every 50 ms for up to `timeout`; true once it holds.
-template <typename F>
-bool Eventually(F done, std::chrono::seconds timeout = 30s) {
-  for (const auto deadline = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < deadline;) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
 
 // Stops and joins the client threads when the test ends, an ASSERT included.
 struct Clients {

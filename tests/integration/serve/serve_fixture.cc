@@ -23,6 +23,12 @@ std::string WineInferBody(const std::string& id) {
          R"("data":[7.4,0.7,0,1.9,0.076,11,34,0.9978,3.51,0.56,9.4]}]})";
 }
 
+long Metric(const std::string& page, const std::string& name) {
+  const std::string key = "\n" + name + " ";
+  const std::size_t at = page.find(key);
+  return at == std::string::npos ? -1 : std::stol(page.substr(at + key.size()));
+}
+
 }  // namespace wharf::testing
 
 int main(int argc, char** argv) {

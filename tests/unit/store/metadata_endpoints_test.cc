@@ -19,16 +19,8 @@
 namespace wharf::store {
 namespace {
 
-class MetadataStoreEndpointsTest : public StoreBackendTest {
+class MetadataStoreEndpointsTest : public MetadataBackendTest {
  protected:
-  void SetUp() override {
-    StoreBackendTest::SetUp();
-    if (IsSkipped()) return;
-    auto store = OpenMetadataStore(location());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-  }
-
   EndpointRevision Append(std::string_view endpoint, std::string_view spec, std::string_view reason = "apply") {
     auto revision = store_->AppendEndpointRevision(endpoint, spec, R"({"resolved":true})", reason);
     EXPECT_TRUE(revision.ok()) << revision.status().ToString();
@@ -61,7 +53,6 @@ class MetadataStoreEndpointsTest : public StoreBackendTest {
     return messages;
   }
 
-  std::unique_ptr<MetadataStore> store_;
 };
 WHARF_INSTANTIATE_STORE_BACKENDS(MetadataStoreEndpointsTest);
 

@@ -28,18 +28,7 @@ const std::vector<std::string>& HostileTexts() {
   return texts;
 }
 
-class MetadataHostileTextTest : public StoreBackendTest {
- protected:
-  void SetUp() override {
-    StoreBackendTest::SetUp();
-    if (IsSkipped()) return;
-    auto store = OpenMetadataStore(location());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-  }
-
-  std::unique_ptr<MetadataStore> store_;
-};
+class MetadataHostileTextTest : public MetadataBackendTest {};
 WHARF_INSTANTIATE_STORE_BACKENDS(MetadataHostileTextTest);
 
 TEST_P(MetadataHostileTextTest, TaskDefinitionsAndTasksKeepEveryTextField) {

@@ -11,16 +11,8 @@
 namespace wharf::store {
 namespace {
 
-class MetadataStoreModelsTest : public StoreBackendTest {
+class MetadataStoreModelsTest : public MetadataBackendTest {
  protected:
-  void SetUp() override {
-    StoreBackendTest::SetUp();
-    if (IsSkipped()) return;
-    auto store = OpenMetadataStore(location());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-  }
-
   ModelVersion Register(std::string_view model, std::string_view modelfile) {
     auto version = store_->RegisterModelVersion(model, modelfile, R"({"accuracy":0.9})", R"({"task":"t1"})");
     EXPECT_TRUE(version.ok()) << version.status().ToString();
@@ -34,7 +26,6 @@ class MetadataStoreModelsTest : public StoreBackendTest {
     return version.status().message();
   }
 
-  std::unique_ptr<MetadataStore> store_;
 };
 WHARF_INSTANTIATE_STORE_BACKENDS(MetadataStoreModelsTest);
 

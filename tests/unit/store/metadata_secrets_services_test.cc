@@ -12,18 +12,7 @@
 namespace wharf::store {
 namespace {
 
-class MetadataStoreSecretsTest : public StoreBackendTest {
- protected:
-  void SetUp() override {
-    StoreBackendTest::SetUp();
-    if (IsSkipped()) return;
-    auto store = OpenMetadataStore(location());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-  }
-
-  std::unique_ptr<MetadataStore> store_;
-};
+class MetadataStoreSecretsTest : public MetadataBackendTest {};
 WHARF_INSTANTIATE_STORE_BACKENDS(MetadataStoreSecretsTest);
 
 TEST_P(MetadataStoreSecretsTest, EachPutIsANewVersionAndGetReturnsTheLatest) {

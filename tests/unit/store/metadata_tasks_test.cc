@@ -11,16 +11,8 @@
 namespace wharf::store {
 namespace {
 
-class MetadataStoreTasksTest : public StoreBackendTest {
+class MetadataStoreTasksTest : public MetadataBackendTest {
  protected:
-  void SetUp() override {
-    StoreBackendTest::SetUp();
-    if (IsSkipped()) return;
-    auto store = OpenMetadataStore(location());
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-  }
-
   void Create(std::vector<TaskRecord> tasks) {
     const Status status = store_->CreateTasks(tasks);
     ASSERT_TRUE(status.ok()) << status.ToString();
@@ -34,7 +26,6 @@ class MetadataStoreTasksTest : public StoreBackendTest {
     return ids;
   }
 
-  std::unique_ptr<MetadataStore> store_;
 };
 WHARF_INSTANTIATE_STORE_BACKENDS(MetadataStoreTasksTest);
 

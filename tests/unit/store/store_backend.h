@@ -6,12 +6,14 @@
 // PostgreSQL database on this process's server (testing/postgres_server.h);
 // the PostgreSQL instances skip, saying why, where no server can start.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "store/metadata_store.h"
 #include "store/sqlite_database.h"
 #include "testing/postgres_server.h"
 #include "testing/temp_dir.h"
@@ -68,6 +70,20 @@ class StoreBackendTest : public ::testing::TestWithParam<std::string> {
  private:
   wharf::testing::TempDir dir_;
   std::string location_;
+};
+
+// A StoreBackendTest with the metadata store open on its location as store_.
+class MetadataBackendTest : public StoreBackendTest {
+ protected:
+  void SetUp() override {
+    StoreBackendTest::SetUp();
+    if (IsSkipped()) return;
+    auto store = OpenMetadataStore(location());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+
+  std::unique_ptr<MetadataStore> store_;
 };
 
 // "sqlite" or "postgresql": the last part of each test's name.
