@@ -15,6 +15,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wrk_output import parse_wrk  # noqa: E402
+
 WHARF = "build/bin/wharf"
 ECHO = "build/bin/echo_server"
 ENDPOINT = "examples/iris/endpoint.yaml"
@@ -120,24 +123,6 @@ def stop(server):
 def wrk(url, lua, duration, connections, latency=True):
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", lua, url] + (["--latency"] if latency else [])
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
-def to_ms(value, unit):
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
-
-
-def parse_wrk(out):
-    def latency(percent):
-        match = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return to_ms(*match.groups()) if match else float("nan")
-
-    errors = 0
-    if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out):
-        errors += int(match.group(1))
-    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
-        errors += int(match.group(1)) + int(match.group(3)) + int(match.group(4))  # reads: closed connections
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency(50),
-            "p99": latency(99), "errors": errors}
 
 
 def measure(row, args, tmp):

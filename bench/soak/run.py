@@ -31,6 +31,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from wrk_output import parse_wrk  # noqa: E402
+
 WHARF = os.path.abspath("build/bin/wharf")
 WINE = os.path.abspath("examples/wine")
 LUA = os.path.abspath("bench/soak/post_wine.lua")
@@ -127,24 +130,6 @@ def fds(pid):
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return 0
-
-
-def to_ms(value, unit):
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
-
-
-def parse_wrk(out):
-    def latency(percent):
-        match = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return to_ms(*match.groups()) if match else float("nan")
-
-    errors = 0
-    if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out):
-        errors += int(match.group(1))
-    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out):
-        errors += int(match.group(1)) + int(match.group(3)) + int(match.group(4))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": latency(50),
-            "p99": latency(99), "errors": errors}
 
 
 class Background(threading.Thread):
