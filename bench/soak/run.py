@@ -139,7 +139,7 @@ class Background(threading.Thread):
         super().__init__(daemon=True)
         self.server, self.port, self.fields = server, port, fields
         self.stopping = threading.Event()
-        self.runs = self.run_errors = self.api_calls = self.api_errors = self.tasks = 0
+        self.runs = self.run_errors = self.api_calls = self.api_errors = self.tasks = self.deploy_errors = 0
         self.first_error = ""
 
     def run(self):
@@ -251,10 +251,15 @@ def main():
             print(f"minute {minute}: {figures['rps']:.0f} req/s, p50 {figures['p50']:.2f} ms, "
                   f"p99 {figures['p99']:.2f} ms, {figures['errors']} errors "
                   f"({time.time() - started:.0f}s)", file=sys.stderr, flush=True)
-            server.call("POST", "/api/endpoints", spec(port, [50, 50]))
-            wait_ready(server, 2)
-            server.call("POST", f"/api/endpoints/{ENDPOINT}/rollback", {})
-            wait_ready(server, 2)
+            for method, path, body in (("POST", "/api/endpoints", spec(port, [50, 50])),
+                                       ("POST", f"/api/endpoints/{ENDPOINT}/rollback", {})):
+                try:
+                    server.call(method, path, body)
+                    wait_ready(server, 2)
+                except urllib.error.HTTPError as e:  # a failed apply or rollback is a finding, not the end
+                    background.deploy_errors += 1
+                    background.first_error = background.first_error or \
+                        f"{method} {path}: {e.code} {e.read().decode(errors='replace')}"
         background.stopping.set()
         sampler.stopping.set()
         background.join()
@@ -276,7 +281,8 @@ def report(args, minutes, samples, background, revisions):
     lines = [f"Run of {time.strftime('%Y-%m-%d', time.gmtime())}, {os.cpu_count()} cores, Release build "
              f"(`bench/soak/run --minutes {len(minutes)}`): {revisions} endpoint revisions (an apply and a rollback "
              f"each minute); {background.runs} classic /run/ requests ({background.run_errors} failed), "
-             f"{background.api_calls} control API reads ({background.api_errors} failed), {background.tasks} tasks.",
+             f"{background.api_calls} control API reads ({background.api_errors} failed), {background.tasks} tasks, "
+             f"{background.deploy_errors} failed applies or rollbacks.",
              "",
              "| minute | v2 req/s | p50 ms | p99 ms | errors | server RSS MiB | server fds | replicas RSS MiB | replica fds |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -303,7 +309,7 @@ def report(args, minutes, samples, background, revisions):
         median = p99s[len(p99s) // 2]
         verdicts.append((f"p99 minutes 2–{len(rows)}: {p99s[0]:.2f}–{p99s[-1]:.2f} ms (max/median "
                          f"{p99s[-1] / median:.2f}, stable if ≤ 2)", p99s[-1] <= 2 * median))
-    errors = sum(r["errors"] for r in rows) + background.run_errors + background.api_errors
+    errors = sum(r["errors"] for r in rows) + background.run_errors + background.api_errors + background.deploy_errors
     verdicts.append((f"errors: {errors}" + (f" (first: {background.first_error})" if background.first_error else ""),
                      errors == 0))
     lines.append("")
