@@ -3,7 +3,7 @@
 // -Wthread-safety analysis understands: a member declared
 // `WHARF_GUARDED_BY(mu_)` may only be touched while `mu_` is held, and a
 // function declared `WHARF_REQUIRES(mu_)` may only be called with it held.
-// The analysis runs in every clang build (scripts/fuzz builds with clang and
+// The analysis runs in every clang build (the TSan and fuzz builds, with
 // -Werror=thread-safety); with gcc the annotations are empty.
 //
 // libstdc++'s std::mutex carries no annotations, hence these thin wrappers.
@@ -25,21 +25,15 @@
 #define WHARF_CAPABILITY(name) WHARF_THREAD_ANNOTATION(capability(name))
 #define WHARF_SCOPED_CAPABILITY WHARF_THREAD_ANNOTATION(scoped_lockable)
 #define WHARF_GUARDED_BY(mu) WHARF_THREAD_ANNOTATION(guarded_by(mu))
-#define WHARF_PT_GUARDED_BY(mu) WHARF_THREAD_ANNOTATION(pt_guarded_by(mu))
 #define WHARF_ACQUIRED_BEFORE(...) WHARF_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
 #define WHARF_REQUIRES(...) WHARF_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
-#define WHARF_EXCLUDES(...) WHARF_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define WHARF_ACQUIRE(...) WHARF_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define WHARF_RELEASE(...) WHARF_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 
 namespace wharf {
 
-// A std::mutex the analysis can name.
+// A std::mutex the analysis can name; held through MutexLock only.
 class WHARF_CAPABILITY("mutex") Mutex {
- public:
-  void Lock() WHARF_ACQUIRE() { mu_.lock(); }
-  void Unlock() WHARF_RELEASE() { mu_.unlock(); }
-
  private:
   friend class MutexLock;
   std::mutex mu_;
