@@ -4,9 +4,23 @@
 
 namespace wharf::serve {
 
-CaptureWriter::CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity,
+CaptureWriter::CaptureWriter(std::unique_ptr<store::CaptureStore> store, Limits limits,
                              std::chrono::microseconds gather)
-    : store_(std::move(store)), capacity_(capacity), gather_(gather), thread_([this] { Run(); }) {}
+    : store_(std::move(store)), limits_(limits), gather_(gather), thread_([this] { Run(); }) {}
+
+std::size_t CaptureWriter::QueuedBytes(const store::CaptureRecord& r) {
+  return sizeof(Item) + r.id.size() + r.endpoint.size() + r.variant.size() + r.model_version.size() + r.inputs.size() +
+         r.outputs.size();
+}
+
+bool CaptureWriter::PushLocked(store::CaptureRecord&& record, std::function<void(const Status&)>&& on_commit) {
+  const std::size_t bytes = QueuedBytes(record);
+  if (closing_ || records_ >= limits_.records || bytes_ + bytes > limits_.bytes) return false;
+  queue_.push_back({std::move(record), std::move(on_commit), nullptr});
+  ++records_;
+  bytes_ += bytes;
+  return true;
+}
 
 void CaptureWriter::WakeLocked(bool now) {
   urgent_ = urgent_ || now;
@@ -18,9 +32,7 @@ CaptureWriter::~CaptureWriter() { Close(); }
 bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
   {
     MutexLock lock(mu_);
-    if (!closing_ && records_ < capacity_) {
-      queue_.push_back({std::move(record), nullptr, nullptr});
-      ++records_;
+    if (PushLocked(std::move(record), nullptr)) {
       WakeLocked(false);
       return true;
     }
@@ -31,9 +43,7 @@ bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
 
 bool CaptureWriter::Enqueue(store::CaptureRecord record, std::function<void(const Status&)> on_commit) {
   MutexLock lock(mu_);
-  if (closing_ || records_ >= capacity_) return false;
-  queue_.push_back({std::move(record), std::move(on_commit), nullptr});
-  ++records_;
+  if (!PushLocked(std::move(record), std::move(on_commit))) return false;
   WakeLocked(true);
   return true;
 }
@@ -76,6 +86,7 @@ void CaptureWriter::Run() {
       if (queue_.empty()) return;  // closing, and everything is written
       batch.swap(queue_);
       records_ = 0;
+      bytes_ = 0;
       urgent_ = false;
     }
     // Records between barriers form one transaction; barriers run in order.

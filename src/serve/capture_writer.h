@@ -5,7 +5,8 @@
 // one gathers, so batches grow with load).
 //
 // Two ways in: TryEnqueue never blocks and drops (counted exactly) when the
-// queue is full — async capture; Enqueue calls back once the record is
+// queue is full (in records or in bytes: the memory a slow store can cost is
+// bounded either way) — async capture; Enqueue calls back once the record is
 // committed — durable capture, where the response waits for that callback.
 // Thread-safe; the store is used only by the writer thread.
 
@@ -25,11 +26,19 @@
 
 namespace wharf::serve {
 
+// How much may wait for a CaptureWriter; a record past either bound is refused.
+struct CaptureQueueLimits {
+  std::size_t records = 1 << 16;
+  std::size_t bytes = 32 << 20;  // the records' text and bookkeeping (CaptureWriter::QueuedBytes)
+};
+
 class CaptureWriter {
  public:
+  using Limits = CaptureQueueLimits;
+
   // `gather` is how long the writer lets async records accumulate before a
   // commit (fewer, larger transactions); a durable record is committed at once.
-  explicit CaptureWriter(std::unique_ptr<store::CaptureStore> store, std::size_t capacity = 1 << 16,
+  explicit CaptureWriter(std::unique_ptr<store::CaptureStore> store, Limits limits = {},
                          std::chrono::microseconds gather = std::chrono::milliseconds(5));
   ~CaptureWriter();  // Close()
 
@@ -55,6 +64,9 @@ class CaptureWriter {
   std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
   std::size_t depth() const;
 
+  // What a queued record counts against Limits::bytes.
+  static std::size_t QueuedBytes(const store::CaptureRecord& record);
+
  private:
   // A record to write (with its durable callback), or a barrier to run.
   struct Item {
@@ -75,14 +87,18 @@ class CaptureWriter {
 
   // Wakes the writer if it sleeps.
   void WakeLocked(bool now) WHARF_REQUIRES(mu_);
+  // Queues `record` if the limits allow it.
+  bool PushLocked(store::CaptureRecord&& record, std::function<void(const Status&)>&& on_commit)
+      WHARF_REQUIRES(mu_);
 
   std::unique_ptr<store::CaptureStore> store_;
-  const std::size_t capacity_;
+  const Limits limits_;
   const std::chrono::microseconds gather_;
   mutable Mutex mu_;
   std::condition_variable ready_;
   std::vector<Item> queue_ WHARF_GUARDED_BY(mu_);
   std::size_t records_ WHARF_GUARDED_BY(mu_) = 0;  // records (not barriers) in queue_
+  std::size_t bytes_ WHARF_GUARDED_BY(mu_) = 0;    // their QueuedBytes
   bool closing_ WHARF_GUARDED_BY(mu_) = false;
   bool idle_ WHARF_GUARDED_BY(mu_) = false;    // the writer waits for work
   bool urgent_ WHARF_GUARDED_BY(mu_) = false;  // a durable record or a barrier waits

@@ -83,8 +83,9 @@ store::CaptureRecord Record(int i) {
 
 struct Fixture {
   explicit Fixture(std::size_t capacity = 1 << 16, std::chrono::microseconds gather = 0us)
-      : state(std::make_shared<StoreState>()),
-        writer(std::make_unique<FakeStore>(state), capacity, gather) {}
+      : Fixture(CaptureWriter::Limits{.records = capacity}, gather) {}
+  explicit Fixture(CaptureWriter::Limits limits, std::chrono::microseconds gather = 0us)
+      : state(std::make_shared<StoreState>()), writer(std::make_unique<FakeStore>(state), limits, gather) {}
   // A failed assertion may leave the gate closed; the writer must not hang on it.
   ~Fixture() {
     state->SetGate(true);
@@ -121,6 +122,25 @@ TEST(CaptureWriterTest, FullQueueDropsExactlyTheRejectedRecords) {
   EXPECT_EQ(f.writer.written(), 5u);
   EXPECT_EQ(f.writer.dropped(), 3u);
   EXPECT_EQ(f.state->ids, (std::vector<std::string>{"r0", "r1", "r2", "r3", "r4"}));
+}
+
+TEST(CaptureWriterTest, TheQueueIsBoundedInBytesToo) {
+  store::CaptureRecord big = Record(1);
+  big.inputs.assign(1 << 20, 'x');  // a 1 MiB request body
+  const std::size_t one = CaptureWriter::QueuedBytes(big);
+  Fixture f(CaptureWriter::Limits{.records = 1000, .bytes = 3 * one});
+  f.state->SetGate(false);
+  ASSERT_TRUE(f.writer.TryEnqueue(Record(0)));
+  ASSERT_TRUE(f.state->WaitForAppends(1));  // the writer holds record 0, the queue is empty
+
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(f.writer.TryEnqueue(big)) << i;
+  EXPECT_FALSE(f.writer.TryEnqueue(big)) << "a fourth megabyte past the 3 MiB bound";
+  EXPECT_FALSE(f.writer.Enqueue(big, [](const Status&) { ADD_FAILURE() << "refused record called back"; }));
+  EXPECT_EQ(f.writer.dropped(), 1u);
+
+  f.state->SetGate(true);
+  f.writer.Close();
+  EXPECT_EQ(f.writer.written(), 4u);
 }
 
 TEST(CaptureWriterTest, DurableCallbackRunsAfterAppendReturnedWithItsStatus) {
