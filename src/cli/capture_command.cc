@@ -28,11 +28,13 @@ struct CaptureFlags {
   std::size_t limit = 20;
 };
 
-std::string DatabasePath(const CaptureFlags& f) { return store::DisplayLocation(store::StoreLocation(f.db)); }
+std::string DatabasePath(const CaptureFlags& f) {
+  return store::DisplayLocation(store::CaptureLocation(store::StoreLocation(f.db)));
+}
 
 // Read commands never create a database: a missing file means nothing was captured.
 Result<std::unique_ptr<store::CaptureStore>> OpenForRead(const CaptureFlags& f) {
-  const std::string location = store::StoreLocation(f.db);
+  const std::string location = store::CaptureLocation(store::StoreLocation(f.db));
   std::error_code ec;
   if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
     return NotFound(fmt::format("no captures yet at {}", location));

@@ -117,7 +117,7 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
     WHARF_ASSIGN_OR_RETURN(token, net::ReadToken(f.admin_token_file));
   }
   const std::string location = store::StoreLocation(f.db);
-  serve::Deployer deployer(registry, location, std::chrono::milliseconds(f.grace_ms));
+  serve::Deployer deployer(registry, store::CaptureLocation(location), std::chrono::milliseconds(f.grace_ms));
   WHARF_ASSIGN_OR_RETURN(auto deployment, deployer.Load(config));
   serve::ModelService service(deployment);
 

@@ -1,6 +1,7 @@
 // GET /api/endpoints/NAME/captures[/ID] and /drift: what an endpoint's
-// replicas captured, read from the server's store (where `serve` tasks
-// capture), and its drift from the model's training data.
+// replicas captured, read where the server's store keeps captures (where
+// `serve` tasks, given the server's store, capture), and its drift from the
+// model's training data.
 
 #include <algorithm>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "control/capture_export.h"
 #include "core/clock.h"
 #include "store/capture_store.h"
+#include "store/location.h"
 
 namespace wharf::control {
 
@@ -107,7 +109,7 @@ net::HttpResponse ControlApi::ListCaptures(const std::string& endpoint, const Ca
   Result<store::CaptureQuery> query =
       CaptureQueryOf(endpoint, c.query, format == "json" ? kDefaultListLimit : kDefaultExportLimit);
   if (!query.ok()) return Error(query.status());
-  Result<std::unique_ptr<store::CaptureStore>> captures = store::OpenCaptureStore(store_location_);
+  Result<std::unique_ptr<store::CaptureStore>> captures = store::OpenCaptureStore(store::CaptureLocation(store_location_));
   if (!captures.ok()) return Error(captures.status());
   Result<std::vector<store::CaptureRecord>> records = (*captures)->Query(*query);
   if (!records.ok()) return Error(records.status());
@@ -125,7 +127,7 @@ net::HttpResponse ControlApi::ListCaptures(const std::string& endpoint, const Ca
 
 net::HttpResponse ControlApi::GetCapture(const std::string& endpoint, const std::string& id, const Call& c) {
   if (Status s = CheckParameters(c.query, {}); !s.ok()) return Error(s);
-  Result<std::unique_ptr<store::CaptureStore>> captures = store::OpenCaptureStore(store_location_);
+  Result<std::unique_ptr<store::CaptureStore>> captures = store::OpenCaptureStore(store::CaptureLocation(store_location_));
   if (!captures.ok()) return Error(captures.status());
   // Ids repeat (a shadow call has its request's; clients may reuse theirs):
   // the newest primary call, else the newest shadow call.

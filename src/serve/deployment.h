@@ -62,7 +62,8 @@ struct Deployment {
 // Deploy calls are serialized; requests never wait for one.
 class Deployer {
  public:
-  // `store_location` is where capture goes (store::OpenCaptureStore);
+  // `store_location` is where capture goes (store::OpenCaptureStore: the
+  // capture store itself, see store::CaptureLocation);
   // `drain` bounds how long Deploy waits for the old deployment's requests.
   Deployer(const artifact::ModelRegistry& registry, std::string store_location, std::chrono::milliseconds drain);
 

@@ -15,6 +15,13 @@ bool IsServerLocation(std::string_view location);
 // `flag` if not empty, else $WHARF_STORE if set, else DefaultDatabasePath().
 std::string StoreLocation(std::string_view flag);
 
+// Where the captures of the store at `location` are kept: the same
+// PostgreSQL database, or for a SQLite file the file beside it with
+// "-captures" before its extension (wharf.db -> wharf-captures.db). Serving
+// commits thousands of captures a second; in their own SQLite file they never
+// hold the lock that control-plane writes (task states, applies) wait on.
+std::string CaptureLocation(std::string_view location);
+
 // `location` fit to print: a URL's password replaced by "***".
 std::string DisplayLocation(std::string_view location);
 

@@ -213,9 +213,15 @@ TEST_F(DriftTest, RefusesBadInputAndReportsAnEmptyRange) {
   // Neither --config nor --model, and no control plane ever applied "wine" here.
   auto r = Drift({"--endpoint", "wine"});
   EXPECT_EQ(r.exit_code, 2);
+  // (wharf serve kept its captures beside db_, and made no metadata store.)
+  EXPECT_NE(r.err.find("no endpoint 'wine': no store at " + db_), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--config FILE"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("or --model PATH"), std::string::npos) << r.err;
+  ASSERT_EQ(RunWharf({"model", "register", "wine", modelfile_, "--store", db_}).exit_code, 0);
+  r = Drift({"--endpoint", "wine"});
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no endpoint 'wine' in " + db_ + " (applied endpoints: none)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("give --config FILE"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("or --model PATH"), std::string::npos) << r.err;
   r = Drift({"--endpoint", "wine", "--config", "wine.yaml", "--model", modelfile_});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("at most one of --config and --model"), std::string::npos) << r.err;

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/capture_store.h"
+#include "store/location.h"
 #include "testing/http_client.h"
 #include "testing/postgres_server.h"
 #include "testing/process.h"
@@ -122,7 +123,7 @@ class EndpointDurabilityTest : public ::testing::TestWithParam<std::string> {
 
   std::set<std::string> StoredIds() {
     std::set<std::string> ids;
-    auto store = store::OpenCaptureStore(store_);
+    auto store = store::OpenCaptureStore(store::CaptureLocation(store_));
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (!store.ok()) return ids;
     const Status read = (*store)->ForEach({.endpoint = "wine", .limit = 0}, [&](const store::CaptureRecord& r) {

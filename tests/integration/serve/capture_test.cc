@@ -15,6 +15,7 @@
 
 #include "serve/serve_fixture.h"
 #include "store/capture_store.h"
+#include "store/location.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
 
@@ -130,7 +131,7 @@ TEST(CaptureTest, DurableModeKeepsEveryAcknowledgedRequestThroughKillNine) {
   for (auto& c : clients) c.join();
   ASSERT_GT(acknowledged.size(), 100u);
 
-  auto store = store::OpenSqliteCaptureStore(dir.path() / "wharf.db");
+  auto store = store::OpenCaptureStore(store::CaptureLocation((dir.path() / "wharf.db").string()));
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   std::set<std::string> stored;
   ASSERT_TRUE((*store)->ForEach({.endpoint = "wine", .limit = 0}, [&](const store::CaptureRecord& r) {
@@ -159,7 +160,7 @@ TEST(CaptureTest, SigtermFinishesInFlightRequestsAndFlushesAsyncCapture) {
   EXPECT_EQ(server.Stop(SIGTERM), 0) << server.output();
   stop = true;
   client.join();
-  auto store = store::OpenSqliteCaptureStore(dir.path() / "wharf.db");
+  auto store = store::OpenCaptureStore(store::CaptureLocation((dir.path() / "wharf.db").string()));
   ASSERT_TRUE(store.ok());
   auto rows = (*store)->Query({.endpoint = "wine", .limit = 0});
   ASSERT_TRUE(rows.ok());

@@ -31,6 +31,7 @@
 
 #include "serve/serve_fixture.h"
 #include "store/capture_store.h"
+#include "store/location.h"
 #include "store/sqlite_database.h"
 #include "testing/http_client.h"
 #include "testing/postgres_server.h"
@@ -104,9 +105,9 @@ std::string Config(const TempDir& dir, const std::string& mode) {
       .string();
 }
 
-// Every capture id in the store at `location` (duplicates kept, to be counted).
+// Every capture id kept by the store at `location` (duplicates kept, to be counted).
 std::vector<std::string> StoredIds(const std::string& location) {
-  auto store = store::OpenCaptureStore(location, store::Durability::kProcessCrash);
+  auto store = store::OpenCaptureStore(store::CaptureLocation(location), store::Durability::kProcessCrash);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   std::vector<std::string> ids;
   if (!store.ok()) return ids;
@@ -175,7 +176,7 @@ TEST_P(KillNineTest, RandomKillsUnderLoadLoseNoAcknowledgedCaptureAndCorruptNoth
   for (const auto& id : acknowledged) lost += !stored.contains(id);
   EXPECT_EQ(lost, 0u) << lost << " of " << acknowledged.size() << " acknowledged requests are not in the store";
   if (GetParam() == "sqlite") {
-    EXPECT_EQ(SqliteIntegrity(location_), "ok;");
+    EXPECT_EQ(SqliteIntegrity(store::CaptureLocation(location_)), "ok;");
   }
 }
 
@@ -263,7 +264,7 @@ TEST_P(DiskFullTest, CaptureCountsAndExplainsWhatItCannotWriteAndResumesWhenSpac
   })) << "capture did not resume once space was back; server output:\n"
       << server.output();
   EXPECT_EQ(server.Stop(SIGTERM), 0) << server.output();
-  EXPECT_EQ(SqliteIntegrity(db), "ok;");
+  EXPECT_EQ(SqliteIntegrity(store::CaptureLocation(db.string())), "ok;");
   // Hundreds of failed commits make a line or two, not a flood; recovery is said too.
   const std::string log = server.output();
   std::size_t failure_lines = 0;

@@ -10,6 +10,7 @@
 
 #include "serve/serve_fixture.h"
 #include "store/capture_store.h"
+#include "store/location.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
 
@@ -91,7 +92,7 @@ TEST(TrafficTest, ShadowAnswersAreCapturedButNeverReturned) {
   }
   ASSERT_EQ(server->Stop(SIGTERM), 0) << server->output();  // flushes the shadow captures
 
-  auto store = store::OpenSqliteCaptureStore(dir.path() / "wharf.db");
+  auto store = store::OpenCaptureStore(store::CaptureLocation((dir.path() / "wharf.db").string()));
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto rows = (*store)->Query({.endpoint = "wine", .limit = 0});
   ASSERT_TRUE(rows.ok());
