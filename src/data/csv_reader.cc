@@ -115,21 +115,41 @@ Result<std::unique_ptr<CsvReader>> CsvReader::FromStream(std::unique_ptr<std::is
                                                          CsvOptions options) {
   std::unique_ptr<CsvReader> reader(new CsvReader(std::move(in), std::move(source_name)));
   reader->max_quoted_field_bytes_ = options.max_quoted_field_bytes;
+  reader->max_line_bytes_ = options.max_line_bytes;
   WHARF_RETURN_IF_ERROR(reader->ReadHeader(options));
   return reader;
 }
 
 bool CsvReader::ReadLine(std::string& line) {
   if (exhausted_) return false;
-  if (!std::getline(*in_, line)) {
+  // std::getline would take a line of any length: read it in chunks, up to the limit.
+  line.clear();
+  bool newline = false;
+  for (;;) {
+    std::array<char, 1 << 14> chunk;
+    in_->getline(chunk.data(), chunk.size());
+    const auto extracted = static_cast<std::size_t>(in_->gcount());
+    // No flag: the line ended at a '\n' (extracted, not stored). failbit
+    // alone: the chunk filled up first. eofbit: the input ended.
+    newline = !in_->fail() && !in_->eof();
+    line.append(chunk.data(), extracted - (newline ? 1 : 0));
+    if (line.size() > max_line_bytes_) {
+      line_error_ = InvalidArgument(source_name_ + ":" + std::to_string(line_number_ + 1) + ": line longer than " +
+                                    std::to_string(max_line_bytes_) + " bytes: not a CSV file, or no line ends?");
+      break;
+    }
+    if (newline || in_->eof() || in_->bad()) break;
+    in_->clear(in_->rdstate() & ~std::ios::failbit);
+  }
+  if (!line_error_.ok() || in_->bad() || (!newline && line.empty())) {
     exhausted_ = true;
-    if (!in_->bad()) digest_ = hasher_->HexDigest();
+    if (line_error_.ok() && !in_->bad()) digest_ = hasher_->HexDigest();
     hasher_.reset();
     return false;
   }
   ++line_number_;
-  // getline drops the '\n' it consumed; only a last line without one ends at EOF.
-  if (!in_->eof()) {
+  // Only a last line without a '\n' ends at EOF.
+  if (newline) {
     line.push_back('\n');
     hasher_->Update(line);
     line.pop_back();
@@ -142,6 +162,7 @@ bool CsvReader::ReadLine(std::string& line) {
 }
 
 Status CsvReader::CheckStream() const {
+  if (!line_error_.ok()) return line_error_;
   if (in_->bad()) return IoError(source_name_ + ": read failed after line " + std::to_string(line_number_));
   return Status::Ok();
 }
@@ -163,6 +184,10 @@ Status CsvReader::ReadHeader(CsvOptions options) {
   auto is_delimiter = [forced](char c) { return forced != 0 ? c == forced : IsCandidate(c); };
   std::string text = line_;
   while (ScanHeader(text, is_delimiter, [](std::size_t) {})) {
+    if (text.size() > max_quoted_field_bytes_) {
+      return InvalidArgument(source_name_ + ":" + std::to_string(first_line) + ": the header's quote runs past " +
+                             std::to_string(max_quoted_field_bytes_) + " bytes without closing: a stray quote?");
+    }
     if (!ReadLine(line_)) {
       WHARF_RETURN_IF_ERROR(CheckStream());
       return InvalidArgument(source_name_ + ":" + std::to_string(first_line) +

@@ -41,6 +41,9 @@ struct CsvOptions {
   // that never closes (a stray '"') is reported where it opened, instead of
   // the rest of the file being read into one field.
   std::size_t max_quoted_field_bytes = std::size_t{64} << 20;
+  // The most bytes one physical line may hold: a file without line ends (or
+  // not a CSV at all) is refused at this point instead of read into memory.
+  std::size_t max_line_bytes = std::size_t{16} << 20;
 };
 
 class CsvReader {
@@ -63,7 +66,8 @@ class CsvReader {
   // Returns false at the end of input. InvalidArgument, naming line and
   // column, for a record whose field count differs from the header's, an
   // unterminated quote (named where it opened; also one whose field passes
-  // CsvOptions::max_quoted_field_bytes) or text after a closing quote.
+  // CsvOptions::max_quoted_field_bytes), text after a closing quote or a
+  // line longer than CsvOptions::max_line_bytes.
   // A newline inside a quoted field is kept as "\n" (also for CRLF files).
   Result<bool> Next(CsvRecord& record);
 
@@ -78,9 +82,11 @@ class CsvReader {
  private:
   CsvReader(std::unique_ptr<std::istream> in, std::string source_name);
   Status ReadHeader(CsvOptions options);
-  // Reads one physical line (without its LF/CRLF) into `line`; false at EOF.
+  // Reads one physical line (without its LF/CRLF) into `line`; false at EOF,
+  // on a read error or past max_line_bytes_ (CheckStream tells which).
   bool ReadLine(std::string& line);
-  // IoError if the stream failed (not merely ended); OK otherwise.
+  // Why ReadLine returned false: IoError if the stream failed,
+  // InvalidArgument for a line past max_line_bytes_; OK at the end of input.
   Status CheckStream() const;
   // Splits line_ (and any continuation lines) into `record`.
   Status ParseRecord(CsvRecord& record);
@@ -89,6 +95,8 @@ class CsvReader {
   std::string source_name_;
   char delimiter_ = ',';
   std::size_t max_quoted_field_bytes_ = 0;
+  std::size_t max_line_bytes_ = 0;
+  Status line_error_;  // a line past max_line_bytes_ (reading stops there)
   std::vector<std::string> header_;
   std::uint64_t line_number_ = 0;
   std::string line_;  // the current physical line, reused between records

@@ -231,6 +231,24 @@ TEST(CsvReaderTest, AQuotedFieldPastTheLimitIsAStrayQuoteNamedWhereItOpened) {
   EXPECT_EQ(ReadAll(**fine), (Rows{{"1", "two\nlines"}}));
 }
 
+// A file without line ends (or not a CSV) would otherwise be one line in memory.
+TEST(CsvReaderTest, ALinePastTheLimitIsRefusedNamingIt) {
+  const std::string long_line(100000, '7');  // longer than one read chunk
+  auto reader = FromText("a,b\n1,2\n" + long_line + ",3\n", {.max_line_bytes = 50000});
+  ASSERT_TRUE(reader.ok());
+  const Status status = FirstError(**reader);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("t.csv:3: line longer than 50000 bytes"));
+  // The header is a line too.
+  auto header = FromText(long_line + "\n1\n", {.max_line_bytes = 50000});
+  ASSERT_FALSE(header.ok());
+  EXPECT_THAT(header.status().message(), HasSubstr("t.csv:1: line longer than 50000 bytes"));
+  // Up to the limit, long lines (several chunks, the last without a line end) read whole.
+  auto fine = FromText("a,b\n" + long_line + "," + long_line + "\n1," + long_line, {.max_line_bytes = 250000});
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(ReadAll(**fine), (Rows{{long_line, long_line}, {"1", long_line}}));
+}
+
 TEST(CsvReaderTest, TextAfterClosingQuoteIsAnError) {
   auto reader = FromText("a,b\n\"x\"y,2\n");
   ASSERT_TRUE(reader.ok());
