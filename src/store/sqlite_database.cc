@@ -91,6 +91,21 @@ Status SqliteDatabase::EnableWal() {
   }
 }
 
+std::uintmax_t SqliteDatabase::WalBytes() const {
+  std::error_code ec;
+  const std::uintmax_t bytes = std::filesystem::file_size(path_.string() + "-wal", ec);
+  return ec ? 0 : bytes;
+}
+
+Result<bool> SqliteDatabase::TruncateWal(std::chrono::milliseconds wait) {
+  sqlite3_busy_timeout(db_, static_cast<int>(wait.count()));
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  if (rc == SQLITE_BUSY) return false;
+  if (rc != SQLITE_OK) return Error(rc, "cannot checkpoint the write-ahead log");
+  return true;
+}
+
 Result<SqliteStatement> SqliteDatabase::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   const int rc =

@@ -7,6 +7,7 @@
 // at a time, like the connection it wraps. SQLite's own types stay out of
 // this header so callers need not include <sqlite3.h>.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -46,6 +47,15 @@ class SqliteDatabase {
   // convert a new file: SQLite answers the losers BUSY without waiting, so
   // this retries until the busy timeout.
   Status EnableWal();
+
+  // Bytes in the write-ahead log file (0 without one).
+  std::uintmax_t WalBytes() const;
+
+  // Copies the whole write-ahead log into the database and truncates it to
+  // nothing, waiting at most `wait` for other connections' writes and reads
+  // to finish (new writers wait meanwhile). False when they did not finish
+  // in time: part of the log may be copied, none of it truncated.
+  Result<bool> TruncateWal(std::chrono::milliseconds wait);
 
   // Compiles one statement; the statement must not outlive this database.
   Result<SqliteStatement> Prepare(std::string_view sql);
