@@ -1,6 +1,11 @@
 #include "serve/capture_writer.h"
 
+#include <algorithm>
 #include <iostream>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace wharf::serve {
 
@@ -89,13 +94,25 @@ void CaptureWriter::Run() {
       bytes_ = 0;
       urgent_ = false;
     }
-    // Records between barriers form one transaction; barriers run in order.
+    // Records between barriers form transactions of at most
+    // kRecordsPerTransaction (a backlog must not hold a store shared with
+    // other writers for long); barriers run in order.
     std::size_t start = 0;
     for (std::size_t i = 0; i <= batch.size(); ++i) {
       if (i < batch.size() && !batch[i].barrier) continue;
-      Commit(batch, start, i);
+      for (std::size_t from = start; from < i; from += kRecordsPerTransaction) {
+        Commit(batch, from, std::min(i, from + kRecordsPerTransaction));
+      }
       if (i < batch.size()) batch[i].barrier(*store_);
       start = i + 1;
+    }
+    if (batch.size() >= kReleaseAfterRecords) {
+      // A stalled store let a backlog pile up; now that it is written, give
+      // its memory back instead of keeping the high-water mark for good.
+      std::vector<Item>().swap(batch);
+#ifdef __GLIBC__
+      malloc_trim(0);
+#endif
     }
     batch.clear();
   }

@@ -84,6 +84,9 @@ class CaptureWriter {
   // the log (or block the writer on a stderr nobody reads).
   void LogFailure(const Status& status, std::size_t records);
   static constexpr std::chrono::seconds kFailureLogInterval{10};
+  // A batch this large was a backlog: its memory is returned to the system once written.
+  static constexpr std::size_t kReleaseAfterRecords = 4096;
+  static constexpr std::size_t kRecordsPerTransaction = 2048;
 
   // Wakes the writer if it sleeps.
   void WakeLocked(bool now) WHARF_REQUIRES(mu_);

@@ -143,6 +143,22 @@ TEST(CaptureWriterTest, TheQueueIsBoundedInBytesToo) {
   EXPECT_EQ(f.writer.written(), 4u);
 }
 
+// A store shared with other writers (an endpoint's replicas on one SQLite
+// file) must not be held for the whole of a backlog: it is written in
+// transactions of bounded size, in order.
+TEST(CaptureWriterTest, ABacklogIsWrittenInBoundedTransactions) {
+  Fixture f;
+  f.state->SetGate(false);
+  ASSERT_TRUE(f.writer.TryEnqueue(Record(0)));
+  ASSERT_TRUE(f.state->WaitForAppends(1));  // the store stalls: a backlog piles up behind record 0
+  for (int i = 1; i <= 5000; ++i) ASSERT_TRUE(f.writer.TryEnqueue(Record(i)));
+  f.state->SetGate(true);
+  f.writer.Close();
+  EXPECT_EQ(f.state->batch_sizes, (std::vector<std::size_t>{1, 2048, 2048, 904}));
+  ASSERT_EQ(f.state->ids.size(), 5001u);
+  for (int i = 0; i <= 5000; ++i) ASSERT_EQ(f.state->ids[i], Record(i).id);
+}
+
 TEST(CaptureWriterTest, DurableCallbackRunsAfterAppendReturnedWithItsStatus) {
   Fixture f;
   f.state->SetGate(false);
