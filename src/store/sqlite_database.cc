@@ -97,9 +97,11 @@ std::uintmax_t SqliteDatabase::WalBytes() const {
   return ec ? 0 : bytes;
 }
 
-Result<bool> SqliteDatabase::TruncateWal(std::chrono::milliseconds wait) {
+Result<bool> SqliteDatabase::CheckpointWal(Checkpoint mode, std::chrono::milliseconds wait) {
   sqlite3_busy_timeout(db_, static_cast<int>(wait.count()));
-  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  const int rc = sqlite3_wal_checkpoint_v2(
+      db_, nullptr, mode == Checkpoint::kPassive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+      nullptr);
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   if (rc == SQLITE_BUSY) return false;
   if (rc != SQLITE_OK) return Error(rc, "cannot checkpoint the write-ahead log");

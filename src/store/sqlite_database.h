@@ -51,11 +51,14 @@ class SqliteDatabase {
   // Bytes in the write-ahead log file (0 without one).
   std::uintmax_t WalBytes() const;
 
-  // Copies the whole write-ahead log into the database and truncates it to
-  // nothing, waiting at most `wait` for other connections' writes and reads
-  // to finish (new writers wait meanwhile). False when they did not finish
-  // in time: part of the log may be copied, none of it truncated.
-  Result<bool> TruncateWal(std::chrono::milliseconds wait);
+  // Copies the write-ahead log into the database. kPassive copies what it
+  // can without waiting for or blocking anyone; kTruncate copies all of it
+  // and truncates it to nothing, waiting at most `wait` for other
+  // connections' writes and reads to finish (new writers wait meanwhile).
+  // False when it could not (another checkpoint runs; for kTruncate, the
+  // others did not finish in time): part of the log may be copied.
+  enum class Checkpoint { kPassive, kTruncate };
+  Result<bool> CheckpointWal(Checkpoint mode, std::chrono::milliseconds wait = {});
 
   // Compiles one statement; the statement must not outlive this database.
   Result<SqliteStatement> Prepare(std::string_view sql);

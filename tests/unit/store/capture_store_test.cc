@@ -253,10 +253,10 @@ TEST(SqliteCaptureStoreTest, TheWriteAheadLogIsTruncatedOncePastItsBound) {
   ASSERT_TRUE(snapshot->Step().ok());  // the read transaction holds its snapshot from here
 
   int i = 1;
-  for (; i <= 200 && (*reader)->WalBytes() < (std::uintmax_t{128} << 20); ++i) append(i);
-  EXPECT_GE((*reader)->WalBytes(), std::uintmax_t{128} << 20) << "the log never reached the bound";
+  for (; i <= 100 && (*reader)->WalBytes() < (std::uintmax_t{32} << 20); ++i) append(i);
+  EXPECT_GE((*reader)->WalBytes(), std::uintmax_t{32} << 20) << "the log never reached the bound";
   append(i++);  // past the bound, but the reader holds the log: the append succeeds and the log stays
-  EXPECT_GE((*reader)->WalBytes(), std::uintmax_t{128} << 20);
+  EXPECT_GE((*reader)->WalBytes(), std::uintmax_t{32} << 20);
 
   snapshot->Reset();
   ASSERT_TRUE((*reader)->Exec("COMMIT").ok());
