@@ -9,7 +9,9 @@ For MINUTES minutes it keeps a mixed load on it:
   - a client reading the control API (tasks, endpoint, metrics, captures) and
     submitting a short task every 5 s;
 and every minute it applies a new revision (weights 50/50) and rolls it back.
-Every 5 s it samples the RSS and open fds of the server and of the replicas.
+Every 5 s it samples the RSS and open fds of the server and of the replicas,
+and the size of the capture store's write-ahead log; at the end it reads the
+replicas' capture counters (written, dropped, failed).
 
 Prints a markdown table per minute and a verdict: RSS flat within 10% (the
 second minute against the last), no fd growth, p99 stable, no errors.
@@ -125,6 +127,31 @@ def rss_mib(pid):
         return 0.0
 
 
+def file_mib(path):
+    try:
+        return os.path.getsize(path) / (1 << 20)
+    except OSError:
+        return 0.0
+
+
+def capture_counters(server):
+    """wharf_capture_{written,dropped,failed}_total summed over the replicas (their admin /metrics)."""
+    totals = {"written": 0, "dropped": 0, "failed": 0}
+    for replica in server.call("GET", f"/api/endpoints/{ENDPOINT}").get("replicas", []):
+        path = os.path.join(server.home, "artifacts", "tasks", replica["task_id"], "replica.json")
+        try:
+            with open(path) as f:
+                admin = json.load(f)["admin_url"]
+            with urllib.request.urlopen(admin + "/metrics", timeout=10) as response:
+                text = response.read().decode()
+        except (OSError, ValueError, KeyError):
+            continue
+        for name in totals:
+            match = re.search(rf"^wharf_capture_{name}_total (\d+)", text, re.M)
+            totals[name] += int(match.group(1)) if match else 0
+    return totals
+
+
 def fds(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -186,7 +213,8 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.server = server
         self.stopping = threading.Event()
-        self.samples = []  # (time, server rss, server fds, replica rss sum, replica fds sum, replicas)
+        # (time, server rss, server fds, replica rss sum, replica fds sum, replicas, capture WAL MiB)
+        self.samples = []
 
     def run(self):
         while not self.stopping.wait(5):
@@ -196,7 +224,8 @@ class Sampler(threading.Thread):
                 pids = []
             pid = self.server.process.pid
             self.samples.append((time.time(), rss_mib(pid), fds(pid), sum(rss_mib(p) for p in pids),
-                                 sum(fds(p) for p in pids), len(pids)))
+                                 sum(fds(p) for p in pids), len(pids),
+                                 file_mib(os.path.join(self.server.home, "wharf-captures.db-wal"))))
 
 
 def wait_ready(server, replicas, timeout=120):
@@ -265,14 +294,15 @@ def main():
         background.join()
         sampler.join()
         revisions = server.call("GET", f"/api/endpoints/{ENDPOINT}")["revision"]["revision"]
+        captures = capture_counters(server)
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)  # gigabytes of captures
 
-    report(args, minutes, sampler.samples, background, revisions)
-    shutil.rmtree(work, ignore_errors=True)
+    report(args, minutes, sampler.samples, background, revisions, captures)
 
 
-def report(args, minutes, samples, background, revisions):
+def report(args, minutes, samples, background, revisions, captures):
     per_minute = {}
     start = samples[0][0] if samples else 0
     for sample in samples:
@@ -282,18 +312,22 @@ def report(args, minutes, samples, background, revisions):
              f"(`bench/soak/run --minutes {len(minutes)}`): {revisions} endpoint revisions (an apply and a rollback "
              f"each minute); {background.runs} classic /run/ requests ({background.run_errors} failed), "
              f"{background.api_calls} control API reads ({background.api_errors} failed), {background.tasks} tasks, "
-             f"{background.deploy_errors} failed applies or rollbacks.",
+             f"{background.deploy_errors} failed applies or rollbacks; the replicas captured {captures['written']} "
+             f"requests ({captures['dropped']} dropped, {captures['failed']} failed).",
              "",
-             "| minute | v2 req/s | p50 ms | p99 ms | errors | server RSS MiB | server fds | replicas RSS MiB | replica fds |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| minute | v2 req/s | p50 ms | p99 ms | errors | server RSS MiB | server fds | replicas RSS MiB | replica fds "
+             "| capture WAL MiB |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for m in minutes:
         s = per_minute.get(m["minute"], [])
-        last = s[-1] if s else (0, 0, 0, 0, 0, 0)
-        row = {**m, "server_rss": last[1], "server_fds": last[2], "replica_rss": last[3], "replica_fds": last[4]}
+        last = s[-1] if s else (0, 0, 0, 0, 0, 0, 0)
+        row = {**m, "server_rss": last[1], "server_fds": last[2], "replica_rss": last[3], "replica_fds": last[4],
+               "wal_max": max((x[6] for x in s), default=0.0)}
         rows.append(row)
         lines.append(f"| {m['minute']} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['errors']} | "
-                     f"{row['server_rss']:.1f} | {row['server_fds']} | {row['replica_rss']:.1f} | {row['replica_fds']} |")
+                     f"{row['server_rss']:.1f} | {row['server_fds']} | {row['replica_rss']:.1f} | {row['replica_fds']} "
+                     f"| {row['wal_max']:.0f} |")
 
     verdicts = []
     if len(rows) >= 3:
@@ -319,7 +353,7 @@ def report(args, minutes, samples, background, revisions):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"minutes": rows, "verdicts": [{"text": t, "ok": ok} for t, ok in verdicts],
-                       "revisions": revisions, "runs": background.runs, "api_calls": background.api_calls,
+                       "revisions": revisions, "captures": captures, "runs": background.runs, "api_calls": background.api_calls,
                        "tasks": background.tasks}, f, indent=1)
     if args.record:
         with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as f:
