@@ -65,7 +65,7 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::filesyst
   const int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   // Wrap at once so the handle is closed on every path, even a failed open.
-  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db, path));
+  std::unique_ptr<SqliteDatabase> database(new SqliteDatabase(db, path, kBusyTimeoutMs));
   if (db == nullptr) return IoError(fmt::format("{}: cannot open: {}", path.string(), sqlite3_errstr(rc)));
   if (rc != SQLITE_OK) return database->Error(rc, "cannot open");
   const int timeout_rc = sqlite3_busy_timeout(db, kBusyTimeoutMs);
@@ -91,18 +91,21 @@ Status SqliteDatabase::EnableWal() {
   }
 }
 
+void SqliteDatabase::SetBusyTimeout(std::chrono::milliseconds timeout) {
+  busy_timeout_ms_ = static_cast<int>(timeout.count());
+  sqlite3_busy_timeout(db_, busy_timeout_ms_);
+}
+
 std::uintmax_t SqliteDatabase::WalBytes() const {
   std::error_code ec;
   const std::uintmax_t bytes = std::filesystem::file_size(path_.string() + "-wal", ec);
   return ec ? 0 : bytes;
 }
 
-Result<bool> SqliteDatabase::CheckpointWal(Checkpoint mode, std::chrono::milliseconds wait) {
+Result<bool> SqliteDatabase::TruncateWal(std::chrono::milliseconds wait) {
   sqlite3_busy_timeout(db_, static_cast<int>(wait.count()));
-  const int rc = sqlite3_wal_checkpoint_v2(
-      db_, nullptr, mode == Checkpoint::kPassive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-      nullptr);
-  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(db_, busy_timeout_ms_);
   if (rc == SQLITE_BUSY) return false;
   if (rc != SQLITE_OK) return Error(rc, "cannot checkpoint the write-ahead log");
   return true;
@@ -139,7 +142,7 @@ Status SqliteDatabase::Error(int rc, std::string_view doing) const {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       text = fmt::format("{}: {}: {} (still locked by another connection after {} ms)", path_.string(), doing,
-                         message, kBusyTimeoutMs);
+                         message, busy_timeout_ms_);
       break;
     default: text = fmt::format("{}: {}: {}", path_.string(), doing, message);
   }

@@ -48,17 +48,18 @@ class SqliteDatabase {
   // this retries until the busy timeout.
   Status EnableWal();
 
+  // How long a statement waits for another connection's lock before it
+  // fails with Unavailable (5 s from Open).
+  void SetBusyTimeout(std::chrono::milliseconds timeout);
+
   // Bytes in the write-ahead log file (0 without one).
   std::uintmax_t WalBytes() const;
 
-  // Copies the write-ahead log into the database. kPassive copies what it
-  // can without waiting for or blocking anyone; kTruncate copies all of it
-  // and truncates it to nothing, waiting at most `wait` for other
-  // connections' writes and reads to finish (new writers wait meanwhile).
-  // False when it could not (another checkpoint runs; for kTruncate, the
-  // others did not finish in time): part of the log may be copied.
-  enum class Checkpoint { kPassive, kTruncate };
-  Result<bool> CheckpointWal(Checkpoint mode, std::chrono::milliseconds wait = {});
+  // Copies the whole write-ahead log into the database and truncates it to
+  // nothing, waiting at most `wait` for other connections' writes, reads
+  // and checkpoints to finish (new writers wait meanwhile). False when they
+  // did not finish in time: part of the log may be copied, none truncated.
+  Result<bool> TruncateWal(std::chrono::milliseconds wait);
 
   // Compiles one statement; the statement must not outlive this database.
   Result<SqliteStatement> Prepare(std::string_view sql);
@@ -80,10 +81,12 @@ class SqliteDatabase {
   Status Error(int rc, std::string_view doing) const;
 
  private:
-  SqliteDatabase(sqlite3* db, std::filesystem::path path) : db_(db), path_(std::move(path)) {}
+  SqliteDatabase(sqlite3* db, std::filesystem::path path, int busy_timeout_ms)
+      : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
 
   sqlite3* db_;
   std::filesystem::path path_;
+  int busy_timeout_ms_;
 };
 
 // A prepared statement. Bind parameters (1-based), then Step() through the
