@@ -14,13 +14,16 @@ CaptureWriter::CaptureWriter(std::unique_ptr<store::CaptureStore> store, Limits 
     : store_(std::move(store)), limits_(limits), gather_(gather), thread_([this] { Run(); }) {}
 
 std::size_t CaptureWriter::QueuedBytes(const store::CaptureRecord& r) {
-  return sizeof(Item) + r.id.size() + r.endpoint.size() + r.variant.size() + r.model_version.size() + r.inputs.size() +
-         r.outputs.size();
+  std::size_t bytes = sizeof(Item);
+  for (const std::string* s : {&r.id, &r.endpoint, &r.variant, &r.model_version, &r.inputs, &r.outputs}) {
+    bytes += s->capacity() + 16;  // what the allocator holds for it, roughly
+  }
+  return bytes;
 }
 
 bool CaptureWriter::PushLocked(store::CaptureRecord&& record, std::function<void(const Status&)>&& on_commit) {
   const std::size_t bytes = QueuedBytes(record);
-  if (closing_ || records_ >= limits_.records || bytes_ + bytes > limits_.bytes) return false;
+  if (closing_ || records_ >= limits_.records || bytes_ + writing_bytes_ + bytes > limits_.bytes) return false;
   queue_.push_back({std::move(record), std::move(on_commit), nullptr});
   ++records_;
   bytes_ += bytes;
@@ -91,6 +94,7 @@ void CaptureWriter::Run() {
       if (queue_.empty()) return;  // closing, and everything is written
       batch.swap(queue_);
       records_ = 0;
+      writing_bytes_ = bytes_;
       bytes_ = 0;
       urgent_ = false;
     }
@@ -105,6 +109,10 @@ void CaptureWriter::Run() {
       }
       if (i < batch.size()) batch[i].barrier(*store_);
       start = i + 1;
+    }
+    {
+      MutexLock lock(mu_);
+      writing_bytes_ = 0;
     }
     if (batch.size() >= kReleaseAfterRecords) {
       // A stalled store let a backlog pile up; now that it is written, give

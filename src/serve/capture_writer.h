@@ -26,10 +26,11 @@
 
 namespace wharf::serve {
 
-// How much may wait for a CaptureWriter; a record past either bound is refused.
+// How much a CaptureWriter may hold; a record past either bound is refused.
 struct CaptureQueueLimits {
-  std::size_t records = 1 << 16;
-  std::size_t bytes = 32 << 20;  // the records' text and bookkeeping (CaptureWriter::QueuedBytes)
+  std::size_t records = 1 << 16;  // waiting to be written
+  // Waiting and being written: the records' memory (CaptureWriter::QueuedBytes).
+  std::size_t bytes = 32 << 20;
 };
 
 class CaptureWriter {
@@ -64,7 +65,7 @@ class CaptureWriter {
   std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
   std::size_t depth() const;
 
-  // What a queued record counts against Limits::bytes.
+  // What a queued record counts against Limits::bytes: its allocations, roughly.
   static std::size_t QueuedBytes(const store::CaptureRecord& record);
 
  private:
@@ -102,6 +103,7 @@ class CaptureWriter {
   std::vector<Item> queue_ WHARF_GUARDED_BY(mu_);
   std::size_t records_ WHARF_GUARDED_BY(mu_) = 0;  // records (not barriers) in queue_
   std::size_t bytes_ WHARF_GUARDED_BY(mu_) = 0;    // their QueuedBytes
+  std::size_t writing_bytes_ WHARF_GUARDED_BY(mu_) = 0;  // QueuedBytes of the batch being written
   bool closing_ WHARF_GUARDED_BY(mu_) = false;
   bool idle_ WHARF_GUARDED_BY(mu_) = false;    // the writer waits for work
   bool urgent_ WHARF_GUARDED_BY(mu_) = false;  // a durable record or a barrier waits
