@@ -69,6 +69,11 @@ std::size_t CaptureWriter::depth() const {
   return records_;
 }
 
+std::size_t CaptureWriter::bytes() const {
+  MutexLock lock(mu_);
+  return bytes_ + writing_bytes_;
+}
+
 void CaptureWriter::Close() {
   {
     MutexLock lock(mu_);

@@ -64,6 +64,8 @@ class CaptureWriter {
   std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
   std::size_t depth() const;
+  // Memory held by queued records and the batch being written (QueuedBytes).
+  std::size_t bytes() const;
 
   // What a queued record counts against Limits::bytes: its allocations, roughly.
   static std::size_t QueuedBytes(const store::CaptureRecord& record);

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/version.h"
+#include "store/sqlite_database.h"
 
 namespace wharf::serve {
 
@@ -380,9 +381,16 @@ std::string ModelService::RenderMetrics() const {
                    "# HELP wharf_capture_dropped_total Captured requests dropped because the queue was full.\n"
                    "# TYPE wharf_capture_dropped_total counter\nwharf_capture_dropped_total {}\n"
                    "# HELP wharf_capture_failed_total Captured requests whose write failed.\n"
-                   "# TYPE wharf_capture_failed_total counter\nwharf_capture_failed_total {}\n",
-                   capture->depth(), capture->written(), capture->dropped(), capture->failed());
+                   "# TYPE wharf_capture_failed_total counter\nwharf_capture_failed_total {}\n"
+                   "# HELP wharf_capture_queue_bytes Memory held by captures not yet written (bounded: 32 MiB).\n"
+                   "# TYPE wharf_capture_queue_bytes gauge\nwharf_capture_queue_bytes {}\n",
+                   capture->depth(), capture->written(), capture->dropped(), capture->failed(), capture->bytes());
   }
+  fmt::format_to(it,
+                 "# HELP wharf_sqlite_memory_bytes Memory SQLite holds: page caches (the capture store's is bounded "
+                 "at 32 MiB), schemas, statements.\n"
+                 "# TYPE wharf_sqlite_memory_bytes gauge\nwharf_sqlite_memory_bytes {}\n",
+                 store::SqliteMemoryUsed());
   return out;
 }
 

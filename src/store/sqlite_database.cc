@@ -55,6 +55,8 @@ std::string Abbreviate(std::string_view sql) {
 
 }  // namespace
 
+std::int64_t SqliteMemoryUsed() { return sqlite3_memory_used(); }
+
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::filesystem::path& path) {
   if (path.has_parent_path()) {
     std::error_code ec;

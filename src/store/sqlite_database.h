@@ -25,6 +25,10 @@ namespace wharf::store {
 
 class SqliteStatement;
 
+// Bytes SQLite holds on the heap in this process (page caches, schemas,
+// statements): sqlite3_memory_used.
+std::int64_t SqliteMemoryUsed();
+
 // An open connection. Owns the sqlite3 handle; closes it when destroyed, so
 // every SqliteStatement prepared on it must be destroyed first.
 class SqliteDatabase {
