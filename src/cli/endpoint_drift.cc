@@ -149,7 +149,8 @@ Result<DriftReport> BuildDriftReport(const DriftRequest& request, const serve::E
   report.thresholds = request.thresholds;
   report.since_us = request.since_us;
   report.until_us = request.until_us;
-  report.store = store::DisplayLocation(store::CaptureLocation(request.store));
+  const std::string location = store::CaptureLocation(request.store);
+  report.store = store::DisplayLocation(location);
   report.revision = config.revision;
   WHARF_ASSIGN_OR_RETURN(auto endpoint, serve::Endpoint::Load(config, registry));
   WHARF_ASSIGN_OR_RETURN(const serve::Variant* variant, ChooseVariant(*endpoint, request.variant));
@@ -160,7 +161,6 @@ Result<DriftReport> BuildDriftReport(const DriftRequest& request, const serve::E
                          TrainingSummaries(variant->path, endpoint->features()));
   report.training_rows = training.empty() ? 0 : training.front().count + training.front().missing;
 
-  const std::string location = store::CaptureLocation(request.store);
   std::error_code ec;
   if (!store::IsServerLocation(location) && !std::filesystem::exists(location, ec)) {
     return NotFound(fmt::format("no captures yet at {}", location));

@@ -126,8 +126,9 @@ void CaptureWriter::Run() {
 #ifdef __GLIBC__
       malloc_trim(0);
 #endif
+    } else {
+      batch.clear();
     }
-    batch.clear();
   }
 }
 
