@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <iostream>
-
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
+#include <span>
+#include <string>
 
 namespace wharf::serve {
 
@@ -13,20 +11,22 @@ CaptureWriter::CaptureWriter(std::unique_ptr<store::CaptureStore> store, Limits 
                              std::chrono::microseconds gather)
     : store_(std::move(store)), limits_(limits), gather_(gather), thread_([this] { Run(); }) {}
 
-std::size_t CaptureWriter::QueuedBytes(const store::CaptureRecord& r) {
-  std::size_t bytes = sizeof(Item);
-  for (const std::string* s : {&r.id, &r.endpoint, &r.variant, &r.model_version, &r.inputs, &r.outputs}) {
-    bytes += s->capacity() + 16;  // what the allocator holds for it, roughly
-  }
-  return bytes;
+std::size_t CaptureWriter::QueuedBytesLocked() const {
+  return queue_.bytes() + markers_.capacity() * sizeof(Marker);
 }
 
-bool CaptureWriter::PushLocked(store::CaptureRecord&& record, std::function<void(const Status&)>&& on_commit) {
-  const std::size_t bytes = QueuedBytes(record);
-  if (closing_ || records_ >= limits_.records || bytes_ + writing_bytes_ + bytes > limits_.bytes) return false;
-  queue_.push_back({std::move(record), std::move(on_commit), nullptr});
-  ++records_;
-  bytes_ += bytes;
+bool CaptureWriter::PushLocked(const store::CaptureRecord& record, std::function<void(const Status&)>&& on_commit) {
+  if (closing_ || queue_.size() >= limits_.records) return false;
+  // A durable record's callback may need the markers' room doubled.
+  const bool grow_markers = on_commit && markers_.size() == markers_.capacity();
+  const std::size_t markers_capacity = grow_markers ? std::max<std::size_t>(16, 2 * markers_.capacity()) : 0;
+  const std::size_t growth =
+      queue_.GrowthFor(record) + (grow_markers ? (markers_capacity - markers_.capacity()) * sizeof(Marker) : 0);
+  if (QueuedBytesLocked() + writing_bytes_ + growth > limits_.bytes || !queue_.Push(record)) return false;
+  if (on_commit) {
+    if (grow_markers) markers_.reserve(markers_capacity);
+    markers_.push_back({queue_.size(), std::move(on_commit), nullptr});
+  }
   return true;
 }
 
@@ -37,10 +37,10 @@ void CaptureWriter::WakeLocked(bool now) {
 
 CaptureWriter::~CaptureWriter() { Close(); }
 
-bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
+bool CaptureWriter::TryEnqueue(const store::CaptureRecord& record) {
   {
     MutexLock lock(mu_);
-    if (PushLocked(std::move(record), nullptr)) {
+    if (PushLocked(record, nullptr)) {
       WakeLocked(false);
       return true;
     }
@@ -49,9 +49,9 @@ bool CaptureWriter::TryEnqueue(store::CaptureRecord record) {
   return false;
 }
 
-bool CaptureWriter::Enqueue(store::CaptureRecord record, std::function<void(const Status&)> on_commit) {
+bool CaptureWriter::Enqueue(const store::CaptureRecord& record, std::function<void(const Status&)> on_commit) {
   MutexLock lock(mu_);
-  if (!PushLocked(std::move(record), std::move(on_commit))) return false;
+  if (!PushLocked(record, std::move(on_commit))) return false;
   WakeLocked(true);
   return true;
 }
@@ -59,19 +59,19 @@ bool CaptureWriter::Enqueue(store::CaptureRecord record, std::function<void(cons
 bool CaptureWriter::AfterCommit(std::function<void(store::CaptureStore&)> work) {
   MutexLock lock(mu_);
   if (closing_) return false;
-  queue_.push_back({{}, nullptr, std::move(work)});
+  markers_.push_back({queue_.size(), nullptr, std::move(work)});
   WakeLocked(true);
   return true;
 }
 
 std::size_t CaptureWriter::depth() const {
   MutexLock lock(mu_);
-  return records_;
+  return queue_.size();
 }
 
 std::size_t CaptureWriter::bytes() const {
   MutexLock lock(mu_);
-  return bytes_ + writing_bytes_;
+  return QueuedBytesLocked() + writing_bytes_;
 }
 
 void CaptureWriter::Close() {
@@ -84,51 +84,53 @@ void CaptureWriter::Close() {
 }
 
 void CaptureWriter::Run() {
-  std::vector<Item> batch;
+  PackedRecords batch;
+  std::vector<Marker> markers;
   for (;;) {
     {
       MutexLock lock(mu_);
       idle_ = true;
-      while (queue_.empty() && !closing_) lock.Wait(ready_);
+      while (queue_.empty() && markers_.empty() && !closing_) lock.Wait(ready_);
       idle_ = false;
       // Async records may gather a while (pushing them wakes nobody); durable
       // ones and barriers may not wait.
       const auto gathered = std::chrono::steady_clock::now() + gather_;
       while (!urgent_ && !closing_ && lock.WaitUntil(ready_, gathered)) {
       }
-      if (queue_.empty()) return;  // closing, and everything is written
+      if (queue_.empty() && markers_.empty()) return;  // closing, and everything is written
+      writing_bytes_ = QueuedBytesLocked();
       batch.swap(queue_);
-      records_ = 0;
-      writing_bytes_ = bytes_;
-      bytes_ = 0;
+      markers.swap(markers_);
       urgent_ = false;
     }
-    // Records between barriers form transactions of at most
-    // kRecordsPerTransaction (a backlog must not hold a store shared with
-    // other writers for long); barriers run in order.
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= batch.size(); ++i) {
-      if (i < batch.size() && !batch[i].barrier) continue;
-      for (std::size_t from = start; from < i; from += kRecordsPerTransaction) {
-        Commit(batch, from, std::min(i, from + kRecordsPerTransaction));
-      }
-      if (i < batch.size()) batch[i].barrier(*store_);
-      start = i + 1;
+    Write(batch, markers);
+    batch.Clear();
+    std::vector<Marker>().swap(markers);
+    MutexLock lock(mu_);
+    writing_bytes_ = 0;
+  }
+}
+
+void CaptureWriter::Write(const PackedRecords& records, std::vector<Marker>& markers) {
+  PackedRecords::Reader reader(records);
+  std::size_t next = 0;     // the next marker to run
+  std::size_t written = 0;  // records committed (or failed)
+  for (;;) {
+    // Records up to the next barrier go out in bounded transactions (a
+    // backlog must not hold a store shared with other writers for long);
+    // each durable callback runs once its transaction is done.
+    std::size_t barrier = next;
+    while (barrier < markers.size() && !markers[barrier].barrier) ++barrier;
+    const std::size_t end = barrier < markers.size() ? markers[barrier].after : records.size();
+    while (written < end) {
+      const std::size_t count = std::min(end - written, kRecordsPerTransaction);
+      const Status status = Commit(reader, count);
+      written += count;
+      for (; next < barrier && markers[next].after <= written; ++next) markers[next].on_commit(status);
     }
-    {
-      MutexLock lock(mu_);
-      writing_bytes_ = 0;
-    }
-    if (batch.size() >= kReleaseAfterRecords) {
-      // A stalled store let a backlog pile up; now that it is written, give
-      // its memory back instead of keeping the high-water mark for good.
-      std::vector<Item>().swap(batch);
-#ifdef __GLIBC__
-      malloc_trim(0);
-#endif
-    } else {
-      batch.clear();
-    }
+    if (barrier == markers.size()) return;
+    markers[barrier].barrier(*store_);
+    next = barrier + 1;
   }
 }
 
@@ -143,14 +145,17 @@ void CaptureWriter::LogFailure(const Status& status, std::size_t records) {
   last_failure_log_ = now;
 }
 
-void CaptureWriter::Commit(std::vector<Item>& items, std::size_t begin, std::size_t end) {
-  if (begin >= end) return;
-  std::vector<store::CaptureRecord> records;
-  records.reserve(end - begin);
-  for (std::size_t i = begin; i < end; ++i) records.push_back(std::move(items[i].record));
-  const Status status = store_->Append(records);
+Status CaptureWriter::Commit(PackedRecords::Reader& reader, std::size_t count) {
+  if (transaction_.size() < count) transaction_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) WHARF_CHECK(reader.Next(transaction_[i]));
+  const Status status = store_->Append(std::span<const store::CaptureRecord>(transaction_.data(), count));
+  for (std::size_t i = 0; i < count; ++i) {
+    for (std::string* s : {&transaction_[i].inputs, &transaction_[i].outputs}) {
+      if (s->capacity() > kKeptStringBytes) std::string().swap(*s);
+    }
+  }
   if (status.ok()) {
-    written_.fetch_add(records.size(), std::memory_order_relaxed);
+    written_.fetch_add(count, std::memory_order_relaxed);
     if (last_failure_log_) {
       std::cerr << "wharf serve: capture writes succeed again";
       if (unlogged_failures_ > 0) std::cerr << " (" << unlogged_failures_ << " more failed since the last report)";
@@ -159,12 +164,10 @@ void CaptureWriter::Commit(std::vector<Item>& items, std::size_t begin, std::siz
       unlogged_failures_ = 0;
     }
   } else {
-    failed_.fetch_add(records.size(), std::memory_order_relaxed);
-    LogFailure(status, records.size());
+    failed_.fetch_add(count, std::memory_order_relaxed);
+    LogFailure(status, count);
   }
-  for (std::size_t i = begin; i < end; ++i) {
-    if (items[i].on_commit) items[i].on_commit(status);
-  }
+  return status;
 }
 
 }  // namespace wharf::serve

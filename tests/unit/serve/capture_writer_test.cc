@@ -127,15 +127,15 @@ TEST(CaptureWriterTest, FullQueueDropsExactlyTheRejectedRecords) {
 // The byte bound covers the batch being written too: all the memory capture holds.
 TEST(CaptureWriterTest, TheQueueIsBoundedInBytesToo) {
   store::CaptureRecord big = Record(1);
-  big.inputs.assign(1 << 20, 'x');  // a 1 MiB request body
-  const std::size_t one = CaptureWriter::QueuedBytes(big);
-  Fixture f(CaptureWriter::Limits{.records = 1000, .bytes = 3 * one});
+  big.inputs.assign(1 << 20, 'x');  // a 1 MiB request body: it takes a block of its own
+  Fixture f(CaptureWriter::Limits{.records = 1000, .bytes = (7 << 20) / 2});  // room for three
   f.state->SetGate(false);
   ASSERT_TRUE(f.writer.TryEnqueue(big));
   ASSERT_TRUE(f.state->WaitForAppends(1));  // the writer holds one megabyte, the queue is empty
 
   for (int i = 0; i < 2; ++i) EXPECT_TRUE(f.writer.TryEnqueue(big)) << i;
-  EXPECT_FALSE(f.writer.TryEnqueue(big)) << "a fourth megabyte past the 3 MiB bound";
+  EXPECT_GT(f.writer.bytes(), 3u << 20);
+  EXPECT_FALSE(f.writer.TryEnqueue(big)) << "a fourth megabyte past the 3.5 MiB bound";
   EXPECT_FALSE(f.writer.Enqueue(big, [](const Status&) { ADD_FAILURE() << "refused record called back"; }));
   EXPECT_EQ(f.writer.dropped(), 1u);
 
@@ -146,6 +146,7 @@ TEST(CaptureWriterTest, TheQueueIsBoundedInBytesToo) {
   for (int i = 0; i < 2; ++i) EXPECT_TRUE(f.writer.TryEnqueue(big)) << i;
   f.writer.Close();
   EXPECT_EQ(f.writer.written(), 6u);
+  EXPECT_EQ(f.writer.bytes(), 0u) << "written records hold no memory";
 }
 
 TEST(CaptureWriterTest, ABacklogIsWrittenInBoundedTransactions) {
@@ -159,6 +160,35 @@ TEST(CaptureWriterTest, ABacklogIsWrittenInBoundedTransactions) {
   EXPECT_EQ(f.state->batch_sizes, (std::vector<std::size_t>{1, 2048, 2048, 904}));
   ASSERT_EQ(f.state->ids.size(), 5001u);
   for (int i = 0; i <= 5000; ++i) ASSERT_EQ(f.state->ids[i], Record(i).id);
+}
+
+// A barrier cuts the transactions; a durable callback runs once its own transaction is written.
+TEST(CaptureWriterTest, CallbacksAndBarriersRunAtTheirPointsOfABacklog) {
+  Fixture f;
+  f.state->SetGate(false);
+  ASSERT_TRUE(f.writer.TryEnqueue(Record(0)));
+  ASSERT_TRUE(f.state->WaitForAppends(1));
+  std::vector<std::pair<std::string, std::size_t>> ran;  // what ran, and how many records were appended then
+  const auto appended = [&] { return f.state->ids.size(); };  // Append has returned: no lock needed
+  for (int i = 1; i <= 5000; ++i) {
+    if (i == 3000 || i == 4500) {
+      ASSERT_TRUE(f.writer.Enqueue(Record(i), [&, i](const Status& s) {
+        EXPECT_TRUE(s.ok());
+        ran.emplace_back("durable " + std::to_string(i), appended());
+      }));
+    } else {
+      ASSERT_TRUE(f.writer.TryEnqueue(Record(i)));
+    }
+    if (i == 4000) {
+      ASSERT_TRUE(f.writer.AfterCommit([&](store::CaptureStore&) { ran.emplace_back("barrier", appended()); }));
+    }
+  }
+  f.state->SetGate(true);
+  f.writer.Close();
+  EXPECT_EQ(f.state->batch_sizes, (std::vector<std::size_t>{1, 2048, 1952, 1000}));
+  EXPECT_EQ(ran, (std::vector<std::pair<std::string, std::size_t>>{
+                     {"durable 3000", 4001}, {"barrier", 4001}, {"durable 4500", 5001}}));
+  EXPECT_EQ(f.writer.written(), 5001u);
 }
 
 TEST(CaptureWriterTest, DurableCallbackRunsAfterAppendReturnedWithItsStatus) {
