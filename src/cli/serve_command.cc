@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <memory>
@@ -22,10 +23,14 @@
 #include "serve/deployment.h"
 #include "serve/model_service.h"
 #include "store/location.h"
+#include "store/sqlite_database.h"
 
 namespace wharf::cli {
 
 namespace {
+
+// The capture store's page cache (32 MiB) and the registry's (2 MB), and some room.
+constexpr std::size_t kSqlitePageCacheBytes = 40 << 20;
 
 struct ServeFlags {
   std::vector<std::string> models;
@@ -75,6 +80,21 @@ Result<serve::ServeConfig> LoadConfig(const ServeFlags& f) {
   return config;
 }
 
+// Capturing into a SQLite file: its 32 MiB page cache (and the registry's
+// 2 MB one) live in a slab, so a replica's memory stays put while other
+// replicas' commits keep emptying its cache (see ReserveSqlitePageCache).
+// Must run before the capture store is opened; where --model resolved a
+// registry model, SQLite is in use already and the caches stay on the heap.
+void ReservePageCacheForCapture(const serve::ServeConfig& config, const std::string& location) {
+  const bool captures = std::any_of(config.endpoints.begin(), config.endpoints.end(),
+                                    [](const auto& e) { return e.capture.mode != serve::CaptureMode::kOff; });
+  if (!captures || store::IsServerLocation(location)) return;
+  const Status reserved = store::ReserveSqlitePageCache(kSqlitePageCacheBytes);
+  if (!reserved.ok() && reserved.code() != StatusCode::kFailedPrecondition) {
+    fmt::print(stderr, "wharf serve: SQLite's page caches stay on the heap: {}\n", reserved.message());
+  }
+}
+
 // Writes what a supervisor needs to find this replica; a reader never sees half of it.
 Status Announce(const std::filesystem::path& path, std::string_view host, std::uint16_t port,
                 std::uint16_t admin_port) {
@@ -112,11 +132,12 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, LoadConfig(f));
+  const std::string location = store::StoreLocation(f.db);
+  ReservePageCacheForCapture(config, location);
   std::string token;
   if (!f.admin_token_file.empty()) {
     WHARF_ASSIGN_OR_RETURN(token, net::ReadToken(f.admin_token_file));
   }
-  const std::string location = store::StoreLocation(f.db);
   serve::Deployer deployer(registry, store::CaptureLocation(location), std::chrono::milliseconds(f.grace_ms));
   WHARF_ASSIGN_OR_RETURN(auto deployment, deployer.Load(config));
   serve::ModelService service(deployment);

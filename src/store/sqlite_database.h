@@ -8,6 +8,7 @@
 // this header so callers need not include <sqlite3.h>.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -25,9 +26,18 @@ namespace wharf::store {
 
 class SqliteStatement;
 
-// Bytes SQLite holds on the heap in this process (page caches, schemas,
-// statements): sqlite3_memory_used.
+// Bytes SQLite holds in this process: its heap (page caches, schemas,
+// statements: sqlite3_memory_used) and the page-cache slab, if reserved.
 std::int64_t SqliteMemoryUsed();
+
+// Gives SQLite's page caches, process-wide, a slab of `bytes`, resident from
+// the start and reused by every cache, instead of pages freed into the
+// allocator at each cache reset (another process's commit empties a
+// connection's cache) and fetched again: a busy writer's memory stays put
+// rather than swinging by its cache size, and its caches cost no malloc.
+// Pages past the slab come from the heap as usual. Call before this process
+// opens any database: FailedPrecondition after (SQLite is configured once).
+Status ReserveSqlitePageCache(std::size_t bytes);
 
 // An open connection. Owns the sqlite3 handle; closes it when destroyed, so
 // every SqliteStatement prepared on it must be destroyed first.
