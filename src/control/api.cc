@@ -161,6 +161,14 @@ void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
       call.query[*key] = *value;
     }
   }
+  // An artifact upload may take what the HTTP server accepts; every other
+  // body is JSON (or a secret's value, smaller still) and stops far sooner.
+  const bool upload = call.method == "PUT" && call.segments[0] == "artifacts";
+  if (!upload && call.body->size() > kMaxJsonBody) {
+    respond(Error(413, fmt::format("request body of {} bytes exceeds the limit of {} bytes", call.body->size(),
+                                   kMaxJsonBody)));
+    return;
+  }
   try {
     respond(Route(call));
   } catch (const std::exception& e) {  // a JSON type error in a well-formed body, or a library failure

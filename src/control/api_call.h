@@ -24,9 +24,8 @@ struct ControlApi::Call {
   std::map<std::string, std::string> query;  // decoded
   const std::string* body = nullptr;
 
-  // The body as JSON; InvalidArgument when it is not.
+  // The body (at most kMaxJsonBody: Handle refuses more) as JSON; InvalidArgument when it is not.
   Result<nlohmann::json> Json() const {
-    if (body->size() > kMaxJsonBody) return InvalidArgument("request body too large for JSON");
     if (body->empty()) return nlohmann::json::object();
     nlohmann::json parsed = nlohmann::json::parse(*body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) return InvalidArgument("request body is not valid JSON");

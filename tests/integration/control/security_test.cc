@@ -50,9 +50,13 @@ TEST_F(ControlSecurityTest, OversizedHeadersGetA431AndTheServerStaysUp) {
 TEST_F(ControlSecurityTest, JsonBodiesOverTheLimitAreRefusedWithoutEffect) {
   json spec = {{"name", "big"}, {"command", {"true"}}, {"env", {{"PAD", std::string(control::kMaxJsonBody, 'x')}}}};
   const HttpResult r = Call("POST", "/api/taskdefs", spec.dump());
-  EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_NE(r.body.find("too large"), std::string::npos) << r.body;
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("exceeds the limit of 1048576 bytes"), std::string::npos) << r.body;
   EXPECT_EQ(Call("GET", "/api/taskdefs/big").status, 404);
+
+  const HttpResult secret = Call("PUT", "/api/secrets/big", std::string(control::kMaxJsonBody + 1, 's'));
+  EXPECT_EQ(secret.status, 413) << secret.body;
+  EXPECT_EQ(Call("GET", "/api/secrets/big").status, 404);
 }
 
 TEST_F(ControlSecurityTest, SlowClientsAreCutOffWhileTheApiAnswers) {
