@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "testing/http_client.h"
+#include "testing/leftover_tasks.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
@@ -59,6 +60,7 @@ inline int MaxOverlap(const std::vector<json>& tasks) {
 
 class ControlServerTest : public ::testing::Test {
  protected:
+  ~ControlServerTest() override { StopServerAndItsTasks(server_, home_.path()); }
   void SetUp() override { Start(); }
 
   // A failed assertion can leave tasks running: stop them, so none outlives the test.

@@ -293,6 +293,28 @@ TEST_F(ControlServerTest, ARestartedServerAdoptsLiveTasksAndMarksDeadOnes) {
   EXPECT_EQ(Log(live_id), "finished\n");
 }
 
+// The fixtures' safety net: tasks a killed server left behind (supervisor,
+// command and what it started) do not outlive the test.
+TEST_F(ControlServerTest, TasksLeftByAKilledServerAreKilledWithTheirGroup) {
+  const auto task = Run("orphan", {{"command", {"sh", "-c", "sleep 60 & wait"}}});
+  const std::string id = task[0]["id"];
+  std::string text;
+  for (int i = 0; i < 1500 && text.empty(); ++i) {
+    text = ReadFile(home_.path() / "runs" / id / "1" / "task.pid");
+    if (text.empty()) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_FALSE(text.empty());
+  const pid_t group = std::stoi(text);
+  server_->Stop(SIGKILL);
+  ASSERT_EQ(::kill(-group, 0), 0) << "the command runs on without its server";
+
+  EXPECT_GE(KillTasksLeftUnder(home_.path() / "runs"), 2) << "the command's group and its supervisor";
+  bool gone = false;
+  for (int i = 0; i < 500 && !(gone = ::kill(-group, 0) != 0); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(gone) << "a process of group " << group << " survived";
+  EXPECT_EQ(KillTasksLeftUnder(home_.path() / "runs"), 0);
+}
+
 TEST_F(ControlServerTest, FourParallelWineTrainingsRegisterFourModelsAndOneServes) {
   for (const std::string file : {"TrainingDataset.csv", "ValidationDataset.csv"}) {
     ASSERT_EQ(Call("PUT", "/api/artifacts/wine/" + file, ReadFile(WineDir() / file)).status, 201);

@@ -24,6 +24,7 @@
 #include "store/capture_store.h"
 #include "store/location.h"
 #include "testing/http_client.h"
+#include "testing/leftover_tasks.h"
 #include "testing/postgres_server.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
@@ -61,6 +62,7 @@ struct Clients {
 // The parameter is the store's backend: "sqlite" (the server's default file) or "postgresql".
 class EndpointDurabilityTest : public ::testing::TestWithParam<std::string> {
  protected:
+  ~EndpointDurabilityTest() override { StopServerAndItsTasks(server_, home_.path()); }
   void SetUp() override {
     // `wharf model register` keeps Modelfiles under $WHARF_HOME/models: this
     // test's home, not ~/.wharf, which every PostgreSQL test's version 1 would share.

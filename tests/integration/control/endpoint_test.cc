@@ -24,6 +24,7 @@
 
 #include "artifact/modelfile.h"
 #include "testing/http_client.h"
+#include "testing/leftover_tasks.h"
 #include "testing/postgres_server.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
@@ -90,6 +91,7 @@ class Load {
 // The parameter is the server's store: "sqlite" (its default file) or "postgresql".
 class EndpointTest : public ::testing::TestWithParam<std::string> {
  protected:
+  ~EndpointTest() override { StopServerAndItsTasks(server_, home_.path()); }
   void SetUp() override {
     // `wharf model register` keeps Modelfiles under $WHARF_HOME/models: this
     // test's home, not ~/.wharf, which every PostgreSQL test's version 1 would share.

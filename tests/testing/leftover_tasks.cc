@@ -1,0 +1,56 @@
+#include "testing/leftover_tasks.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+
+#include "exec/local/proc.h"
+#include "exec/local/run_dir.h"
+
+namespace wharf::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using exec::local::ProcessIdentity;
+
+std::optional<ProcessIdentity> Running(const fs::path& pid_file) {
+  std::ifstream in(pid_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto identity = exec::local::ParseIdentity(text.str());
+  if (!in || !identity.ok() || !exec::local::IsRunning(*identity)) return std::nullopt;
+  return *identity;
+}
+
+}  // namespace
+
+int KillTasksLeftUnder(const fs::path& runs_dir) {
+  int killed = 0;
+  std::error_code ec;
+  // A run directory per attempt: runs/TASK/ATTEMPT.
+  for (const auto& entry : fs::recursive_directory_iterator(runs_dir, ec)) {
+    if (!entry.is_directory(ec)) continue;
+    // The command leads its own process group: what it started goes with it.
+    if (const auto task = Running(entry.path() / exec::local::kTaskPidFile)) {
+      if (::kill(-task->pid, SIGKILL) == 0) ++killed;
+    }
+    if (const auto shim = Running(entry.path() / exec::local::kShimPidFile)) {
+      if (exec::local::SignalProcess(*shim, SIGKILL).ok()) ++killed;
+    }
+  }
+  return killed;
+}
+
+void StopServerAndItsTasks(std::unique_ptr<ServerProcess>& server, const fs::path& home) {
+  server.reset();
+  if (const int killed = KillTasksLeftUnder(home / "runs"); killed > 0) {
+    std::cerr << "note: killed " << killed << " task process(es) left running under " << home.string() << "\n";
+  }
+}
+
+}  // namespace wharf::testing

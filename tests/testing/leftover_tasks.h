@@ -1,0 +1,24 @@
+#pragma once
+// A safety net for tests of a real `wharf server`: tasks run under supervisors
+// that outlive the server by design, so a test that ends early (a failed
+// assertion, a slow sanitizer build) could leave them running after its home
+// is gone — managed replicas above all, which serve on until killed.
+
+#include <filesystem>
+#include <memory>
+
+#include "testing/server_process.h"
+
+namespace wharf::testing {
+
+// Kills, with SIGKILL, every task command (its whole process group) and
+// supervisor still running from the run directories under `runs_dir` (a
+// server's home/runs). Stop the server first, or it would start them again.
+// Returns how many processes it killed.
+int KillTasksLeftUnder(const std::filesystem::path& runs_dir);
+
+// For a fixture's destructor: kills `server` (if any), then the tasks left
+// under its `home`, saying on stderr how many there were.
+void StopServerAndItsTasks(std::unique_ptr<ServerProcess>& server, const std::filesystem::path& home);
+
+}  // namespace wharf::testing
