@@ -51,30 +51,37 @@ Result<std::shared_ptr<CaptureWriter>> Deployer::WriterFor(const ServeConfig& co
 }
 
 Result<std::shared_ptr<const Deployment>> Deployer::Load(const ServeConfig& config) {
-  MutexLock lock(mu_);
   auto deployment = std::make_shared<Deployment>();
   deployment->config = config;
+  // Models load without mu_: reloads() and last_error() answer meanwhile.
   for (const auto& e : config.endpoints) {
     WHARF_ASSIGN_OR_RETURN(auto endpoint, Endpoint::Load(e, registry_, &metrics_));
     deployment->endpoints.push_back(std::move(endpoint));
   }
-  WHARF_ASSIGN_OR_RETURN(deployment->capture, WriterFor(config));
+  {
+    MutexLock lock(mu_);
+    WHARF_ASSIGN_OR_RETURN(deployment->capture, WriterFor(config));
+  }
   return std::shared_ptr<const Deployment>(std::move(deployment));
 }
 
 Status Deployer::Deploy(ModelService& service, const ServeConfig& config) {
   MutexLock deploying(deploy_mu_);
   auto loaded = Load(config);
-  MutexLock lock(mu_);
-  if (!loaded.ok()) {
-    last_error_ = loaded.status().message();
-    return loaded.status();
+  std::shared_ptr<const Deployment> old;
+  {
+    MutexLock lock(mu_);
+    if (!loaded.ok()) {
+      last_error_ = loaded.status().message();
+      return loaded.status();
+    }
+    old = service.Swap(std::move(*loaded));
+    ++reloads_;
+    last_error_.clear();
   }
-  std::shared_ptr<const Deployment> old = service.Swap(std::move(*loaded));
-  ++reloads_;
-  last_error_.clear();
-  // Drain: requests that started on the old deployment hold a reference
-  // until they are answered and shadowed.
+  // Drain (the next Deploy waits for it, status readers do not): requests
+  // that started on the old deployment hold a reference until they are
+  // answered and shadowed.
   const auto deadline = std::chrono::steady_clock::now() + drain_;
   while (old.use_count() > 1 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

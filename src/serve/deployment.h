@@ -59,7 +59,8 @@ struct Deployment {
 };
 
 // Loads configurations into Deployments and switches a ModelService to them.
-// Deploy calls are serialized; requests never wait for one.
+// Deploy calls are serialized; requests never wait for one, nor do reloads()
+// and last_error() (the admin status) while models load or requests drain.
 class Deployer {
  public:
   // `store_location` is where capture goes (store::OpenCaptureStore: the
