@@ -159,6 +159,16 @@ def capture_counters(server):
     return totals
 
 
+def capture_errors(home, most=3):
+    """The replicas' reports of failed capture writes (their task logs), before the work dir goes."""
+    found = []
+    for root, _, files in os.walk(os.path.join(home, "runs")):
+        if "stderr.log" in files:
+            with open(os.path.join(root, "stderr.log"), errors="replace") as f:
+                found += [line.strip() for line in f if "capture write failed" in line]
+    return found[:most]
+
+
 def fds(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -307,6 +317,7 @@ def main():
         sampler.join()
         revisions = server.call("GET", f"/api/endpoints/{ENDPOINT}")["revision"]["revision"]
         captures = capture_counters(server)
+        captures["errors"] = capture_errors(home)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)  # gigabytes of captures
@@ -386,7 +397,8 @@ def report(args, minutes, samples, background, revisions, captures):
     verdicts.append((f"errors: {errors}" + (f" (first: {background.first_error})" if background.first_error else ""),
                      errors == 0))
     verdicts.append((f"capture writes failed: {captures['failed']} (dropped when the queue was full: "
-                     f"{captures['dropped']}, counted, as async capture allows)", captures["failed"] == 0))
+                     f"{captures['dropped']}, counted, as async capture allows)"
+                     + "".join(f"; {e}" for e in captures.get("errors", [])), captures["failed"] == 0))
     lines.append("")
     lines += [f"- {'PASS' if ok else 'FAIL'}: {text}" for text, ok in verdicts]
     text = "\n".join(lines) + "\n"
