@@ -17,14 +17,19 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A web server on the instance's port.
+// A web server on the instance's port. Python takes a second or two to
+// listen on a fifth of a CPU (longer on a loaded machine): failed checks
+// count only after the start period, so "connection refused" while it
+// starts is not what restarts it.
 json WebService(int desired, const std::string& health_path) {
   return {{"command", {"/usr/bin/python3", "-m", "http.server", "$(WHARF_PORT)", "--bind", "127.0.0.1"}},
           {"resources", {{"cpus", 0.2}}},  // three fit beside each other on the test server's 2 cpus
           {"service",
            {{"desired", desired},
             {"port", "auto"},
-            {"health", {{"http_path", health_path}, {"interval", "200ms"}, {"timeout", "1s"}, {"retries", 2}}}}}};
+            {"health",
+             {{"http_path", health_path}, {"interval", "200ms"}, {"timeout", "1s"}, {"retries", 2},
+              {"start_period", "5s"}}}}}};
 }
 
 class ServicesTest : public ControlServerTest {
