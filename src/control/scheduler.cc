@@ -259,15 +259,16 @@ void Scheduler::LaunchAll(std::vector<Launching> batch) {
 
 bool Scheduler::Claim(store::TaskRecord& record, const DefinitionSpec& spec) {
   const int attempt = record.attempt + 1;
-  const std::int64_t now = NowMicros();
   // The previous attempt's handle goes: a server that stops before the new
   // one is stored must find no handle (lost), not adopt a finished process.
+  // Its start goes too: started_us is when the executor starts the command
+  // (PollRunning records it), which on Slurm can be long after the claim.
   store::TaskUpdate claim{.state = store::TaskState::kRunning,
                           .handle = "",
                           .clear_exit_code = true,
                           .reason = "",
                           .attempt = attempt,
-                          .started_us = now,
+                          .started_us = 0,
                           .clear_next_attempt = true};
   Result<bool> claimed = store_->TransitionTask(record.id, store::TaskState::kPending, claim);
   if (!claimed.ok() || !*claimed) {  // stopped meanwhile, or the store failed: leave it
@@ -276,7 +277,7 @@ bool Scheduler::Claim(store::TaskRecord& record, const DefinitionSpec& spec) {
   }
   record.state = store::TaskState::kRunning;
   record.attempt = attempt;
-  record.started_us = now;
+  record.started_us = 0;
   return true;
 }
 
@@ -373,6 +374,7 @@ void Scheduler::PollRunning() {
     // or restarting); the task is not lost for that, so ask again later.
     if ((status.ok() && !exec::IsFinal(status->outcome)) ||
         (!status.ok() && status.status().code() == StatusCode::kUnavailable)) {
+      if (status.ok()) RecordStart(it->second, status->started_us);
       ++it;
       continue;
     }
@@ -386,6 +388,13 @@ void Scheduler::PollRunning() {
     }
     it = running_.erase(it);
   }
+}
+
+void Scheduler::RecordStart(Running& task, std::int64_t started_us) {
+  if (started_us == 0 || started_us == task.record.started_us) return;
+  const store::TaskUpdate update{.started_us = started_us};
+  Result<bool> recorded = store_->TransitionTask(task.record.id, store::TaskState::kRunning, update);
+  if (recorded.ok() && *recorded) task.record.started_us = started_us;
 }
 
 void Scheduler::HandleStops() {
@@ -411,6 +420,7 @@ void Scheduler::HandleStops() {
 }
 
 void Scheduler::Finish(Running& task, const exec::TaskStatus& status) {
+  RecordStart(task, status.started_us);  // it may have ended before a poll saw it run
   slots_.Release(task.spec.resources.total_cpus());
   RemoveSecrets(task.record);
   const std::int64_t finished = status.finished_us != 0 ? status.finished_us : NowMicros();

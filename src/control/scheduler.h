@@ -114,6 +114,9 @@ class Scheduler {
   // Removes an attempt's secrets directory (the supervisor does too, when it can).
   void RemoveSecrets(const store::TaskRecord& record);
   void PollRunning();
+  // Stores when the executor started the task's command (`started_us`, 0 while
+  // it has not: queued in Slurm), once it is known.
+  void RecordStart(Running& task, std::int64_t started_us);
   void HandleStops();
   void Finish(Running& task, const exec::TaskStatus& status);
   // Ends an attempt that failed: back to PENDING with a backoff if attempts

@@ -179,8 +179,9 @@ Status ServiceController::TickService(const store::ServiceRecord& record, std::i
     ports_in_use_.insert(instance.port);
     if (!service.health) {
       instance.health = "none";
-    } else if (task.state == store::TaskState::kRunning && !instance.restarting &&
+    } else if (task.state == store::TaskState::kRunning && task.started_us != 0 && !instance.restarting &&
                now_us - instance.last_probe_us >= Micros(service.health->interval)) {
+      // Probed once its command runs: not while it waits in a Slurm queue.
       Probe(service, task, now_us, instance);  // failures in the start period are not counted
       if (instance.failures >= service.health->retries) {
         instance.restarting = true;
@@ -215,11 +216,13 @@ void ServiceController::Probe(const ServiceSpec& service, const store::TaskRecor
   if (probed.ok()) {
     instance.failures = 0;
     instance.health = "healthy";
+    instance.answered = true;
     instance.last_error.clear();
     return;
   }
   instance.last_error = probed.message();
-  if (now_us - task.started_us < Micros(health.start_period)) return;  // still starting: not counted
+  // Still starting: failures count once it has answered, or once the start period is over.
+  if (!instance.answered && now_us - task.started_us < Micros(health.start_period)) return;
   ++instance.failures;
   if (instance.failures >= health.retries) instance.health = "unhealthy";
 }

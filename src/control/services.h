@@ -77,6 +77,7 @@ class ServiceController {
     int port = 0;
     std::int64_t started_us = 0;
     std::string health = "starting";  // starting | healthy | unhealthy | none (no check)
+    bool answered = false;            // has passed a check: its start period is over
     int failures = 0;                 // consecutive
     std::string last_error;
     std::int64_t last_probe_us = 0;

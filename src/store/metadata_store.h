@@ -74,7 +74,7 @@ struct TaskRecord {
   int index = 0;                // this task's place in its run, 0 .. count-1 (a shard number)
   int count = 1;                // tasks in its run
   std::int64_t created_us = 0;  // 0 when creating: the store uses the current time
-  std::int64_t started_us = 0;
+  std::int64_t started_us = 0;   // when its command started (0 until the executor has started it)
   std::int64_t finished_us = 0;
   std::optional<std::int64_t> next_attempt_us{};  // retry backoff: not to start before this time
 };

@@ -19,6 +19,7 @@
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 #include "testing/unused_port.h"
+#include "testing/wait.h"
 
 namespace wharf {
 namespace {
@@ -30,6 +31,14 @@ using testing::RunWharf;
 using testing::ServerProcess;
 using testing::TempDir;
 using testing::UnusedPort;
+
+// How often a wait asks again: each look runs the wharf CLI.
+constexpr std::chrono::milliseconds kLookEvery{100};
+
+// What `--wait --timeout` is given: the tests' patience, in seconds.
+std::string PatienceSeconds() {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(testing::kPatience).count());
+}
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -88,15 +97,12 @@ class ControlCliTest : public ::testing::Test {
     return run["tasks"].empty() ? "" : run["tasks"][0].value("id", "");
   }
 
-  json WaitUntilFinal(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(30)) const {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    json task;
-    while (std::chrono::steady_clock::now() < deadline) {
-      task = WharfJson({"task", "describe", id});
-      if (IsFinal(task) || task.is_null()) return task;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ADD_FAILURE() << "task " << id << " did not end within " << limit.count() << " s: " << task;
+  // Describes the task until it ends (or cannot be described); returns what was described last.
+  json WaitUntilFinal(const std::string& id) const {
+    const auto over = [](const json& task) { return task.is_null() || IsFinal(task); };
+    const json task = testing::WaitFor([&] { return WharfJson({"task", "describe", id}); }, over,
+                                       testing::kPatience, kLookEvery);
+    if (!over(task)) ADD_FAILURE() << "task " << id << " did not end: " << task;
     return task;
   }
 
@@ -245,13 +251,14 @@ TEST_F(ControlCliTest, TaskListFiltersAndParses) {
 TEST_F(ControlCliTest, StopCancelsASleepingTask) {
   Register({{"name", "sleeper"}, {"command", {"sleep", "60"}}});
   const std::string id = Start("sleeper");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (WharfJson({"task", "describe", id})["state"] == "PENDING" && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const auto pending = [](const json& task) { return task.is_object() && task.value("state", "") == "PENDING"; };
+  const json started = testing::WaitFor([&] { return WharfJson({"task", "describe", id}); },
+                                        [&](const json& task) { return !pending(task); }, testing::kPatience,
+                                        kLookEvery);
+  EXPECT_FALSE(pending(started)) << "the task never left PENDING: " << started;
   const json stopped = WharfJson({"task", "stop", id, "--grace", "1s"});
   EXPECT_EQ(stopped["id"], id);
-  const json task = WaitUntilFinal(id, std::chrono::seconds(20));
+  const json task = WaitUntilFinal(id);
   EXPECT_EQ(task["state"], "CANCELLED") << task;
 }
 
@@ -362,14 +369,15 @@ TEST_F(ControlCliTest, AServiceIsCreatedScaledDescribedAndStoppedFromTheCli) {
             {"command", {"/usr/bin/python3", "-m", "http.server", "$(WHARF_PORT)", "--bind", "127.0.0.1"}},
             {"resources", {{"cpus", 0.2}}},
             {"service", {{"port", "auto"}, {"health", {{"http_path", "/"}, {"interval", "200ms"}}}}}});
-  const json created = WharfJson({"service", "create", "web", "--desired", "2", "--wait", "--timeout", "60"});
+  const json created =
+      WharfJson({"service", "create", "web", "--desired", "2", "--wait", "--timeout", PatienceSeconds()});
   EXPECT_EQ(created["healthy"], 2) << created;
   const ProcessResult list = Wharf({"service", "list"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("2/2"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("http://127.0.0.1:"), std::string::npos) << list.out;
 
-  const json scaled = WharfJson({"service", "scale", "web", "1", "--wait", "--timeout", "60"});
+  const json scaled = WharfJson({"service", "scale", "web", "1", "--wait", "--timeout", PatienceSeconds()});
   EXPECT_EQ(scaled["instances"].size(), 1u) << scaled;
   const ProcessResult described = Wharf({"service", "describe", "web"});
   EXPECT_NE(described.out.find("1 desired, 1 running, 1 healthy"), std::string::npos) << described.out;

@@ -25,6 +25,7 @@
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 #include "testing/unused_port.h"
+#include "testing/wait.h"
 
 namespace wharf {
 namespace {
@@ -37,6 +38,11 @@ using testing::ServerProcess;
 using testing::TempDir;
 using testing::UnusedPort;
 using testing::WineDir;
+
+// What `--wait --timeout` is given: the tests' patience.
+std::string PatienceFlag() {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(testing::kPatience).count()) + "s";
+}
 
 constexpr std::size_t kAlcohol = 10;  // the column the second batch shifts
 
@@ -271,17 +277,18 @@ class DriftOfAnAppliedEndpointTest : public DriftTest {
   void TearDown() override {
     if (!server_ || !server_->started()) return;
     Control({"endpoint", "delete", "wine"});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    json live;
-    do {
-      live = json::parse(Control({"task", "list", "--state", "PENDING,RUNNING", "--limit", "0", "--json"}).out,
-                         nullptr, /*allow_exceptions=*/false);
-      for (const auto& t : live.value("tasks", json::array())) {
-        Control({"task", "stop", t.value("id", ""), "--grace", "0s"});
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    } while (!live.value("tasks", json::array()).empty() && std::chrono::steady_clock::now() < deadline);
-    EXPECT_TRUE(live.value("tasks", json::array()).empty()) << "tasks outlive the test: " << live;
+    const auto none_live = [](const json& live) { return live.value("tasks", json::array()).empty(); };
+    const json live = testing::WaitFor(
+        [&] {
+          const ProcessResult list = Control({"task", "list", "--state", "PENDING,RUNNING", "--limit", "0", "--json"});
+          json listed = json::parse(list.out, nullptr, /*allow_exceptions=*/false);
+          for (const auto& t : listed.value("tasks", json::array())) {
+            Control({"task", "stop", t.value("id", ""), "--grace", "0s"});
+          }
+          return listed;
+        },
+        none_live, testing::kPatience, std::chrono::milliseconds(200));  // each look runs the wharf CLI
+    EXPECT_TRUE(none_live(live)) << "tasks outlive the test: " << live;
     if (HasFailure()) std::cerr << "server output:\n" << server_->output() << "\n";
   }
 
@@ -314,7 +321,7 @@ TEST_F(DriftOfAnAppliedEndpointTest, ComparesWithTheLatestRevisionOrTheOneAskedF
   // clients call alcohol "alc".
   auto r = Apply("blue", "wine@1", "");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = Apply("green", "wine@2", "aliases: {alc: alcohol}\n", {"--wait", "--timeout", "60s"});
+  r = Apply("green", "wine@2", "aliases: {alc: alcohol}\n", {"--wait", "--timeout", PatienceFlag()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   WineRows wine = TrainingRows();
   wine.rows.resize(80);

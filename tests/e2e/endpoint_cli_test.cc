@@ -16,6 +16,7 @@
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
 #include "testing/unused_port.h"
+#include "testing/wait.h"
 
 namespace wharf {
 namespace {
@@ -28,6 +29,11 @@ using testing::ServerProcess;
 using testing::TempDir;
 using testing::UnusedPort;
 using testing::WineDir;
+
+// What `--wait --timeout` is given: the tests' patience.
+std::string PatienceFlag() {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(testing::kPatience).count()) + "s";
+}
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -75,16 +81,17 @@ class EndpointCliTest : public ::testing::Test {
     for (const auto& e : ParseJson(list.out).value("endpoints", json::array())) {
       if (e.value("active", true)) Wharf({"endpoint", "delete", e.value("name", "")});
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    json live;
-    do {
-      live = ParseJson(Wharf({"task", "list", "--state", "PENDING,RUNNING", "--limit", "0", "--json"}).out);
-      for (const auto& t : live.value("tasks", json::array())) {
-        Wharf({"task", "stop", t.value("id", ""), "--grace", "0s"});
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    } while (!live.value("tasks", json::array()).empty() && std::chrono::steady_clock::now() < deadline);
-    EXPECT_TRUE(live.value("tasks", json::array()).empty()) << "tasks outlive the test: " << live;
+    const auto none_live = [](const json& live) { return live.value("tasks", json::array()).empty(); };
+    const json live = testing::WaitFor(
+        [&] {
+          json listed = ParseJson(Wharf({"task", "list", "--state", "PENDING,RUNNING", "--limit", "0", "--json"}).out);
+          for (const auto& t : listed.value("tasks", json::array())) {
+            Wharf({"task", "stop", t.value("id", ""), "--grace", "0s"});
+          }
+          return listed;
+        },
+        none_live, testing::kPatience, std::chrono::milliseconds(200));  // each look runs the wharf CLI
+    EXPECT_TRUE(none_live(live)) << "tasks outlive the test: " << live;
     if (HasFailure()) std::cerr << "server output:\n" << server_->output() << "\n";
   }
 
@@ -185,7 +192,7 @@ TEST_F(EndpointCliTest, EveryCommandPrintsJsonThatParses) {
 
 TEST_F(EndpointCliTest, ApplyWaitReturnsOnceTheReplicasServeTheRevision) {
   const ProcessResult r =
-      Wharf({"endpoint", "apply", WriteSpec("wine.yaml", 90, 10).string(), "--wait", "--timeout", "60s"});
+      Wharf({"endpoint", "apply", WriteSpec("wine.yaml", 90, 10).string(), "--wait", "--timeout", PatienceFlag()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "endpoint wine: 1/1 replicas ready at revision 1")) << r.out;
   const json status = WharfJson({"endpoint", "status", "wine"});

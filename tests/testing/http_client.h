@@ -34,7 +34,8 @@ class HttpClient {
   // the server closed the connection).
   bool Connect();
   bool SendRaw(const std::string& bytes);
-  HttpResult ReadResponse(int timeout_ms = 5000);
+  // Waits up to `timeout_ms` between reads: a server on a busy machine may be slow, not dead.
+  HttpResult ReadResponse(int timeout_ms = 60'000);
   // True if the server closed (or reset) the connection within `timeout_ms`.
   bool WaitForClose(int timeout_ms);
 

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <regex>
 
+#include "testing/wait.h"
+
 extern char** environ;
 
 namespace wharf::testing {
@@ -36,22 +38,25 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args) {
     return;
   }
   const std::regex listening(R"(listening on http://[^:]+:(\d+))");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    Drain(100);
-    std::smatch m;
-    if (std::regex_search(output_, m, listening)) {
-      port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-      return;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {  // died before listening
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      pid_ = -1;
-      Drain(0);
-      return;
-    }
-  }
+  // Each look waits up to 100 ms for output itself, so there is no pause between looks.
+  WaitUntil(
+      [&] {
+        Drain(100);
+        std::smatch m;
+        if (std::regex_search(output_, m, listening)) {
+          port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+          return true;
+        }
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {  // died before listening
+          exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          pid_ = -1;
+          Drain(0);
+          return true;
+        }
+        return false;
+      },
+      kPatience, std::chrono::milliseconds(0));
 }
 
 ServerProcess::~ServerProcess() {

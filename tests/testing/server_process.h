@@ -14,7 +14,7 @@ namespace wharf::testing {
 class ServerProcess {
  public:
   // Runs the wharf binary with `args` (which should include --port 0) and
-  // waits up to 30 s for "listening on http://HOST:PORT" on its stdout.
+  // waits up to testing::kPatience for "listening on http://HOST:PORT" on its stdout.
   explicit ServerProcess(const std::vector<std::string>& args);
   ~ServerProcess();  // SIGKILL if still running
   ServerProcess(const ServerProcess&) = delete;

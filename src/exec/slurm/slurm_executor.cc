@@ -302,8 +302,10 @@ Result<TaskStatus> SlurmExecutor::Poll(const std::string& handle) {
     job = slurm::ParseScontrolLine(*line);
     const std::string state = job.count("JobState") ? job["JobState"] : "";
     if (IsPendingOrRunning(state)) {
+      // Started once its supervisor has started the command (a pending job's
+      // StartTime is only Slurm's estimate).
       return TaskStatus{TaskOutcome::kRunning, {}, {}, state == "PENDING" ? "pending in Slurm" : "running",
-                        SlurmTimeMicros(job["StartTime"]), 0};
+                        local::TaskStartedMicros(h.run_dir), 0};
     }
   } else if (line.status().message().find("Invalid job id") == std::string::npos) {
     return line.status();  // the controller is down or busy: ask again later

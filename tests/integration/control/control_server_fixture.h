@@ -23,6 +23,7 @@
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::testing {
 
@@ -109,21 +110,15 @@ class ControlServerTest : public ::testing::Test {
 
   // Polls the task until `done` holds (or the deadline passes: the last state is returned).
   template <typename Predicate>
-  json WaitFor(const std::string& id, Predicate done, std::chrono::seconds timeout = 60s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    json task = Task(id);
-    while (!done(task) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(20ms);
-      task = Task(id);
-    }
-    return task;
+  json WaitFor(const std::string& id, Predicate done, std::chrono::milliseconds timeout = kPatience) {
+    return wharf::testing::WaitFor([&] { return Task(id); }, done, timeout);
   }
 
-  json WaitFinal(const std::string& id, std::chrono::seconds timeout = 60s) {
+  json WaitFinal(const std::string& id, std::chrono::milliseconds timeout = kPatience) {
     return WaitFor(
         id,
         [](const json& t) {
-          const auto s = t["state"].get<std::string>();
+          const auto s = t.value("state", "");
           return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
         },
         timeout);

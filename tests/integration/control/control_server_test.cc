@@ -62,7 +62,7 @@ TEST_F(ControlServerTest, AFailedAttemptIsRetriedAfterItsBackoff) {
                                    {"retries", 2},
                                    {"retry_backoff", "300ms"}});
   const std::string id = tasks[0]["id"];
-  const json waiting = WaitFor(id, [](const json& t) { return t["state"] == "PENDING" && t["attempt"] == 1; }, 30s);
+  const json waiting = WaitFor(id, [](const json& t) { return t["state"] == "PENDING" && t["attempt"] == 1; });
   EXPECT_NE(waiting["reason"].get<std::string>().find("retrying"), std::string::npos) << waiting.dump();
   const json t = WaitFinal(id);
   EXPECT_EQ(t["state"], "SUCCEEDED") << t.dump();
@@ -73,7 +73,7 @@ TEST_F(ControlServerTest, AFailedAttemptIsRetriedAfterItsBackoff) {
 
 TEST_F(ControlServerTest, ATimeoutKillsTheTaskAndSaysSo) {
   const auto tasks = Run("slow", {{"command", {"sleep", "60"}}, {"timeout", "500ms"}});
-  const json t = WaitFinal(tasks[0]["id"], 30s);
+  const json t = WaitFinal(tasks[0]["id"]);
   EXPECT_EQ(t["state"], "FAILED");
   EXPECT_NE(t["reason"].get<std::string>().find("timed out"), std::string::npos) << t["reason"];
 }
@@ -81,27 +81,25 @@ TEST_F(ControlServerTest, ATimeoutKillsTheTaskAndSaysSo) {
 TEST_F(ControlServerTest, StopKillsTheWholeProcessGroup) {
   const auto tasks = Run("tree", {{"command", {"sh", "-c", "sleep 60 & echo $! > child.pid; echo started; wait"}}});
   const std::string id = tasks[0]["id"];
-  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
+  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; });
   const pid_t child = std::stoi(ReadFile(home_.path() / "artifacts" / "tasks" / id / "child.pid"));
   ASSERT_TRUE(ProcessAlive(child));
   CallJson("POST", "/api/tasks/" + id + "/stop", {{"grace_ms", 2000}}, 202);
-  const json t = WaitFinal(id, 30s);
+  const json t = WaitFinal(id);
   EXPECT_EQ(t["state"], "CANCELLED");
   EXPECT_EQ(t["reason"].get<std::string>().substr(0, 7), "stopped");
-  for (int i = 0; i < 100 && ProcessAlive(child); ++i) std::this_thread::sleep_for(20ms);
-  EXPECT_FALSE(ProcessAlive(child)) << "the task's child survived the stop";
+  EXPECT_TRUE(WaitUntil([&] { return !ProcessAlive(child); })) << "the task's child survived the stop";
 }
 
 TEST_F(ControlServerTest, StopEscalatesToSigkillWhenSigtermIsIgnored) {
   const auto tasks =
       Run("stubborn", {{"command", {"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.1; done"}}});
   const std::string id = tasks[0]["id"];
-  WaitFor(id, [&](const json&) { return Log(id) == "ready\n"; }, 30s);
-  const auto start = std::chrono::steady_clock::now();
+  WaitFor(id, [&](const json&) { return Log(id) == "ready\n"; });
   CallJson("POST", "/api/tasks/" + id + "/stop", {{"grace_ms", 300}}, 202);
-  const json t = WaitFinal(id, 30s);
+  const json t = WaitFinal(id);
   EXPECT_EQ(t["state"], "CANCELLED") << t.dump();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+  EXPECT_NE(t["reason"].get<std::string>().find("SIGKILL"), std::string::npos) << t.dump();
 }
 
 TEST_F(ControlServerTest, StoppingAPendingTaskCancelsItBeforeItStarts) {
@@ -119,7 +117,7 @@ TEST_F(ControlServerTest, StoppingAPendingTaskCancelsItBeforeItStarts) {
   EXPECT_EQ(Task(queued)["state"], "CANCELLED");
   EXPECT_EQ(Task(queued)["attempt"], 0);
   CallJson("POST", "/api/tasks/" + running + "/stop", {{"grace_ms", 100}}, 202);
-  EXPECT_EQ(WaitFinal(running, 30s)["state"], "CANCELLED");
+  EXPECT_EQ(WaitFinal(running)["state"], "CANCELLED");
 }
 
 TEST_F(ControlServerTest, AnOverLimitTaskIsKilledAndReportedAsOutOfMemory) {
@@ -261,11 +259,8 @@ TEST_F(ControlServerTest, ARestartedServerAdoptsLiveTasksAndMarksDeadOnes) {
   ASSERT_TRUE(started(WaitFor(live_id, started)));
   ASSERT_TRUE(started(WaitFor(dead_id, started)));
   const auto pid_in = [&](const std::string& id, const char* file) {
-    std::string text;
-    for (int i = 0; i < 1500 && text.empty(); ++i) {
-      text = ReadFile(home_.path() / "runs" / id / "1" / file);
-      if (text.empty()) std::this_thread::sleep_for(10ms);
-    }
+    const std::string text = wharf::testing::WaitFor([&] { return ReadFile(home_.path() / "runs" / id / "1" / file); },
+                                     [](const std::string& t) { return !t.empty(); });
     return text.empty() ? -1 : std::stoi(text);
   };
   ASSERT_GT(pid_in(live_id, "task.pid"), 0);
@@ -278,7 +273,7 @@ TEST_F(ControlServerTest, ARestartedServerAdoptsLiveTasksAndMarksDeadOnes) {
   ::kill(victim_task, SIGKILL);
   ::kill(victim_shim, SIGKILL);
   Start();
-  const json victim = WaitFinal(dead_id, 30s);
+  const json victim = WaitFinal(dead_id);
   EXPECT_EQ(victim["state"], "FAILED");
   EXPECT_NE(victim["reason"].get<std::string>().find("lost"), std::string::npos) << victim.dump();
 
@@ -288,7 +283,7 @@ TEST_F(ControlServerTest, ARestartedServerAdoptsLiveTasksAndMarksDeadOnes) {
     ASSERT_NE(f, nullptr);
     std::fclose(f);
   }
-  const json survivor = WaitFinal(live_id, 30s);
+  const json survivor = WaitFinal(live_id);
   EXPECT_EQ(survivor["state"], "SUCCEEDED") << survivor.dump();
   EXPECT_EQ(Log(live_id), "finished\n");
 }
@@ -298,20 +293,15 @@ TEST_F(ControlServerTest, ARestartedServerAdoptsLiveTasksAndMarksDeadOnes) {
 TEST_F(ControlServerTest, TasksLeftByAKilledServerAreKilledWithTheirGroup) {
   const auto task = Run("orphan", {{"command", {"sh", "-c", "sleep 60 & wait"}}});
   const std::string id = task[0]["id"];
-  std::string text;
-  for (int i = 0; i < 1500 && text.empty(); ++i) {
-    text = ReadFile(home_.path() / "runs" / id / "1" / "task.pid");
-    if (text.empty()) std::this_thread::sleep_for(10ms);
-  }
+  const std::string text = wharf::testing::WaitFor([&] { return ReadFile(home_.path() / "runs" / id / "1" / "task.pid"); },
+                                   [](const std::string& t) { return !t.empty(); });
   ASSERT_FALSE(text.empty());
   const pid_t group = std::stoi(text);
   server_->Stop(SIGKILL);
   ASSERT_EQ(::kill(-group, 0), 0) << "the command runs on without its server";
 
   EXPECT_GE(KillTasksLeftUnder(home_.path() / "runs"), 2) << "the command's group and its supervisor";
-  bool gone = false;
-  for (int i = 0; i < 500 && !(gone = ::kill(-group, 0) != 0); ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_TRUE(gone) << "a process of group " << group << " survived";
+  EXPECT_TRUE(WaitUntil([&] { return ::kill(-group, 0) != 0; })) << "a process of group " << group << " survived";
   EXPECT_EQ(KillTasksLeftUnder(home_.path() / "runs"), 0);
 }
 
@@ -414,20 +404,20 @@ TEST_F(SlurmServerTest, ADefinitionOrARunPicksTheExecutor) {
 }
 
 TEST_F(SlurmServerTest, AServiceKeepsItsInstancesUpAsSlurmJobs) {
+  // Python takes its time to listen on a busy machine: failed checks count
+  // once an instance has answered, or after the start period.
   CallJson("POST", "/api/taskdefs",
            {{"name", "web"},
             {"command", {"/usr/bin/python3", "-m", "http.server", "$(WHARF_PORT)", "--bind", "127.0.0.1"}},
             {"resources", {{"cpus", 0.5}, {"memory", "256MiB"}}},
             {"service",
-             {{"desired", 2}, {"port", "auto"}, {"health", {{"http_path", "/"}, {"interval", "300ms"}}}}}},
+             {{"desired", 2},
+              {"port", "auto"},
+              {"health", {{"http_path", "/"}, {"interval", "300ms"}, {"start_period", "60s"}}}}}},
            201);
   CallJson("POST", "/api/services", {{"taskdef", "web"}}, 201);
-  const auto deadline = std::chrono::steady_clock::now() + 90s;
-  json service = CallJson("GET", "/api/services/web", nullptr, 200);
-  while (service["healthy"] != 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(100ms);
-    service = CallJson("GET", "/api/services/web", nullptr, 200);
-  }
+  const auto web = [&] { return CallJson("GET", "/api/services/web", nullptr, 200); };
+  const json service = wharf::testing::WaitFor(web, [](const json& s) { return s["healthy"] == 2; }, kPatience, 100ms);
   ASSERT_EQ(service["healthy"], 2) << service.dump(2);
   for (const auto& instance : service["instances"]) {
     EXPECT_EQ(Task(instance["task_id"])["handle"].get<std::string>().rfind("slurm:", 0), 0u);
@@ -444,12 +434,7 @@ TEST_F(SlurmServerTest, AServiceKeepsItsInstancesUpAsSlurmJobs) {
     }
     return true;
   };
-  json replaced = CallJson("GET", "/api/services/web", nullptr, 200);
-  const auto replace_deadline = std::chrono::steady_clock::now() + 90s;
-  while (!replaced_by(replaced) && std::chrono::steady_clock::now() < replace_deadline) {
-    std::this_thread::sleep_for(100ms);
-    replaced = CallJson("GET", "/api/services/web", nullptr, 200);
-  }
+  const json replaced = wharf::testing::WaitFor(web, replaced_by, kPatience, 100ms);
   EXPECT_TRUE(replaced_by(replaced)) << replaced.dump(2);
   CallJson("POST", "/api/services/web/stop", nullptr, 200);
 }
@@ -469,11 +454,11 @@ TEST_F(SlurmServerTest, ATrainingOverTwoRanksGivesTheSameModelLocallyAndOnSlurm)
                      // Slurm's nodes share this host: no shared-memory transport between them.
                      {"env", {{"OMPI_MCA_btl", "self,tcp"}}}};
   const std::string here = Run("ranks", spec)[0]["id"];
-  const json local = WaitFinal(here, 120s);
+  const json local = WaitFinal(here);
   ASSERT_EQ(local["state"], "SUCCEEDED") << local.dump() << Log(here, "stderr");
   const json run = CallJson("POST", "/api/runs", {{"taskdef", "ranks"}, {"overrides", {{"executor", "slurm"}}}}, 201);
   const std::string there = run["tasks"][0]["id"];
-  const json slurm = WaitFinal(there, 120s);
+  const json slurm = WaitFinal(there);
   ASSERT_EQ(slurm["state"], "SUCCEEDED") << slurm.dump() << Log(there, "stderr");
 
   // The job held two Slurm tasks, and its srun ran the ranks in them.
@@ -506,11 +491,11 @@ TEST_F(SlurmServerTest, ACnnTrainingTaskGivesTheSameModelLocallyAndOnSlurm) {
                      {"params", {{"data", data.string()}, {"limit", 512}, {"epochs", 1}, {"seed", 3}}},
                      {"resources", {{"cpus", 1}}}};
   const std::string here = Run("cnn", spec)[0]["id"];
-  const json local = WaitFinal(here, 180s);
+  const json local = WaitFinal(here);
   ASSERT_EQ(local["state"], "SUCCEEDED") << local.dump() << Log(here, "stderr");
   const json run = CallJson("POST", "/api/runs", {{"taskdef", "cnn"}, {"overrides", {{"executor", "slurm"}}}}, 201);
   const std::string there = run["tasks"][0]["id"];
-  const json slurm = WaitFinal(there, 180s);
+  const json slurm = WaitFinal(there);
   ASSERT_EQ(slurm["state"], "SUCCEEDED") << slurm.dump() << Log(there, "stderr");
   EXPECT_EQ(slurm["handle"].get<std::string>().rfind("slurm:", 0), 0u);
   // Same seed, same one thread: the same network, so the same scores.
@@ -547,7 +532,7 @@ TEST_F(SlurmServerTest, AFeaturizeRunOfCountThreeOnSlurmMergesIntoTheSingleRunsT
   std::vector<std::string> merge = {"featurize", "merge", "--out", (home_.path() / "merged").string()};
   for (const auto& task : tasks) {
     const std::string id = task["id"];
-    const json t = WaitFinal(id, 120s);
+    const json t = WaitFinal(id);
     ASSERT_EQ(t["state"], "SUCCEEDED") << t.dump() << Log(id, "stderr");
     EXPECT_EQ(t["handle"].get<std::string>().rfind("slurm:", 0), 0u);
     merge.push_back((home_.path() / "artifacts" / "tasks" / id).string());
@@ -561,25 +546,23 @@ TEST_F(SlurmServerTest, AFeaturizeRunOfCountThreeOnSlurmMergesIntoTheSingleRunsT
 
 TEST_F(SlurmServerTest, StopCancelsTheJob) {
   const std::string id = Run("sleepy", {{"command", {"sh", "-c", "echo started; sleep 60"}}})[0]["id"];
-  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
+  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; });
   CallJson("POST", "/api/tasks/" + id + "/stop", {{"grace_ms", 1000}}, 202);
-  const json t = WaitFinal(id, 30s);
+  const json t = WaitFinal(id);
   EXPECT_EQ(t["state"], "CANCELLED") << t.dump();
-  std::string queue = "?";
-  for (int i = 0; i < 100 && !queue.empty(); ++i) {  // the job ends once its supervisor has exited
-    queue = Trim(RunProcess({"squeue", "-h"}).out);
-    if (!queue.empty()) std::this_thread::sleep_for(100ms);
-  }
+  // The job ends once its supervisor has exited.
+  const std::string queue = wharf::testing::WaitFor([] { return Trim(RunProcess({"squeue", "-h"}).out); },
+                                                    [](const std::string& q) { return q.empty(); }, kPatience, 100ms);
   EXPECT_EQ(queue, "") << "the job left the queue";
 }
 
 TEST_F(SlurmServerTest, ANodeTakenDownFailsItsTaskNamingTheNode) {
   const std::string id = Run("on-a-node", {{"command", {"sh", "-c", "echo started; sleep 60"}}})[0]["id"];
-  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; }, 30s);
+  WaitFor(id, [&](const json&) { return Log(id) == "started\n"; });
   const std::string node = Trim(RunProcess({"squeue", "-h", "-o", "%N"}).out);
   ASSERT_FALSE(node.empty());
   ASSERT_EQ(RunProcess({"scontrol", "update", "nodename=" + node, "state=down", "reason=wharf-test"}).exit_code, 0);
-  const json t = WaitFinal(id, 30s);
+  const json t = WaitFinal(id);
   EXPECT_EQ(t["state"], "FAILED") << t.dump();
   EXPECT_NE(t["reason"].get<std::string>().find("node " + node + " failed"), std::string::npos) << t["reason"];
 }

@@ -21,11 +21,16 @@
 #include "control_server_fixture.h"
 #include "core/clock.h"
 #include "testing/unused_port.h"
+#include "testing/wait.h"
 
 namespace wharf::testing {
 namespace {
 
+using namespace std::chrono_literals;
+
 constexpr int kBatch = 20;  // requests in each of the two batches, a-0.. and b-0..
+// How often a wait asks the server's API again: each look is a request.
+constexpr std::chrono::milliseconds kLookEvery = 100ms;
 
 // Every 8th row of the wine training set, without its label.
 std::vector<std::vector<double>> WineRows() {
@@ -75,20 +80,21 @@ class EndpointCapturesTest : public ControlServerTest {
     std::this_thread::sleep_for(5ms);
     Send(client, "b-", rows, kBatch);
     // A shadow call is captured after its request is answered.
-    for (int i = 0; i < 200 && Captures("variant=dark&limit=1000").size() < 2 * kBatch; ++i) {
-      std::this_thread::sleep_for(50ms);
-    }
+    const std::size_t shadowed = wharf::testing::WaitFor(
+        [&] { return Captures("variant=dark&limit=1000").size(); },
+        [](std::size_t captured) { return captured >= 2u * kBatch; }, kPatience, 50ms);
+    EXPECT_GE(shadowed, 2u * kBatch) << "shadow calls captured";
   }
 
   // Replicas are tasks, which outlive the server: delete the endpoint first.
   void TearDown() override {
     if (server_ && server_->started()) {
       Call("DELETE", "/api/endpoints/wine");
-      for (int i = 0; i < 100; ++i) {
-        const json live = json::parse(Call("GET", "/api/tasks?state=PENDING,RUNNING&limit=0").body, nullptr, false);
-        if (!live.contains("tasks") || live["tasks"].empty()) break;
-        std::this_thread::sleep_for(100ms);
-      }
+      const auto none_live = [](const json& live) { return !live.contains("tasks") || live["tasks"].empty(); };
+      const json live = wharf::testing::WaitFor(
+          [&] { return json::parse(Call("GET", "/api/tasks?state=PENDING,RUNNING&limit=0").body, nullptr, false); },
+          none_live, kPatience, kLookEvery);
+      EXPECT_TRUE(none_live(live)) << "replicas still live after the endpoint was deleted: " << live.dump();
     }
     ControlServerTest::TearDown();
   }
@@ -96,13 +102,11 @@ class EndpointCapturesTest : public ControlServerTest {
   std::string Db() const { return (home_.path() / "wharf.db").string(); }
 
   void WaitReady() {
-    json status;
-    for (int i = 0; i < 600; ++i) {
-      status = json::parse(Call("GET", "/api/endpoints/wine").body, nullptr, false);
-      if (status.value("ready_replicas", 0) >= 1) return;
-      std::this_thread::sleep_for(100ms);
-    }
-    FAIL() << "no replica ready: " << status.dump();
+    const auto ready = [](const json& status) { return status.value("ready_replicas", 0) >= 1; };
+    const json status = wharf::testing::WaitFor(
+        [&] { return json::parse(Call("GET", "/api/endpoints/wine").body, nullptr, false); }, ready, kPatience,
+        kLookEvery);
+    ASSERT_TRUE(ready(status)) << "no replica ready: " << status.dump();
   }
 
   void Send(HttpClient& client, const std::string& prefix, const std::vector<std::vector<double>>& rows, int first) {

@@ -29,6 +29,7 @@
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::testing {
 namespace {
@@ -36,6 +37,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
+
+// How often a wait asks the server's API again: each look is a request.
+constexpr std::chrono::milliseconds kLookEvery = 100ms;
 
 constexpr char kRow[] =
     R"({"inputs":[{"name":"x","shape":[1,11],"datatype":"FP32","data":[7.4,0.7,0,1.9,0.076,11,34,0.9978,3.51,0.56,9.4]}]})";
@@ -127,13 +131,14 @@ class EndpointTest : public ::testing::TestWithParam<std::string> {
   }
 
   void TearDown() override {
-    if (server_ && server_->started()) Call("DELETE", "/api/endpoints/wine");
+    if (!server_ || !server_->started()) return;
+    Call("DELETE", "/api/endpoints/wine");
     // Replicas are tasks: wait until the reconciler has stopped them.
-    for (int i = 0; i < 100 && server_ && server_->started(); ++i) {
-      const json live = json::parse(Call("GET", "/api/tasks?state=PENDING,RUNNING&limit=0").body, nullptr, false);
-      if (!live.contains("tasks") || live["tasks"].empty()) break;
-      std::this_thread::sleep_for(100ms);
-    }
+    const auto none_live = [](const json& live) { return !live.contains("tasks") || live["tasks"].empty(); };
+    const json live = WaitFor(
+        [&] { return json::parse(Call("GET", "/api/tasks?state=PENDING,RUNNING&limit=0").body, nullptr, false); },
+        none_live, kPatience, kLookEvery);
+    EXPECT_TRUE(none_live(live)) << "replicas still live after the endpoint was deleted: " << live.dump();
   }
 
   HttpResult Call(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -156,33 +161,42 @@ class EndpointTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Polls the endpoint until its latest revision is `revision`; returns that revision.
-  json WaitRevision(int revision, std::chrono::seconds timeout = 60s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    json latest;
-    while (std::chrono::steady_clock::now() < deadline) {
-      latest = json::parse(Call("GET", "/api/endpoints/wine/revisions/" + std::to_string(revision)).body, nullptr, false);
-      if (latest.value("revision", 0) == revision) return latest;
-      std::this_thread::sleep_for(100ms);
+  json WaitRevision(int revision) {
+    const auto made = [revision](const json& latest) { return latest.value("revision", 0) == revision; };
+    const json latest = WaitFor(
+        [&] {
+          return json::parse(Call("GET", "/api/endpoints/wine/revisions/" + std::to_string(revision)).body, nullptr,
+                             false);
+        },
+        made, kPatience, kLookEvery);
+    if (!made(latest)) {
+      ADD_FAILURE() << "no revision " << revision << "; status: " << Call("GET", "/api/endpoints/wine").body;
     }
-    ADD_FAILURE() << "no revision " << revision << "; status: " << Call("GET", "/api/endpoints/wine").body;
     return latest;
   }
 
-  // Polls the endpoint until `min_ready` replicas serve `revision`; returns its status.
-  json WaitServing(int revision, int min_ready, std::chrono::seconds timeout = 60s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    json status;
-    while (std::chrono::steady_clock::now() < deadline) {
-      status = json::parse(Call("GET", "/api/endpoints/wine").body, nullptr, false);
-      int ready = 0;
-      for (const auto& r : status.value("replicas", json::array())) {
-        ready += r["ready"] == true && r["revision"] == revision ? 1 : 0;
-      }
-      if (ready >= min_ready && status["replicas"].size() == static_cast<std::size_t>(min_ready)) return status;
-      std::this_thread::sleep_for(100ms);
-    }
-    ADD_FAILURE() << "revision " << revision << " not served by " << min_ready << " replicas: " << status.dump();
+  // True if exactly `min_ready` replicas are listed in `status`, all of them ready on `revision`.
+  static bool Serves(const json& status, int revision, int min_ready) {
+    const json replicas = status.value("replicas", json::array());
+    int ready = 0;
+    for (const auto& r : replicas) ready += r["ready"] == true && r["revision"] == revision ? 1 : 0;
+    return ready >= min_ready && replicas.size() == static_cast<std::size_t>(min_ready);
+  }
+
+  // Polls the endpoint until `done(status)` holds; returns the last status, failing
+  // the test with it if `done` never held.
+  template <typename F>
+  json WaitStatus(F done, const std::string& awaited) {
+    const json status = WaitFor([&] { return json::parse(Call("GET", "/api/endpoints/wine").body, nullptr, false); },
+                                done, kPatience, kLookEvery);
+    if (!done(status)) ADD_FAILURE() << "waited in vain for " << awaited << ": " << status.dump();
     return status;
+  }
+
+  // Polls the endpoint until `min_ready` replicas serve `revision`; returns its status.
+  json WaitServing(int revision, int min_ready) {
+    return WaitStatus([&](const json& status) { return Serves(status, revision, min_ready); },
+                      "revision " + std::to_string(revision) + " served by " + std::to_string(min_ready) + " replicas");
   }
 
   TempDir home_, work_;
@@ -227,13 +241,12 @@ TEST_P(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplic
   const std::string victim = before["replicas"][0]["task_id"];
   const json announce = json::parse(ReadFile(home_.path() / "artifacts" / "tasks" / victim / "replica.json"));
   ASSERT_EQ(::kill(announce["pid"].get<int>(), SIGKILL), 0);
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  json after;
-  while (std::chrono::steady_clock::now() < deadline) {
-    after = WaitServing(3, 2);
-    if (after["restarts"] == 1 && after["replicas"][0]["task_id"] != victim) break;
-    std::this_thread::sleep_for(100ms);
-  }
+  json after = WaitStatus(
+      [&](const json& status) {
+        return Serves(status, 3, 2) && status.value("restarts", 0) == 1 &&
+               status["replicas"][0].value("task_id", "") != victim;
+      },
+      "revision 3 served by 2 replicas, " + victim + " replaced");
   EXPECT_EQ(after["restarts"], 1) << after.dump();
   for (const auto& r : after["replicas"]) EXPECT_NE(r["task_id"], victim);
 
@@ -302,12 +315,9 @@ TEST_P(EndpointTest, AHealthyCanaryStepsUpAndIsPromotedWithoutAFailedRequest) {
   EXPECT_EQ(json::parse(applied.body)["reason"], "apply: canary next at 25% (step 1/2)");
 
   // While it runs, the status shows the step and the guard's reading.
-  json status;
-  for (int i = 0; i < 100; ++i) {
-    status = json::parse(Call("GET", "/api/endpoints/wine").body);
-    if (status.contains("canary") && status["canary"].contains("status")) break;
-    std::this_thread::sleep_for(100ms);
-  }
+  json status = WaitFor([&] { return json::parse(Call("GET", "/api/endpoints/wine").body); },
+                        [](const json& s) { return s.contains("canary") && s["canary"].contains("status"); },
+                        kPatience, kLookEvery);
   EXPECT_EQ(status["canary"]["variant"], "next") << status.dump();
   EXPECT_EQ(status["canary"]["from_revision"], 1) << status.dump();
   EXPECT_NE(Call("GET", "/metrics").body.find("wharf_endpoint_canary_percent{endpoint=\"wine\",variant=\"next\"} "),

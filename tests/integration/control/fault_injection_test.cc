@@ -62,7 +62,7 @@ TEST_F(ControlFaultTest, KillNineOfServerAndSupervisorsAtRandomPointsLeavesNoTas
   }
 
   for (const auto& id : ids) {
-    const json task = WaitFinal(id, 60s);
+    const json task = WaitFinal(id);
     EXPECT_EQ(task["state"], "SUCCEEDED") << (victims.contains(id) ? "(its supervisor was killed) " : "")
                                           << task.dump();
   }

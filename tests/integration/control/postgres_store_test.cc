@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -16,12 +15,12 @@
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::testing {
 namespace {
 
 using nlohmann::json;
-using namespace std::chrono_literals;
 
 std::string Trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -56,12 +55,11 @@ TEST_F(PostgresStoreTest, TheServerKeepsDefinitionsTasksAndModelsInPostgres) {
   const HttpResult run = http.Request("POST", "/api/runs", R"({"taskdef": "hello"})", auth);
   ASSERT_EQ(run.status, 201) << run.body;
   const std::string id = json::parse(run.body)["tasks"][0]["id"];
-  json task;
-  for (int i = 0; i < 1500; ++i) {
-    task = json::parse(http.Request("GET", "/api/tasks/" + id, "", auth).body);
-    if (task["state"] == "SUCCEEDED" || task["state"] == "FAILED") break;
-    std::this_thread::sleep_for(20ms);
-  }
+  json task = WaitFor([&] { return json::parse(http.Request("GET", "/api/tasks/" + id, "", auth).body); },
+                      [](const json& t) {
+                        const std::string state = t.value("state", "");
+                        return state == "SUCCEEDED" || state == "FAILED";
+                      });
   EXPECT_EQ(task["state"], "SUCCEEDED") << task.dump();
   const json logs = json::parse(http.Request("GET", "/api/tasks/" + id + "/logs", "", auth).body);
   EXPECT_EQ(logs["data"], url_ + "\n") << "a task sees the server's store, for jobs that capture into it";

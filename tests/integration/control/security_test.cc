@@ -12,6 +12,7 @@
 
 #include "control/api.h"
 #include "control_server_fixture.h"
+#include "testing/wait.h"
 
 namespace wharf::testing {
 namespace {
@@ -69,7 +70,8 @@ TEST_F(ControlSecurityTest, SlowClientsAreCutOffWhileTheApiAnswers) {
   EXPECT_EQ(Call("GET", "/api/tasks").status, 200);
   for (auto& s : slow) {
     s->SendRaw("ation: Bea");  // still dribbling
-    EXPECT_TRUE(s->WaitForClose(3000)) << "a slow client kept its connection past the read timeout";
+    ASSERT_TRUE(s->WaitForClose(static_cast<int>(kPatience.count())))
+        << "a slow client kept its connection past the read timeout";
   }
   EXPECT_EQ(Call("GET", "/api/tasks").status, 200);
 }

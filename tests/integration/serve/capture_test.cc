@@ -18,6 +18,7 @@
 #include "store/location.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
+#include "testing/wait.h"
 
 namespace wharf {
 namespace {
@@ -126,6 +127,11 @@ TEST(CaptureTest, DurableModeKeepsEveryAcknowledgedRequestThroughKillNine) {
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // However slow the machine, enough acknowledged requests to prove something.
+  testing::WaitUntil([&] {
+    std::lock_guard lock(mu);
+    return acknowledged.size() > 100u;
+  });
   server.Stop(SIGKILL);
   stop = true;
   for (auto& c : clients) c.join();

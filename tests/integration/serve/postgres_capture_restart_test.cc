@@ -111,14 +111,19 @@ TEST_F(PostgresCaptureRestartTest, AsyncCaptureAnswersThroughARestartCountsWhatI
   ASSERT_TRUE(testing::StopPostgres().ok());
   phase = 1;
   // Inference goes on while the store is down; the writer counts what it lost.
-  EXPECT_TRUE(Eventually([&] { return Metric(admin.Get("/metrics").body, "wharf_capture_failed_total") > 0; }))
-      << "no failed write counted while PostgreSQL was down";
-  EXPECT_TRUE(Eventually([&] { return sent_down.load() >= 50; }));
+  long failed_down = 0;
+  EXPECT_TRUE(Eventually([&] {
+    failed_down = Metric(admin.Get("/metrics").body, "wharf_capture_failed_total");
+    return failed_down > 0;
+  })) << "no failed write counted while PostgreSQL was down: wharf_capture_failed_total " << failed_down;
+  EXPECT_TRUE(Eventually([&] { return sent_down.load() >= 50; }))
+      << sent_down.load() << " requests answered while PostgreSQL was down";
 
   ASSERT_TRUE(testing::RestartPostgres().ok());
   phase = 2;
-  EXPECT_TRUE(Eventually([&] { return Stored("after-").size() >= 20; }))
-      << "no capture after PostgreSQL came back; server output:\n" << server->output();
+  std::size_t stored_after = 0;
+  EXPECT_TRUE(Eventually([&] { return (stored_after = Stored("after-").size()) >= 20; }))
+      << stored_after << " captures after PostgreSQL came back; server output:\n" << server->output();
   clients.Join();
 
   EXPECT_EQ(refused.load(), 0) << "async capture must never fail inference: " << first_refusal;

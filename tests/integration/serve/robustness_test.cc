@@ -6,11 +6,13 @@
 #include "serve/serve_fixture.h"
 #include "testing/http_client.h"
 #include "testing/server_process.h"
+#include "testing/wait.h"
 
 namespace wharf {
 namespace {
 
 using testing::HttpClient;
+using testing::kPatience;
 using testing::ServeModels;
 using testing::ServerProcess;
 
@@ -28,7 +30,8 @@ TEST(RobustnessTest, SlowlorisIsCutOffWhileOthersAreServed) {
   EXPECT_EQ(good.Post("/v2/models/wine/infer", testing::WineInferBody()).status, 200);
   for (auto& s : slow) {
     s->SendRaw("ngth: 10");  // still dribbling
-    EXPECT_TRUE(s->WaitForClose(3000)) << "a slow client kept its connection past the read timeout";
+    ASSERT_TRUE(s->WaitForClose(static_cast<int>(kPatience.count())))
+        << "a slow client kept its connection past the read timeout";
   }
   HttpClient after(server.port());
   EXPECT_EQ(after.Post("/v2/models/wine/infer", testing::WineInferBody()).status, 200);

@@ -7,10 +7,11 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
+#include <utility>
 
 #include "testing/process.h"
 #include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::testing {
 
@@ -31,14 +32,11 @@ std::string WineInferBody(const std::string& id = "");
 // The value of the counter or gauge `name` in a Prometheus text page; -1 if absent.
 long Metric(const std::string& page, const std::string& name);
 
-// Polls `done` every 50 ms for up to `timeout`; true once it holds.
+// Polls `done` every 50 ms (its checks post requests and read stores) until it
+// holds or `limit` passes; true once it holds.
 template <typename F>
-bool Eventually(F done, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  for (const auto deadline = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < deadline;) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
+bool Eventually(F&& done, std::chrono::milliseconds limit = kPatience) {
+  return WaitUntil(std::forward<F>(done), limit, std::chrono::milliseconds(50));
 }
 
 }  // namespace wharf::testing

@@ -1,8 +1,8 @@
 #pragma once
 // What the scheduler's tests share: a fake executor the test drives, and a
 // fixture with a real SQLite metadata store and artifact store in a
-// temporary directory, a job registry, and helpers that wait (with a
-// deadline) for the scheduler's loop thread to act.
+// temporary directory, a job registry, and helpers that wait (up to
+// testing::kPatience) for the scheduler's loop thread to act.
 
 #include <chrono>
 #include <condition_variable>
@@ -28,24 +28,19 @@
 #include "exec/executor.h"
 #include "store/metadata_store.h"
 #include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::control {
-
-inline constexpr std::chrono::milliseconds kDeadline{10'000};
 
 inline std::int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-// Calls `done` until it returns true or the deadline passes; returns its last answer.
-inline bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline = kDeadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
+// Calls `done` until it returns true or testing::kPatience passes; returns its
+// last answer. Looks every millisecond: the scheduler's loop goes round every 2.
+inline bool WaitUntil(const std::function<bool()>& done) {
+  return wharf::testing::WaitUntil(done, wharf::testing::kPatience, std::chrono::milliseconds(1));
 }
 
 // An executor whose tasks run only in the test's imagination: Submit records
@@ -69,6 +64,7 @@ class FakeExecutor : public exec::Executor {
     submissions_.push_back({spec, NowUs(), running});
     const std::string handle = "h-" + spec.id;
     statuses_[handle] = exec::TaskStatus{};
+    statuses_[handle].started_us = queue_ ? 0 : NowUs();
     return handle;
   }
 
@@ -80,6 +76,17 @@ class FakeExecutor : public exec::Executor {
     auto it = statuses_.find(handle);
     if (it == statuses_.end()) return NotFound("no task " + handle);
     return it->second;
+  }
+
+  // While set, submitted tasks wait in a queue (as in Slurm's): running but
+  // not started, until StartQueued.
+  void QueueSubmits(bool queue) {
+    std::lock_guard lock(mu_);
+    queue_ = queue;
+  }
+  void StartQueued(const std::string& handle) {
+    std::lock_guard lock(mu_);
+    statuses_[handle].started_us = NowUs();
   }
 
   // While set, Poll cannot tell (as when Slurm's controller is down).
@@ -146,6 +153,7 @@ class FakeExecutor : public exec::Executor {
   std::condition_variable held_;
   bool hold_ = false;
   bool unavailable_ = false;
+  bool queue_ = false;
   std::map<std::string, exec::TaskStatus> statuses_;
   std::vector<Submission> submissions_;
   std::vector<std::pair<std::string, std::chrono::milliseconds>> cancels_;
@@ -259,7 +267,8 @@ class SchedulerTest : public ::testing::Test {
   // about to do.
   void LetTheLoopRun(int rounds = 20) {
     const std::int64_t target = executor_.polls() + rounds;
-    EXPECT_TRUE(WaitUntil([&] { return executor_.polls() >= target; }));
+    EXPECT_TRUE(WaitUntil([&] { return executor_.polls() >= target; }))
+        << executor_.polls() << " polls, waiting for " << target;
   }
   // Runs one more task to its start: anything the loop was about to do
   // before it (a retry due now, say), it has done by then.

@@ -27,7 +27,7 @@ TEST_F(SchedulerTest, AdoptsARunningTaskLeftByAnEarlierServer) {
   const std::string waiting = Create({{"command", {"y"}}, {"resources", {{"cpus", 1}}}})[0];
 
   StartScheduler(/*capacity_cpus=*/1);
-  ASSERT_TRUE(WaitUntil([&] { return executor_.polled("h-left-behind"); }));
+  ASSERT_TRUE(WaitUntil([&] { return executor_.polled("h-left-behind"); })) << "the adopted task was never polled";
   LetTheLoopRun();
   // The adopted task holds its cpus: the pending one waits.
   EXPECT_EQ(executor_.submitted(), 0u);

@@ -28,8 +28,9 @@ TEST_F(SchedulerTest, StartsAPendingTaskAndRecordsItsAttemptAndHandle) {
   StartScheduler();
   const std::string id = Create(kEcho)[0];
   const TaskRecord task = WaitForRunning(id);
-  EXPECT_GT(task.started_us, 0);
   EXPECT_FALSE(task.exit_code.has_value());
+  // Once the executor reports the command started, so does the store.
+  EXPECT_TRUE(WaitUntil([&] { return Get(id).started_us > 0; }));
 
   ASSERT_EQ(executor_.submitted(), 1u);
   const exec::TaskSpec spec = executor_.spec(0);
@@ -40,13 +41,32 @@ TEST_F(SchedulerTest, StartsAPendingTaskAndRecordsItsAttemptAndHandle) {
   EXPECT_TRUE(exec::ValidateTaskSpec(spec).ok()) << exec::ValidateTaskSpec(spec).ToString();
 }
 
+TEST_F(SchedulerTest, RecordsWhenTheCommandStartedNotWhenItWasClaimed) {
+  executor_.QueueSubmits(true);
+  StartScheduler();
+  const std::string id = Create(kEcho)[0];
+  WaitForRunning(id);
+  ASSERT_TRUE(WaitUntil([&] { return executor_.polled(HandleOf(id, 1)); }));
+  EXPECT_EQ(Get(id).started_us, 0) << "queued: running, not started";
+
+  const std::int64_t before = NowUs();
+  executor_.StartQueued(HandleOf(id, 1));
+  ASSERT_TRUE(WaitUntil([&] { return Get(id).started_us != 0; }));
+  EXPECT_GE(Get(id).started_us, before);
+  executor_.Succeed(HandleOf(id, 1));
+  const TaskRecord done = WaitForState(id, TaskState::kSucceeded);
+  EXPECT_GE(done.started_us, before);
+  EXPECT_GE(done.finished_us, done.started_us);
+}
+
 TEST_F(SchedulerTest, AnExecutorThatCannotTellForAWhileLosesNoTask) {
   StartScheduler();
   const std::string id = Create(kEcho)[0];
   WaitForRunning(id);
   executor_.SetUnavailable(true);
   const auto polls = executor_.polls();
-  while (executor_.polls() < polls + 5) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_TRUE(WaitUntil([&] { return executor_.polls() >= polls + 5; }))
+      << executor_.polls() - polls << " polls while the executor could not tell";
   EXPECT_EQ(Get(id).state, TaskState::kRunning);
   executor_.SetUnavailable(false);
   executor_.Succeed("h-" + id + ".1");
@@ -203,7 +223,7 @@ TEST_F(SchedulerTest, StopCancelsARunningTask) {
   const std::string id = Create(kEcho)[0];
   WaitForRunning(id);
   scheduler_->RequestStop(id, milliseconds(250));
-  ASSERT_TRUE(WaitUntil([&] { return !executor_.cancels().empty(); }));
+  ASSERT_TRUE(WaitUntil([&] { return !executor_.cancels().empty(); })) << "no cancel reached the executor";
   EXPECT_THAT(executor_.cancels(), ElementsAre(Pair(HandleOf(id, 1), milliseconds(250))));
   // It stays RUNNING until the executor says it has ended.
   LetTheLoopRun(5);
@@ -221,7 +241,7 @@ TEST_F(SchedulerTest, AStoppedTaskIsNotRetried) {
   const std::string id = Create({{"command", {"x"}}, {"retries", 3}, {"retry_backoff", "1ms"}})[0];
   WaitForRunning(id);
   scheduler_->RequestStop(id, milliseconds(10));
-  ASSERT_TRUE(WaitUntil([&] { return !executor_.cancels().empty(); }));
+  ASSERT_TRUE(WaitUntil([&] { return !executor_.cancels().empty(); })) << "no cancel reached the executor";
   executor_.Set(HandleOf(id, 1), exec::TaskOutcome::kFailed, std::nullopt, "killed by SIGTERM", 15);
   const TaskRecord task = WaitForState(id, TaskState::kCancelled);
   EXPECT_THAT(task.reason, StartsWith("stopped"));

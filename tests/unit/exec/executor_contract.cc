@@ -39,14 +39,9 @@ std::string Lower(std::string text) {
   return text;
 }
 
-// Waits up to `limit` for every pid in `pids` to be gone.
-bool AllGone(const std::vector<int>& pids, milliseconds limit) {
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    if (std::all_of(pids.begin(), pids.end(), ProcessGone)) return true;
-    if (std::chrono::steady_clock::now() >= give_up) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+// Waits for every pid in `pids` to be gone.
+bool AllGone(const std::vector<int>& pids) {
+  return wharf::testing::WaitUntil([&] { return std::all_of(pids.begin(), pids.end(), ProcessGone); });
 }
 
 std::vector<int> ToPids(const std::vector<std::string>& lines) {
@@ -87,33 +82,28 @@ std::string ExecutorContractTest::SubmitOrDie(const TaskSpec& spec) {
   return handle.ok() ? *handle : std::string();
 }
 
-TaskStatus ExecutorContractTest::WaitForEnd(Executor& executor, const std::string& handle, milliseconds limit) {
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    Result<TaskStatus> status = executor.Poll(handle);
-    if (!status.ok()) {
-      ADD_FAILURE() << "Poll(" << handle << "): " << status.status().ToString();
-      return TaskStatus{};
-    }
-    if (IsFinal(status->outcome)) return *status;
-    if (std::chrono::steady_clock::now() >= give_up) {
-      ADD_FAILURE() << "task " << handle << " still running after " << limit.count() << " ms";
-      return *status;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
+TaskStatus ExecutorContractTest::WaitForEnd(Executor& executor, const std::string& handle) {
+  const Result<TaskStatus> status = wharf::testing::WaitFor(
+      [&] { return executor.Poll(handle); },
+      [](const Result<TaskStatus>& s) { return !s.ok() || IsFinal(s->outcome); });
+  if (!status.ok()) {
+    ADD_FAILURE() << "Poll(" << handle << "): " << status.status().ToString();
+    return TaskStatus{};
   }
+  if (!IsFinal(status->outcome)) {
+    ADD_FAILURE() << "task " << handle << " still running after " << wharf::testing::kPatience.count()
+                  << " ms: " << status->reason << "\nstdout: " << Log(handle, LogStream::kStdout)
+                  << "\nstderr: " << Log(handle, LogStream::kStderr);
+  }
+  return *status;
 }
 
 std::vector<std::string> ExecutorContractTest::WaitForLines(const std::string& handle, std::size_t lines) {
-  const auto give_up = std::chrono::steady_clock::now() + milliseconds(10000);
-  for (;;) {
-    std::vector<std::string> got = SplitLines(Log(handle, LogStream::kStdout));
-    if (got.size() >= lines || std::chrono::steady_clock::now() >= give_up) {
-      EXPECT_GE(got.size(), lines) << "stderr: " << Log(handle, LogStream::kStderr);
-      return got;
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  const std::vector<std::string> got = wharf::testing::WaitFor(
+      [&] { return SplitLines(Log(handle, LogStream::kStdout)); },
+      [&](const std::vector<std::string>& seen) { return seen.size() >= lines; });
+  EXPECT_GE(got.size(), lines) << "stderr: " << Log(handle, LogStream::kStderr);
+  return got;
 }
 
 std::string ExecutorContractTest::Log(const std::string& handle, LogStream stream) {
@@ -234,7 +224,7 @@ TEST_P(ExecutorContractTest, CancelEndsTheWholeProcessGroup) {
   const TaskStatus status = WaitForEnd(handle);
   EXPECT_EQ(status.outcome, TaskOutcome::kCancelled);
   EXPECT_NE(status.reason.find("cancelled"), std::string::npos) << status.reason;
-  EXPECT_TRUE(AllGone(pids, milliseconds(1000)));
+  EXPECT_TRUE(AllGone(pids));
   // Nothing is left in the process group either (the shell led it).
   EXPECT_TRUE(::kill(-pids[2], 0) != 0 && errno == ESRCH);
 }
@@ -252,7 +242,7 @@ TEST_P(ExecutorContractTest, CancelKillsACommandThatIgnoresSigterm) {
   const milliseconds took = Between(cancelled_us, status.finished_us);
   EXPECT_GE(took, milliseconds(250));  // the grace, less clock granularity
   EXPECT_LT(took, milliseconds(300) + harness_->slack());
-  EXPECT_TRUE(AllGone(pids, milliseconds(1000)));
+  EXPECT_TRUE(AllGone(pids));
 }
 
 TEST_P(ExecutorContractTest, CancellingAFinishedTaskChangesNothing) {
@@ -285,7 +275,7 @@ TEST_P(ExecutorContractTest, ANewExecutorCanCancelATaskStartedByAnOldOne) {
   EXPECT_EQ(running->outcome, TaskOutcome::kRunning);
   ASSERT_TRUE(restarted->Cancel(handle, milliseconds(1000)).ok());
   EXPECT_EQ(WaitForEnd(*restarted, handle).outcome, TaskOutcome::kCancelled);
-  EXPECT_TRUE(AllGone(pids, milliseconds(1000)));
+  EXPECT_TRUE(AllGone(pids));
 }
 
 TEST_P(ExecutorContractTest, AKilledSupervisorIsReportedLost) {
@@ -297,7 +287,7 @@ TEST_P(ExecutorContractTest, AKilledSupervisorIsReportedLost) {
   EXPECT_NE(status.reason.find("supervisor died"), std::string::npos) << status.reason;
   EXPECT_GT(status.finished_us, 0);
   // The orphaned command does not run on unsupervised.
-  EXPECT_TRUE(AllGone(pids, milliseconds(1000)));
+  EXPECT_TRUE(AllGone(pids));
   // And the verdict is stable.
   EXPECT_EQ(WaitForEnd(handle).reason, status.reason);
 }
@@ -347,7 +337,9 @@ TEST_P(ExecutorContractTest, SubmitAllRunsEveryTaskWithItsOwnOutcomeAndLogs) {
   for (std::size_t i = 0; i < 4; ++i) {
     const TaskStatus status = WaitForEnd((*handles)[i]);
     EXPECT_EQ(status.outcome, i == 2 ? TaskOutcome::kFailed : TaskOutcome::kSucceeded) << i << ": " << status.reason;
-    if (i == 2) EXPECT_EQ(status.exit_code, 3);
+    if (i == 2) {
+      EXPECT_EQ(status.exit_code, 3);
+    }
     EXPECT_EQ(Log((*handles)[i], LogStream::kStdout), "task " + std::to_string(i) + "\n");
   }
 }

@@ -12,6 +12,7 @@
 #include "exec/local/run_dir.h"
 #include "exec/shim.h"
 #include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::exec {
 namespace {
@@ -43,15 +44,13 @@ class LocalExecutorTest : public ::testing::Test {
   }
 
   static TaskStatus WaitForEnd(Executor& executor, const std::string& handle) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (;;) {
-      Result<TaskStatus> status = executor.Poll(handle);
-      EXPECT_TRUE(status.ok()) << status.status().ToString();
-      if (!status.ok() || IsFinal(status->outcome) || std::chrono::steady_clock::now() > give_up) {
-        return status.ok() ? *status : TaskStatus{};
-      }
-      std::this_thread::sleep_for(milliseconds(10));
-    }
+    const Result<TaskStatus> status = wharf::testing::WaitFor(
+        [&] { return executor.Poll(handle); },
+        [](const Result<TaskStatus>& s) { return !s.ok() || IsFinal(s->outcome); });
+    EXPECT_TRUE(status.ok()) << status.status().ToString();
+    if (!status.ok()) return TaskStatus{};
+    EXPECT_TRUE(IsFinal(status->outcome)) << "still " << TaskOutcomeName(status->outcome) << ": " << status->reason;
+    return *status;
   }
 
   static std::string ReadText(const fs::path& path) {
@@ -104,9 +103,8 @@ TEST_F(LocalExecutorTest, CgroupLimitsAreWrittenAndRemovedAfterwards) {
   TaskSpec spec = Spec({"/bin/sh", "-c", "echo started; sleep 100"});
   spec.resources = Resources{0.5, 128 * kMiB, 16};
   const std::string handle = *executor->Submit(spec);
-  for (int i = 0; i < 500 && ReadText(fs::path(handle) / local::kStdoutFile).empty(); ++i) {
-    std::this_thread::sleep_for(milliseconds(10));
-  }
+  EXPECT_TRUE(wharf::testing::WaitUntil([&] { return !ReadText(fs::path(handle) / local::kStdoutFile).empty(); }))
+      << "the task never printed 'started'";
   const fs::path group = fs::path("wharf-test") / spec.id;
   EXPECT_EQ(ReadText(layout.memory / group / "memory.limit_in_bytes"), std::to_string(128 * kMiB));
   EXPECT_EQ(ReadText(layout.pids / group / "pids.max"), "16");

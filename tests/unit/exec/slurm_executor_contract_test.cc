@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <memory>
-#include <thread>
 
 #include "core/file.h"
 #include "exec/local/proc.h"
@@ -18,6 +17,7 @@
 #include "testing/process.h"
 #include "testing/slurm_cluster.h"
 #include "testing/temp_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::exec::testing {
 namespace {
@@ -58,11 +58,9 @@ class SlurmHarness final : public ExecutorHarness {
 
   bool KillSupervisor(const std::string& handle) override {
     const std::filesystem::path run_dir = handle.substr(handle.find(':', 6) + 1);
-    Result<std::string> text = ReadFile(run_dir / local::kShimPidFile);
-    for (int i = 0; i < 100 && !text.ok(); ++i) {  // a job starts a little after Submit
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      text = ReadFile(run_dir / local::kShimPidFile);
-    }
+    // A job starts a little after Submit (longer when Slurm's nodes are busy).
+    const Result<std::string> text = wharf::testing::WaitFor([&] { return ReadFile(run_dir / local::kShimPidFile); },
+                                                             [](const Result<std::string>& t) { return t.ok(); });
     EXPECT_TRUE(text.ok()) << text.status().ToString();
     if (!text.ok()) return true;
     Result<local::ProcessIdentity> shim = local::ParseIdentity(*text);
@@ -72,9 +70,6 @@ class SlurmHarness final : public ExecutorHarness {
     }
     return true;
   }
-
-  // Slurm schedules: a job starts up to a second or two after Submit.
-  std::chrono::milliseconds slack() const override { return std::chrono::milliseconds(5000); }
 
  private:
   wharf::testing::TempDir dir_;
@@ -125,15 +120,11 @@ TEST(SlurmArrayTest, AlikeTasksBecomeOneJobArrayAndOthersSeparateJobs) {
   std::vector<std::string> all = *alike;
   all.insert(all.end(), mixed->begin(), mixed->end());
   for (const auto& handle : all) {
-    TaskStatus status;
-    for (int i = 0; i < 300; ++i) {
-      Result<TaskStatus> polled = executor->Poll(handle);
-      ASSERT_TRUE(polled.ok()) << polled.status().ToString();
-      status = *polled;
-      if (IsFinal(status.outcome)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    EXPECT_EQ(status.outcome, TaskOutcome::kSucceeded) << handle << ": " << status.reason;
+    const Result<TaskStatus> status = wharf::testing::WaitFor(
+        [&] { return executor->Poll(handle); },
+        [](const Result<TaskStatus>& s) { return !s.ok() || IsFinal(s->outcome); });
+    ASSERT_TRUE(status.ok()) << status.status().ToString();
+    EXPECT_EQ(status->outcome, TaskOutcome::kSucceeded) << handle << ": " << status->reason;
   }
   EXPECT_EQ(*executor->ReadLog((*alike)[2], LogStream::kStdout, 0, 100), "a2\n");
 }

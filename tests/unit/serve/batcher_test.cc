@@ -6,6 +6,8 @@
 #include <future>
 #include <thread>
 
+#include "testing/wait.h"
+
 namespace wharf::serve {
 namespace {
 
@@ -63,7 +65,7 @@ TEST(BatcherTest, ALoneRequestWaitsNoLongerThanTheDelay) {
   std::promise<std::vector<float>> answer;
   batcher.Submit({1, 2}, 1, [&](Result<std::vector<float>> values) { answer.set_value(*values); });
   auto future = answer.get_future();
-  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(wharf::testing::kPatience), std::future_status::ready);
   EXPECT_EQ(future.get(), (std::vector<float>{2, 4}));
 }
 

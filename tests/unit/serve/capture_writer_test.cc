@@ -10,10 +10,13 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/wait.h"
+
 namespace wharf::serve {
 namespace {
 
 using namespace std::chrono_literals;
+using wharf::testing::kPatience;
 
 // What the fake store saw, shared with the test (the writer owns the store).
 // Append blocks while the gate is closed, so a test can hold the writer
@@ -36,7 +39,7 @@ struct StoreState {
   // Waits until Append has been entered `n` times; false on timeout.
   bool WaitForAppends(int n) {
     std::unique_lock lock(mu);
-    return changed.wait_for(lock, 10s, [&] { return appends_entered >= n; });
+    return changed.wait_for(lock, kPatience, [&] { return appends_entered >= n; });
   }
   std::size_t appended() {
     std::lock_guard lock(mu);
@@ -140,9 +143,7 @@ TEST(CaptureWriterTest, TheQueueIsBoundedInBytesToo) {
   EXPECT_EQ(f.writer.dropped(), 1u);
 
   f.state->SetGate(true);  // once written, their memory counts no more
-  for (int i = 0; i < 1000 && (f.writer.written() < 3 || f.writer.bytes() > 0); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  wharf::testing::WaitUntil([&] { return f.writer.written() >= 3 && f.writer.bytes() == 0; });
   ASSERT_EQ(f.writer.written(), 3u);
   ASSERT_EQ(f.writer.bytes(), 0u);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(f.writer.TryEnqueue(big)) << i;
@@ -208,7 +209,7 @@ TEST(CaptureWriterTest, DurableCallbackRunsAfterAppendReturnedWithItsStatus) {
   EXPECT_EQ(future.wait_for(50ms), std::future_status::timeout) << "called back before the commit";
 
   f.state->SetGate(true);
-  ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(kPatience), std::future_status::ready);
   EXPECT_TRUE(future.get().ok());
   EXPECT_TRUE(saw_record_stored);
   EXPECT_EQ(f.writer.written(), 1u);
@@ -220,7 +221,7 @@ TEST(CaptureWriterTest, FailedAppendReachesTheCallbackAndIsCounted) {
   std::promise<Status> committed;
   ASSERT_TRUE(f.writer.Enqueue(Record(0), [&](const Status& s) { committed.set_value(s); }));
   auto future = committed.get_future();
-  ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(kPatience), std::future_status::ready);
   const Status status = future.get();
   EXPECT_EQ(status.code(), StatusCode::kIoError);
   EXPECT_EQ(status.message(), "disk full");
@@ -230,10 +231,10 @@ TEST(CaptureWriterTest, FailedAppendReachesTheCallbackAndIsCounted) {
 }
 
 TEST(CaptureWriterTest, DurableRecordDoesNotWaitForTheGather) {
-  Fixture f(1 << 16, /*gather=*/std::chrono::microseconds(60s));
+  Fixture f(1 << 16, /*gather: far longer than the wait below=*/std::chrono::microseconds(1h));
   std::promise<void> committed;
   ASSERT_TRUE(f.writer.Enqueue(Record(0), [&](const Status&) { committed.set_value(); }));
-  EXPECT_EQ(committed.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(committed.get_future().wait_for(kPatience), std::future_status::ready);
 }
 
 TEST(CaptureWriterTest, AfterCommitRunsOnceEarlierRecordsAreAppended) {
@@ -250,7 +251,7 @@ TEST(CaptureWriterTest, AfterCommitRunsOnceEarlierRecordsAreAppended) {
   }));
   f.state->SetGate(true);
   auto future = ran.get_future();
-  ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(kPatience), std::future_status::ready);
   EXPECT_EQ(future.get(), 9u);
 }
 

@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "testing/wait.h"
+
 namespace wharf::serve {
 namespace {
 
@@ -92,7 +94,8 @@ TEST(RequestMetricsTest, AReaderOfAVariantThatAlwaysFailsSeesAnErrorForEveryRequ
       while (!stop.load(std::memory_order_relaxed)) m.Record(true);
     });
   }
-  while (m.Read().requests < 1000) std::this_thread::yield();
+  EXPECT_TRUE(wharf::testing::WaitUntil([&] { return m.Read().requests >= 1000; }))
+      << m.Read().requests << " requests recorded";
   int mismatches = 0;
   for (int i = 0; i < 200000; ++i) {
     const RequestMetrics::Counts counts = m.Read();
