@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "testing/http_client.h"
+#include "testing/leftover_tasks.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
@@ -58,6 +59,8 @@ bool IsFinal(const json& task) {
 
 class ControlCliTest : public ::testing::Test {
  protected:
+  // Tasks outlive a stopped server by design: none outlives the test.
+  ~ControlCliTest() override { testing::StopServerAndItsTasks(server_, home_.path()); }
   void SetUp() override {
     server_ = std::make_unique<ServerProcess>(
         std::vector<std::string>{"server", "--home", home_.path().string(), "--port", "0", "--cpus", "2"});

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "testing/leftover_tasks.h"
 #include "testing/process.h"
 #include "testing/server_process.h"
 #include "testing/temp_dir.h"
@@ -47,6 +48,8 @@ json ParseJson(const std::string& text) {
 
 class EndpointCliTest : public ::testing::Test {
  protected:
+  // Tasks outlive a stopped server by design: none outlives the test.
+  ~EndpointCliTest() override { testing::StopServerAndItsTasks(server_, home_.path()); }
   // One trained wine Modelfile for the whole suite; each test registers it.
   static void SetUpTestSuite() {
     trained_ = std::make_unique<TempDir>();

@@ -11,6 +11,7 @@
 
 #include "exec/local/proc.h"
 #include "exec/local/run_dir.h"
+#include "testing/wait.h"
 
 namespace wharf::testing {
 namespace {
@@ -47,8 +48,17 @@ int KillTasksLeftUnder(const fs::path& runs_dir) {
 }
 
 void StopServerAndItsTasks(std::unique_ptr<ServerProcess>& server, const fs::path& home) {
+  // Stopped, not killed: a supervisor it is starting has written shim.pid by the time it exits.
+  if (server) server->Terminate(kPatience);
   server.reset();
-  if (const int killed = KillTasksLeftUnder(home / "runs"); killed > 0) {
+  int killed = 0;
+  // Killed processes take a moment to go: until a look finds none left.
+  WaitUntil([&] {
+    const int now = KillTasksLeftUnder(home / "runs");
+    killed += now;
+    return now == 0;
+  });
+  if (killed > 0) {
     std::cerr << "note: killed " << killed << " task process(es) left running under " << home.string() << "\n";
   }
 }

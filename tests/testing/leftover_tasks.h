@@ -17,8 +17,10 @@ namespace wharf::testing {
 // Returns how many processes it killed.
 int KillTasksLeftUnder(const std::filesystem::path& runs_dir);
 
-// For a fixture's destructor: kills `server` (if any), then the tasks left
-// under its `home`, saying on stderr how many there were.
+// For a fixture's destructor: stops `server` (if any; SIGTERM, so that a task
+// it is starting has its supervisor recorded, then SIGKILL if it hangs), then
+// kills the tasks left under its `home` until none is, saying on stderr how
+// many there were.
 void StopServerAndItsTasks(std::unique_ptr<ServerProcess>& server, const std::filesystem::path& home);
 
 }  // namespace wharf::testing

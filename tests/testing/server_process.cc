@@ -93,4 +93,17 @@ int ServerProcess::Stop(int signal) {
   return exit_code_;
 }
 
+int ServerProcess::Terminate(std::chrono::milliseconds patience) {
+  if (pid_ <= 0) return exit_code_;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  if (WaitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, patience)) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    Drain(0);
+    return exit_code_;
+  }
+  return Stop(SIGKILL);
+}
+
 }  // namespace wharf::testing

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ class ServerProcess {
 
   // Sends `signal` and waits for the exit; returns the exit code (or 128 + signal).
   int Stop(int signal);
+  // Asks it to stop (SIGTERM: work in flight, such as a task being started,
+  // completes) and waits; SIGKILL if it has not stopped within `patience`.
+  int Terminate(std::chrono::milliseconds patience);
 
  private:
   void Drain(int timeout_ms);

@@ -302,7 +302,8 @@ TEST_F(ControlServerTest, TasksLeftByAKilledServerAreKilledWithTheirGroup) {
 
   EXPECT_GE(KillTasksLeftUnder(home_.path() / "runs"), 2) << "the command's group and its supervisor";
   EXPECT_TRUE(WaitUntil([&] { return ::kill(-group, 0) != 0; })) << "a process of group " << group << " survived";
-  EXPECT_EQ(KillTasksLeftUnder(home_.path() / "runs"), 0);
+  // A killed supervisor takes a moment to die on a busy machine: nothing is left once it has.
+  EXPECT_TRUE(WaitUntil([&] { return KillTasksLeftUnder(home_.path() / "runs") == 0; })) << "a supervisor survived";
 }
 
 TEST_F(ControlServerTest, FourParallelWineTrainingsRegisterFourModelsAndOneServes) {
