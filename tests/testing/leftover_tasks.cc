@@ -9,6 +9,9 @@
 #include <string>
 #include <system_error>
 
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include "exec/local/proc.h"
 #include "exec/local/run_dir.h"
 #include "testing/wait.h"
@@ -45,6 +48,18 @@ int KillTasksLeftUnder(const fs::path& runs_dir) {
     }
   }
   return killed;
+}
+
+void ExpectNoTaskLiveSoon(HttpClient& http, const std::string& token, const std::string& after) {
+  const auto none_live = [](const nlohmann::json& live) { return !live.contains("tasks") || live["tasks"].empty(); };
+  const nlohmann::json live = WaitFor(
+      [&] {
+        const HttpResult listed = http.Request("GET", "/api/tasks?state=PENDING,RUNNING&limit=0", "",
+                                               {{"Authorization", "Bearer " + token}});
+        return nlohmann::json::parse(listed.body, nullptr, false);
+      },
+      none_live, kPatience, std::chrono::milliseconds(100));
+  EXPECT_TRUE(none_live(live)) << "tasks still live " << after << ": " << live.dump();
 }
 
 void StopServerAndItsTasks(std::unique_ptr<ServerProcess>& server, const fs::path& home) {

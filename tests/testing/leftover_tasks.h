@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
+#include "testing/http_client.h"
 #include "testing/server_process.h"
 
 namespace wharf::testing {
@@ -16,6 +18,10 @@ namespace wharf::testing {
 // server's home/runs). Stop the server first, or it would start them again.
 // Returns how many processes it killed.
 int KillTasksLeftUnder(const std::filesystem::path& runs_dir);
+
+// Waits until the server behind `http` (bearer `token`) has no PENDING or
+// RUNNING task; otherwise fails the test naming those still live `after` what.
+void ExpectNoTaskLiveSoon(HttpClient& http, const std::string& token, const std::string& after);
 
 // For a fixture's destructor: stops `server` (if any; SIGTERM, so that a task
 // it is starting has its supervisor recorded, then SIGKILL if it hangs), then

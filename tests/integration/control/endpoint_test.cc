@@ -134,11 +134,7 @@ class EndpointTest : public ::testing::TestWithParam<std::string> {
     if (!server_ || !server_->started()) return;
     Call("DELETE", "/api/endpoints/wine");
     // Replicas are tasks: wait until the reconciler has stopped them.
-    const auto none_live = [](const json& live) { return !live.contains("tasks") || live["tasks"].empty(); };
-    const json live = WaitFor(
-        [&] { return json::parse(Call("GET", "/api/tasks?state=PENDING,RUNNING&limit=0").body, nullptr, false); },
-        none_live, kPatience, kLookEvery);
-    EXPECT_TRUE(none_live(live)) << "replicas still live after the endpoint was deleted: " << live.dump();
+    ExpectNoTaskLiveSoon(*http_, token_, "after the endpoint was deleted");
   }
 
   HttpResult Call(const std::string& method, const std::string& path, const std::string& body = "") {
