@@ -124,6 +124,19 @@ class ControlServerTest : public ::testing::Test {
         timeout);
   }
 
+  // Watches the RUNNING tasks until `expected` run at once (or the deadline
+  // passes); returns the most seen. RUNNING holds from the scheduler's claim
+  // to the end, whenever the executor starts each command.
+  std::size_t MostRunningAtOnce(std::size_t expected) {
+    std::size_t most = 0;
+    WaitUntil([&] {
+      const json running = CallJson("GET", "/api/tasks?state=RUNNING&limit=0", nullptr, 200);
+      most = std::max(most, running.value("tasks", json::array()).size());
+      return most >= expected;
+    });
+    return most;
+  }
+
   std::string Log(const std::string& id, const std::string& stream = "stdout") {
     return CallJson("GET", "/api/tasks/" + id + "/logs?stream=" + stream, nullptr, 200)["data"].get<std::string>();
   }
