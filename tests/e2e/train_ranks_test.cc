@@ -102,12 +102,15 @@ TEST_F(TrainRanksTest, SrunSpreadsTheRanksOverSlurmNodes) {
   if (!cluster.ok()) GTEST_SKIP() << cluster.status().message();
   ::setenv("SLURM_CONF", (*cluster)->conf().c_str(), 1);
   // Several fake nodes share this host: Open MPI's shared-memory transport
-  // must not be used between them.
+  // must not be used between them, and TCP stays on loopback (a busy machine
+  // failed the ranks' connects to its other interface).
   ::setenv("OMPI_MCA_btl", "self,tcp", 1);
+  ::setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
   const ProcessResult process = RunWharf(Train(dir_.path() / "p", "logistic", {}));
   ASSERT_EQ(process.exit_code, 0) << process.err;
   const ProcessResult three = RunWharf(Train(dir_.path() / "s", "logistic", {"--ranks", "3", "--launcher", "srun"}));
   ::unsetenv("OMPI_MCA_btl");
+  ::unsetenv("OMPI_MCA_btl_tcp_if_include");
   ::unsetenv("SLURM_CONF");
   ASSERT_EQ(three.exit_code, 0) << three.err;
   EXPECT_NEAR(ValidationF1(dir_.path() / "s"), ValidationF1(dir_.path() / "p"), 0.01);

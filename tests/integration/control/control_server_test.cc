@@ -453,8 +453,8 @@ TEST_F(SlurmServerTest, ATrainingOverTwoRanksGivesTheSameModelLocallyAndOnSlurm)
                        {"validation", "artifact:wine/ValidationDataset.csv"},
                        {"estimator", "logistic"}}},
                      {"resources", {{"cpus", 1}, {"ranks", 2}}},
-                     // Slurm's nodes share this host: no shared-memory transport between them.
-                     {"env", {{"OMPI_MCA_btl", "self,tcp"}}}};
+                     // Slurm's nodes share this host: no shared-memory transport between them, TCP on loopback.
+                     {"env", {{"OMPI_MCA_btl", "self,tcp"}, {"OMPI_MCA_btl_tcp_if_include", "lo"}}}};
   const std::string here = Run("ranks", spec)[0]["id"];
   const json local = WaitFinal(here);
   ASSERT_EQ(local["state"], "SUCCEEDED") << local.dump() << Log(here, "stderr");
