@@ -15,6 +15,14 @@
 extern char** environ;
 
 namespace wharf::testing {
+namespace {
+
+// The exit code of a waited-for process, or 128 + the signal that ended it.
+int ExitCode(int wait_status) {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
+}  // namespace
 
 ServerProcess::ServerProcess(const std::vector<std::string>& args) {
   int pipe_fds[2];
@@ -49,7 +57,7 @@ ServerProcess::ServerProcess(const std::vector<std::string>& args) {
         }
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {  // died before listening
-          exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+          exit_code_ = ExitCode(status);
           pid_ = -1;
           Drain(0);
           return true;
@@ -86,7 +94,7 @@ int ServerProcess::Stop(int signal) {
     kill(pid_, signal);
     int status = 0;
     waitpid(pid_, &status, 0);
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exit_code_ = ExitCode(status);
     pid_ = -1;
   }
   Drain(0);
@@ -98,7 +106,7 @@ int ServerProcess::Terminate(std::chrono::milliseconds patience) {
   kill(pid_, SIGTERM);
   int status = 0;
   if (WaitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, patience)) {
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    exit_code_ = ExitCode(status);
     pid_ = -1;
     Drain(0);
     return exit_code_;
