@@ -24,10 +24,11 @@ class Server {
   // Starts one; pg-up picks a free port, which another process may take
   // before the server binds it, so a failed start is retried.
   static Result<std::unique_ptr<Server>> Start() {
-    // Directly under /tmp: pg-up hands the directory to the postgres user,
-    // who must be able to reach it.
-    std::string pattern = "/tmp/wharf-pg-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) return IoError("mkdtemp /tmp/wharf-pg-XXXXXX failed");
+    // Under TMPDIR, so scripts/test sees a server left running. pg-up hands the
+    // directory to the postgres user, who must be able to reach it: scripts/test
+    // makes the suite's TMPDIR world-searchable.
+    std::string pattern = (std::filesystem::temp_directory_path() / "wharf-pg-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return IoError("mkdtemp " + pattern + " failed");
     auto server = std::unique_ptr<Server>(new Server(pattern));
     ProcessResult up;
     for (int attempt = 0; attempt < 3; ++attempt) {

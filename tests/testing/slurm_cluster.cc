@@ -19,8 +19,9 @@ Result<std::unique_ptr<SlurmCluster>> SlurmCluster::Start(int nodes) {
   if (::access("/usr/sbin/slurmctld", X_OK) != 0) {
     return Unavailable("Slurm is not installed (scripts/install-deps installs it)");
   }
-  std::string pattern = "/tmp/wharf-slurm-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) return IoError("mkdtemp /tmp/wharf-slurm-XXXXXX failed");
+  // Under TMPDIR: scripts/test then sees (and names) any daemon or job of it left running.
+  std::string pattern = (std::filesystem::temp_directory_path() / "wharf-slurm-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) return IoError("mkdtemp " + pattern + " failed");
   std::unique_ptr<SlurmCluster> cluster(new SlurmCluster(pattern));
   const ProcessResult up = RunProcess({kSlurmUp, pattern, std::to_string(nodes)});
   if (up.exit_code != 0) return Unavailable("scripts/slurm-up could not start a cluster: " + up.err + up.out);

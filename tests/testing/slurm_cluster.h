@@ -1,6 +1,6 @@
 #pragma once
 // A private Slurm cluster for the tests of one process: scripts/slurm-up in
-// a fresh directory under /tmp, stopped with scripts/slurm-down and removed
+// a fresh directory under TMPDIR, stopped with scripts/slurm-down and removed
 // with the object. Slurm tests run as one ctest entry (one process, one
 // cluster), since a controller takes a few seconds to schedule its first job.
 
