@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/file.h"
+#include "core/json_depth.h"
 
 namespace wharf::artifact {
 namespace {
@@ -244,6 +245,7 @@ Result<Modelfile> ParseModelfile(std::string_view bytes, std::string_view source
   }
 
   Modelfile file;
+  WHARF_RETURN_IF_ERROR(CheckJsonDepth(header_text, src + ": the Modelfile header"));
   try {
     file.header = nlohmann::json::parse(header_text);
   } catch (const nlohmann::json::exception& e) {

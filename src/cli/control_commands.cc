@@ -28,6 +28,7 @@
 #include "cli/exit_code.h"
 #include "control/client.h"
 #include "core/file.h"
+#include "core/json_depth.h"
 
 namespace wharf::cli {
 
@@ -86,6 +87,11 @@ Result<json> BuildOverrides(const std::vector<std::string>& overrides) {
     }
     const std::string text = o.substr(eq + 1);
     // Environment values are strings whatever they look like (env.THREADS=4).
+    if (keys.size() > static_cast<std::size_t>(kMaxJsonDepth)) {
+      return InvalidArgument(fmt::format("--override: a key of {} segments nests deeper than {} levels", keys.size(),
+                                         kMaxJsonDepth));
+    }
+    if (keys.front() != "env") WHARF_RETURN_IF_ERROR(CheckJsonDepth(text, "--override " + keys.front()));
     json value = keys.front() == "env" ? json() : json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded() || keys.front() == "env") value = text;
     json* node = &patch;
@@ -140,6 +146,7 @@ std::string WhatRuns(const json& spec) {
 
 Status TaskdefRegister(const ControlFlags& f) {
   WHARF_ASSIGN_OR_RETURN(std::string text, ReadInput(f.file));
+  WHARF_RETURN_IF_ERROR(CheckJsonDepth(text, f.file == "-" ? "stdin" : f.file));
   json def = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (def.is_discarded() || !def.is_object()) {
     return InvalidArgument(fmt::format("{}: not a JSON object (a task definition)", f.file == "-" ? "stdin" : f.file));

@@ -17,6 +17,7 @@
 #include "control/client.h"
 #include "control/task_definition.h"
 #include "core/file.h"
+#include "core/json_depth.h"
 
 namespace wharf::cli {
 
@@ -44,6 +45,7 @@ Result<json> ReadSpec(const std::string& file) {
   const auto first = text.find_first_not_of(" \t\r\n");
   json spec;
   if (file.ends_with(".json") || (first != std::string::npos && text[first] == '{')) {
+    WHARF_RETURN_IF_ERROR(CheckJsonDepth(text, file));
     try {
       spec = json::parse(text);
     } catch (const json::parse_error& e) {

@@ -270,7 +270,8 @@ JobType ServeJob() {
                 {"port", false, "port (default 8080)"},
                 {"capture", false, "off | async | durable"},
                 {"announce", false, "true: open an admin port and write its URL to the output dir's replica.json"},
-                {"admin_token_file", false, "bearer token that reloads over the admin port must carry"}};
+                {"admin_token_file", false, "bearer token that reloads over the admin port must carry"},
+                {"replica_group", false, "share the port with the replicas of this group only (set by endpoints)"}};
   job.argv = [](const json& p, const JobContext& context) -> Result<std::vector<std::string>> {
     if (p.contains("model") == p.contains("config")) return InvalidArgument("params: serve needs model or config");
     std::vector<std::string> argv = {context.wharf_executable.string(), "serve", "--threads", Threads(context)};
@@ -285,7 +286,8 @@ JobType ServeJob() {
                                       {"host", "--host"},
                                       {"port", "--port"},
                                       {"capture", "--capture"},
-                                      {"admin_token_file", "--admin-token-file"}}));
+                                      {"admin_token_file", "--admin-token-file"},
+                                      {"replica_group", "--replica-group"}}));
     WHARF_ASSIGN_OR_RETURN(const bool announce, Flag(p, "announce"));
     if (announce) {
       argv.insert(argv.end(), {"--admin-port", "0", "--announce", (context.output_dir / "replica.json").string()});

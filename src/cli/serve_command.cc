@@ -2,6 +2,7 @@
 // POST /admin/config (the admin port) switches to a new configuration
 // without dropping a request.
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,12 +11,14 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/exit_code.h"
 #include "cli/registry_model.h"
 #include "core/file.h"
 #include "core/parallel.h"
+#include "core/random.h"
 #include "net/bearer_token.h"
 #include "net/http_server.h"
 #include "serve/admin_service.h"
@@ -43,7 +46,7 @@ struct ServeFlags {
   std::size_t max_body_bytes = 1 << 20;
   int read_timeout_ms = 15000, grace_ms = 10000;
   int admin_port = -1;  // -1: no admin port
-  std::string admin_token_file, announce;
+  std::string admin_token_file, announce, replica_group;
 };
 
 // "NAME=model:wine@production" becomes "NAME=<that version's Modelfile>",
@@ -95,12 +98,15 @@ void ReservePageCacheForCapture(const serve::ServeConfig& config, const std::str
   }
 }
 
-// Writes what a supervisor needs to find this replica; a reader never sees half of it.
+// Writes what a supervisor needs to find and drive this replica (its admin
+// token too, when it made its own); a reader never sees half of it.
 Status Announce(const std::filesystem::path& path, std::string_view host, std::uint16_t port,
-                std::uint16_t admin_port) {
-  return WriteFileAtomically(path, fmt::format(R"({{"pid":{},"url":"http://{}:{}","admin_url":"http://127.0.0.1:{}"}})"
-                                               "\n",
-                                               ::getpid(), host, port, admin_port));
+                std::uint16_t admin_port, std::string_view own_token) {
+  nlohmann::json announced = {{"pid", ::getpid()},
+                              {"url", fmt::format("http://{}:{}", host, port)},
+                              {"admin_url", fmt::format("http://127.0.0.1:{}", admin_port)}};
+  if (!own_token.empty()) announced["admin_token"] = own_token;
+  return WriteFileAtomically(path, announced.dump() + "\n", 0600);
 }
 
 void PrintEndpoints(const serve::ServeConfig& config, const serve::Deployment& deployment, const std::string& location) {
@@ -134,10 +140,15 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   WHARF_ASSIGN_OR_RETURN(serve::ServeConfig config, LoadConfig(f));
   const std::string location = store::StoreLocation(f.db);
   ReservePageCacheForCapture(config, location);
-  std::string token;
+  std::string token, own_token;
   if (!f.admin_token_file.empty()) {
     WHARF_ASSIGN_OR_RETURN(token, net::ReadToken(f.admin_token_file));
+  } else if (!f.announce.empty() && f.admin_port >= 0) {
+    // A replica a supervisor drives: reloads carry a token of its own, which
+    // only the announcement tells (no other process's token is needed).
+    token = own_token = RandomHex(32);
   }
+  if (!token.empty()) ::prctl(PR_SET_DUMPABLE, 0);  // no core dump carries the token
   serve::Deployer deployer(registry, store::CaptureLocation(location), std::chrono::milliseconds(f.grace_ms));
   WHARF_ASSIGN_OR_RETURN(auto deployment, deployer.Load(config));
   serve::ModelService service(deployment);
@@ -148,6 +159,7 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   options.threads = f.threads > 0 ? f.threads : HardwareThreads();
   options.max_body_bytes = f.max_body_bytes;
   options.read_timeout = std::chrono::milliseconds(f.read_timeout_ms);
+  options.replica_group = f.replica_group;
   // The loops answer /metrics from the moment Start runs them, so the source
   // is set before it and reads the server through an atomic pointer.
   std::atomic<const net::HttpServer*> running{nullptr};
@@ -162,6 +174,7 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
   std::unique_ptr<net::HttpServer> admin;
   if (f.admin_port >= 0) {
     net::HttpServerOptions admin_options = options;
+    admin_options.replica_group.clear();  // the admin port is this replica's alone
     admin_options.host = "127.0.0.1";
     admin_options.port = static_cast<std::uint16_t>(f.admin_port);
     admin_options.threads = 2;  // status and metrics answer while a reload loads models
@@ -172,7 +185,7 @@ Status Run(const ServeFlags& f, const artifact::ModelRegistry& registry) {
              admin ? fmt::format("; admin on http://127.0.0.1:{}", admin->port()) : "");
   PrintEndpoints(config, *deployment, location);
   if (!f.announce.empty()) {
-    WHARF_RETURN_IF_ERROR(Announce(f.announce, f.host, server->port(), admin ? admin->port() : 0));
+    WHARF_RETURN_IF_ERROR(Announce(f.announce, f.host, server->port(), admin ? admin->port() : 0, own_token));
   }
   deployment.reset();  // the service holds it; a reload must be able to drain it
 
@@ -243,8 +256,12 @@ void AddServeCommand(CLI::App& app, const CommandContext& context) {
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--admin-token-file", flags->admin_token_file,
                   "Bearer token that POST /admin/config must carry (without it, reloads over HTTP are refused)");
+  cmd->add_option("--replica-group", flags->replica_group,
+                  "Share --port with the other replicas of this group only (the control plane sets it for an "
+                  "endpoint's replicas); without it, a port already served is refused");
   cmd->add_option("--announce", flags->announce,
-                  "Once listening, write {pid, url, admin_url} as JSON to this file (for a supervisor)");
+                  "Once listening, write {pid, url, admin_url} as JSON to this file (for a supervisor); without "
+                  "--admin-token-file, also admin_token, a fresh one that POST /admin/config must carry");
   cmd->callback([flags, context] { *context.exit_code = ExitWith(Run(*flags, *context.registry)); });
 }
 

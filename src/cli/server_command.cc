@@ -2,6 +2,9 @@
 // over one home directory, until SIGTERM or SIGINT.
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -43,6 +46,16 @@ Status Run(const ServerFlags& f, const CommandContext& context) {
   options.slurm_conf = f.slurm_conf;
   options.slurm_partition = f.partition;
   options.drift = MakeDriftReporter(*context.registry);
+
+  // This process holds the token and the secret key: no core dump may carry
+  // them (a task that wants one raises its own limit: the hard one stays), and
+  // what it writes under the home is its own alone (0600 files, 0700 folders).
+  ::prctl(PR_SET_DUMPABLE, 0);
+  rlimit core{};
+  ::getrlimit(RLIMIT_CORE, &core);
+  core.rlim_cur = 0;
+  ::setrlimit(RLIMIT_CORE, &core);
+  ::umask(077);
 
   // Loop and scheduler threads inherit this mask, so only sigwait sees the signals.
   sigset_t signals;

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/json_depth.h"
+
 namespace wharf::cli {
 
 namespace {
@@ -58,7 +60,12 @@ Result<json> PlainScalar(const YAML::Node& node, std::string_view origin) {
   return json(text);
 }
 
-Result<json> Convert(const YAML::Node& node, std::string_view origin) {
+// `depth`: how many sequences and mappings hold `node`; past kMaxJsonDepth is
+// an error (the JSON would break the rule every JSON text wharf reads obeys).
+Result<json> Convert(const YAML::Node& node, std::string_view origin, int depth) {
+  if ((node.IsSequence() || node.IsMap()) && depth >= kMaxJsonDepth) {
+    return Bad(origin, node.Mark(), fmt::format("nests deeper than {} levels of sequences and mappings", kMaxJsonDepth));
+  }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -71,7 +78,7 @@ Result<json> Convert(const YAML::Node& node, std::string_view origin) {
     case YAML::NodeType::Sequence: {
       json out = json::array();
       for (const auto& item : node) {
-        WHARF_ASSIGN_OR_RETURN(json value, Convert(item, origin));
+        WHARF_ASSIGN_OR_RETURN(json value, Convert(item, origin, depth + 1));
         out.push_back(std::move(value));
       }
       return out;
@@ -82,7 +89,7 @@ Result<json> Convert(const YAML::Node& node, std::string_view origin) {
         if (!kv.first.IsScalar()) return Bad(origin, kv.first.Mark(), "a mapping key must be a plain value");
         const std::string& key = kv.first.Scalar();
         if (out.contains(key)) return Bad(origin, kv.first.Mark(), fmt::format("duplicate key '{}'", key));
-        WHARF_ASSIGN_OR_RETURN(out[key], Convert(kv.second, origin));
+        WHARF_ASSIGN_OR_RETURN(out[key], Convert(kv.second, origin, depth + 1));
       }
       return out;
     }
@@ -103,7 +110,7 @@ Result<json> YamlToJson(std::string_view text, std::string_view origin) {
   if (documents.size() > 1) {
     return Bad(origin, documents[1].Mark(), fmt::format("expected one YAML document, found {}", documents.size()));
   }
-  return Convert(documents.front(), origin);
+  return Convert(documents.front(), origin, 0);
 }
 
 }  // namespace wharf::cli

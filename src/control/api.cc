@@ -113,6 +113,37 @@ ControlApi::ControlApi(std::unique_ptr<store::MetadataStore> store, std::string 
       secrets_(*store_, std::move(vault)),
       drift_(std::move(drift)) {}
 
+namespace {
+
+constexpr std::string_view kNoToken = "missing or wrong bearer token (send Authorization: Bearer TOKEN)";
+
+// The routes anyone may GET: health, the API's description, and the console's files (not under /api/).
+bool IsPublic(std::string_view method, std::string_view path) {
+  if (method != "GET") return false;
+  return path == "/api/health" || path == "/api/openapi.json" || (!path.starts_with("/api/") && path != "/metrics");
+}
+
+std::string BodyTooLarge(std::uint64_t size) {
+  return fmt::format("request body of {} bytes exceeds the limit of {} bytes", size, kMaxJsonBody);
+}
+
+}  // namespace
+
+std::optional<net::HttpResponse> ControlApi::Screen(const net::HttpRequest& head) {
+  const std::string_view path = head.target.substr(0, head.target.find('?'));
+  const std::string_view length_header = head.header("Content-Length");
+  std::uint64_t length = 0;
+  std::from_chars(length_header.data(), length_header.data() + length_header.size(), length);
+  const bool has_body = length > 0 || !head.header("Transfer-Encoding").empty();
+  if (!net::BearerMatches(head.header("Authorization"), token_)) {
+    if (has_body || !IsPublic(head.method, path)) return Error(401, kNoToken);
+    return std::nullopt;
+  }
+  const bool upload = head.method == "PUT" && path.starts_with("/api/artifacts/");
+  if (!upload && length > kMaxJsonBody) return Error(413, BodyTooLarge(length));
+  return std::nullopt;
+}
+
 void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
   const std::string_view target = request.target;
   const std::size_t q = target.find('?');
@@ -130,7 +161,7 @@ void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
     return;
   }
   if (!net::BearerMatches(request.header("Authorization"), token_)) {
-    respond(Error(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)"));
+    respond(Error(401, kNoToken));
     return;
   }
   if (path == "/metrics") {
@@ -165,8 +196,7 @@ void ControlApi::Handle(net::HttpRequest& request, net::Respond respond) {
   // body is JSON (or a secret's value, smaller still) and stops far sooner.
   const bool upload = call.method == "PUT" && call.segments[0] == "artifacts";
   if (!upload && call.body->size() > kMaxJsonBody) {
-    respond(Error(413, fmt::format("request body of {} bytes exceeds the limit of {} bytes", call.body->size(),
-                                   kMaxJsonBody)));
+    respond(Error(413, BodyTooLarge(call.body->size())));
     return;
   }
   try {

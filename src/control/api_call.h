@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/api.h"
+#include "core/json_depth.h"
 #include "net/http_server.h"
 
 namespace wharf::control {
@@ -24,9 +25,11 @@ struct ControlApi::Call {
   std::map<std::string, std::string> query;  // decoded
   const std::string* body = nullptr;
 
-  // The body (at most kMaxJsonBody: Handle refuses more) as JSON; InvalidArgument when it is not.
+  // The body (at most kMaxJsonBody: Handle refuses more) as JSON; InvalidArgument when it is not,
+  // or nests deeper than kMaxJsonDepth.
   Result<nlohmann::json> Json() const {
     if (body->empty()) return nlohmann::json::object();
+    WHARF_RETURN_IF_ERROR(CheckJsonDepth(*body, "the request body"));
     nlohmann::json parsed = nlohmann::json::parse(*body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) return InvalidArgument("request body is not valid JSON");
     return parsed;

@@ -134,9 +134,10 @@ Status ArtifactStore::Put(std::string_view name, std::string_view bytes) const {
   WHARF_RETURN_IF_ERROR(PathOf(name));
 
   std::string temp = (parent / (std::string(kTempPrefix) + "XXXXXX")).string();
+  // mkostemp makes it 0600: the store is the server's alone, as its whole home.
   const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0) return IoError(fmt::format("cannot store artifact '{}': {}", name, ErrnoText(errno)));
-  const bool written = ::fchmod(fd, 0644) == 0 && WriteAll(fd, bytes) && ::fsync(fd) == 0;
+  const bool written = WriteAll(fd, bytes) && ::fsync(fd) == 0;
   const int write_error = errno;
   if (::close(fd) != 0 || !written || ::rename(temp.c_str(), path.c_str()) != 0) {
     const int error = written ? errno : write_error;

@@ -10,7 +10,7 @@ namespace wharf::control {
 namespace {
 
 using Json = nlohmann::ordered_json;  // keeps fields in the order written
-using data::CsvField;
+using data::SpreadsheetSafeCsvField;
 
 // `text` as a JSON value if it is JSON, else as a JSON string.
 Json JsonOrString(const std::string& text) {
@@ -46,9 +46,11 @@ std::string CaptureCsvHeader() {
 }
 
 std::string CaptureCsvLine(const store::CaptureRecord& r) {
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", CsvField(r.id), FormatTimeUtc(r.time_us), r.time_us,
-                     CsvField(r.endpoint), CsvField(r.variant), CsvField(r.model_version), r.shadow, CsvField(r.inputs),
-                     CsvField(r.outputs), r.latency_ms, r.status);
+  // Request ids, inputs and outputs come from clients: never a formula when the file is opened.
+  const auto field = [](std::string_view value) { return SpreadsheetSafeCsvField(value); };
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", field(r.id), FormatTimeUtc(r.time_us), r.time_us,
+                     field(r.endpoint), field(r.variant), field(r.model_version), r.shadow, field(r.inputs),
+                     field(r.outputs), r.latency_ms, r.status);
 }
 
 }  // namespace wharf::control

@@ -26,6 +26,7 @@ class ConsoleHandler : public net::HttpHandler {
  public:
   explicit ConsoleHandler(net::HttpHandler& next) : next_(next) {}
   void Handle(net::HttpRequest& request, net::Respond respond) override;
+  std::optional<net::HttpResponse> Screen(const net::HttpRequest& head) override { return next_.Screen(head); }
 
  private:
   net::HttpHandler& next_;

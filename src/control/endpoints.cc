@@ -9,6 +9,8 @@
 #include "control/task_definition.h"
 #include "core/clock.h"
 #include "core/file.h"
+#include "core/json_depth.h"
+#include "core/sha256.h"
 #include "net/http_client.h"
 
 namespace wharf::control {
@@ -38,12 +40,11 @@ json EndpointRevisionToJson(const store::EndpointRevision& r) {
 EndpointController::EndpointController(std::unique_ptr<store::MetadataStore> api_store,
                                        std::unique_ptr<store::MetadataStore> loop_store, Scheduler& scheduler,
                                        const JobRegistry& jobs, const ArtifactStore& artifacts,
-                                       EndpointOptions options, std::string token)
+                                       EndpointOptions options)
     : api_store_(std::move(api_store)),
       loop_store_(std::move(loop_store)),
       artifacts_(artifacts),
       options_(std::move(options)),
-      token_(std::move(token)),
       reconciler_(*loop_store_, scheduler, jobs, artifacts) {}
 
 EndpointController::~EndpointController() { Stop(); }
@@ -349,12 +350,19 @@ Status EndpointController::WriteCurrentConfig(const store::EndpointRevision& lat
 }
 
 Status EndpointController::EnsureDefinition(const EndpointSpec& spec) {
+  // The endpoint's replicas share its port, and only they: the group names
+  // this control plane's home and the endpoint, so it stays the same across
+  // revisions and differs from any other endpoint's anywhere.
+  Sha256 group;
+  group.Update(options_.home.string());
+  group.Update(std::string_view("\0", 1));
+  group.Update(spec.name);
   const json params = {{"config", (options_.home / "endpoints" / spec.name / "current.json").string()},
                        {"name", spec.name},
                        {"host", spec.host},
                        {"port", spec.port},
                        {"announce", true},
-                       {"admin_token_file", options_.token_file.string()}};
+                       {"replica_group", group.HexDigest().substr(0, 32)}};
   const json definition = {{"job", "serve"}, {"params", params}, {"resources", {{"cpus", spec.replicas.cpus}}}};
   // Stored canonically: the same spec is the same revision, not a new one.
   return loop_store_->RegisterDefinition(DefinitionName(spec.name), definition.dump()).status();
@@ -406,7 +414,7 @@ EndpointController::Replica EndpointController::Observe(const store::TaskRecord&
   // Hand it the latest revision: it loads it next to the old one and switches.
   const std::string body = ServeConfigOf(json::parse(latest.resolved_json), latest.revision).dump();
   Result<net::HttpReply> pushed =
-      client.Request("POST", "/admin/config", body, {{"Authorization", "Bearer " + token_}});
+      client.Request("POST", "/admin/config", body, {{"Authorization", "Bearer " + link->admin_token}});
   if (pushed.ok() && pushed->status == 200) {
     replica.revision = latest.revision;
     replica.error.clear();
@@ -427,12 +435,12 @@ EndpointController::Link* EndpointController::LinkTo(const std::string& task_id)
   if (auto it = links_.find(task_id); it != links_.end()) return &it->second;
   const fs::path announce = artifacts_.root() / ArtifactStore::TaskOutputPrefix(task_id) / "replica.json";
   Result<std::string> text = ReadFile(announce);
-  if (!text.ok()) return nullptr;
+  if (!text.ok() || !CheckJsonDepth(*text, announce.string()).ok()) return nullptr;  // a task wrote it
   const json a = json::parse(*text, nullptr, false);
-  if (!a.is_object() || !a.contains("admin_url")) return nullptr;
+  if (!a.is_object() || !a.contains("admin_url") || a.value("admin_token", "").empty()) return nullptr;
   Result<net::HttpEndpoint> admin = net::ParseHttpUrl(a.value("admin_url", ""));
   if (!admin.ok()) return nullptr;
-  Link link{a.value("url", ""), a.value("admin_url", ""),
+  Link link{a.value("url", ""), a.value("admin_url", ""), a.value("admin_token", ""),
             std::make_unique<net::HttpClient>(*admin, std::chrono::seconds(60))};  // a reload loads models
   return &links_.emplace(task_id, std::move(link)).first->second;
 }

@@ -37,8 +37,7 @@
 namespace wharf::control {
 
 struct EndpointOptions {
-  std::filesystem::path home;        // replicas' configurations go to HOME/endpoints/NAME/
-  std::filesystem::path token_file;  // replicas accept reloads carrying this token
+  std::filesystem::path home;  // replicas' configurations go to HOME/endpoints/NAME/
   std::chrono::milliseconds interval{250};  // how often the loop runs
 };
 
@@ -50,7 +49,7 @@ class EndpointController {
   // `api_store` serves the API calls, `loop_store` the loop thread.
   EndpointController(std::unique_ptr<store::MetadataStore> api_store, std::unique_ptr<store::MetadataStore> loop_store,
                      Scheduler& scheduler, const JobRegistry& jobs, const ArtifactStore& artifacts,
-                     EndpointOptions options, std::string token);
+                     EndpointOptions options);
   ~EndpointController();  // Stop()
 
   void Start();
@@ -114,6 +113,7 @@ class EndpointController {
   // kept-alive client for its admin port.
   struct Link {
     std::string url, admin_url;
+    std::string admin_token;  // the replica's own, from its announcement: reloads carry it
     std::unique_ptr<net::HttpClient> client;
   };
 
@@ -145,7 +145,6 @@ class EndpointController {
   std::unique_ptr<store::MetadataStore> api_store_, loop_store_;
   const ArtifactStore& artifacts_;
   const EndpointOptions options_;
-  const std::string token_;
   Reconciler reconciler_;
   Mutex api_mu_;  // serializes Apply/Rollback (read latest, then append)
 

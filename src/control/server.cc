@@ -84,6 +84,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   std::error_code ec;
   fs::create_directories(home, ec);
   if (ec) return IoError(fmt::format("cannot create {}: {}", home.string(), ec.message()));
+  // The home holds the token, the secret key, the store and every task's
+  // files: nobody else may even list it (a home made by an older wharf too).
+  fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) return IoError(fmt::format("cannot make {} private (chmod 700): {}", home.string(), ec.message()));
 
   auto parts = std::make_unique<Parts>();
   WHARF_ASSIGN_OR_RETURN(parts->lock_fd, LockHome(home));
@@ -140,7 +144,7 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ServerOptions&
   WHARF_RETURN_IF_ERROR(parts->scheduler->Start());
   parts->endpoints = std::make_unique<EndpointController>(
       std::move(endpoints_api_store), std::move(endpoints_loop_store), *parts->scheduler, jobs, *parts->artifacts,
-      EndpointOptions{.home = home, .token_file = fs::absolute(token_file)}, token);
+      EndpointOptions{.home = home});
   parts->endpoints->Start();
   parts->services = std::make_unique<ServiceController>(std::move(services_api_store), std::move(services_loop_store),
                                                         *parts->scheduler, jobs, *parts->artifacts, ServiceOptions{});

@@ -19,7 +19,8 @@ Result<std::string> ReadFile(const std::filesystem::path& path);
 // renames it over `path`, so a reader sees the old file or the new one,
 // never part of one. No fsync: for small files a crash may lose (a pointer
 // file, a published configuration), not for data. One writer per path.
+// The file gets `mode` (less the umask; 0600 for one holding a secret).
 // IoError naming the path and the system's reason.
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes, unsigned mode = 0644);
 
 }  // namespace wharf

@@ -25,6 +25,7 @@
 #include "artifact/modelfile.h"
 #include "cli/exit_code.h"
 #include "core/file.h"
+#include "core/json_depth.h"
 #include "core/parallel.h"
 #include "core/sha256.h"
 #include "core/version.h"
@@ -392,6 +393,7 @@ Status Merge(const std::vector<fs::path>& shards, const fs::path& out) {
   std::map<std::size_t, std::size_t> by_index;  // shard index -> position in `shards`
   for (std::size_t i = 0; i < shards.size(); ++i) {
     WHARF_ASSIGN_OR_RETURN(const std::string text, ReadFile(shards[i] / kManifest));
+    WHARF_RETURN_IF_ERROR(CheckJsonDepth(text, (shards[i] / kManifest).string()));
     manifests[i] = json::parse(text, nullptr, false);
     if (!manifests[i].is_object() || !manifests[i].contains("shard")) {
       return InvalidArgument(fmt::format("{}: not a featurize manifest", (shards[i] / kManifest).string()));

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/file.h"
+#include "core/json_depth.h"
 #include "core/parallel.h"
 #include "dl/torch_model.h"
 
@@ -134,6 +135,7 @@ Result<int> LoadCheckpoint(const fs::path& dir, Network& network, torch::optim::
   std::error_code ec;
   if (!fs::exists(dir / kCheckpointState, ec)) return 0;
   WHARF_ASSIGN_OR_RETURN(std::string text, ReadFile(dir / kCheckpointState));
+  WHARF_RETURN_IF_ERROR(CheckJsonDepth(text, (dir / kCheckpointState).string()));
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     if (j.at("run") != identity) {

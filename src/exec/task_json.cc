@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.h"
+
 namespace wharf::exec {
 namespace {
 
@@ -55,6 +57,7 @@ TaskSpec SpecFromJson(const json& in) {
 std::string TaskSpecToJson(const TaskSpec& spec) { return SpecToJson(spec).dump(2); }
 
 Result<TaskSpec> TaskSpecFromJson(std::string_view text) {
+  WHARF_RETURN_IF_ERROR(CheckJsonDepth(text, "task spec"));
   try {
     return SpecFromJson(json::parse(text));
   } catch (const json::exception& e) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "core/json_depth.h"
 #include "core/version.h"
 
 namespace wharf::ml {
@@ -18,6 +19,7 @@ PcaModel::PcaModel(Pca pca, std::vector<std::string> features) : pca_(std::move(
 Result<std::unique_ptr<PcaModel>> PcaModel::Load(const artifact::Modelfile& file) {
   const artifact::Section* section = file.Find(kPcaSection);
   if (section == nullptr) return InvalidArgument(fmt::format("Modelfile has no {} section", kPcaSection));
+  WHARF_RETURN_IF_ERROR(CheckJsonDepth(section->bytes, fmt::format("Modelfile section {}", kPcaSection)));
   const auto j = nlohmann::json::parse(section->bytes, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgument(fmt::format("Modelfile section {} is not JSON", kPcaSection));
   WHARF_ASSIGN_OR_RETURN(Pca pca, Pca::FromJson(j));

@@ -1,7 +1,6 @@
 #include "net/bearer_token.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +9,8 @@
 #include <system_error>
 
 #include <fmt/format.h>
+
+#include "core/random.h"
 
 namespace wharf::net {
 
@@ -30,7 +31,7 @@ std::string_view Trim(std::string_view s) {
 }
 
 // The whole of the open file `fd`; closes it.
-Result<std::string> ReadAndClose(int fd, const fs::path& path) {
+Result<std::string> ReadAndClose(int fd, const fs::path& path, std::string_view kind) {
   std::string contents;
   std::array<char, 4096> chunk;
   while (true) {
@@ -39,7 +40,7 @@ Result<std::string> ReadAndClose(int fd, const fs::path& path) {
     if (n < 0) {
       const int error = errno;
       ::close(fd);
-      return IoError(fmt::format("cannot read the token file {}: {}", path.string(), ErrnoText(error)));
+      return IoError(fmt::format("cannot read the {} {}: {}", kind, path.string(), ErrnoText(error)));
     }
     if (n == 0) break;
     contents.append(chunk.data(), static_cast<std::size_t>(n));
@@ -48,92 +49,77 @@ Result<std::string> ReadAndClose(int fd, const fs::path& path) {
   return std::string(Trim(contents));
 }
 
-Result<std::string> FreshToken() {
-  std::array<unsigned char, kTokenBytes> bytes;
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::getrandom(bytes.data() + done, bytes.size() - done, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Internal(fmt::format("cannot get random bytes for a token: {}", ErrnoText(errno)));
-    done += static_cast<std::size_t>(n);
-  }
-  std::string hex;
-  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
-  return hex;
-}
-
 // Writes a fresh token to `path`, which must not exist. The token is written
 // to a temporary file created with mode 0600 (never wider, whatever the
 // umask) and linked into place, so a concurrent reader sees no file or a
 // whole one. AlreadyExists if another process created `path` first.
-Result<std::string> CreateToken(const fs::path& path) {
+Result<std::string> CreateToken(const fs::path& path, std::string_view kind) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   if (ec)
-    return IoError(fmt::format("cannot create the directory of the token file {}: {}", path.string(), ec.message()));
-  WHARF_ASSIGN_OR_RETURN(std::string token, FreshToken());
-
-  WHARF_ASSIGN_OR_RETURN(const std::string suffix, FreshToken());
-  const std::string temp = path.string() + ".tmp-" + suffix.substr(0, 16);
+    return IoError(fmt::format("cannot create the directory of the {} {}: {}", kind, path.string(), ec.message()));
+  const std::string token = RandomHex(kTokenBytes);
+  const std::string temp = path.string() + ".tmp-" + RandomHex(8);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return IoError(fmt::format("cannot create the token file {}: {}", path.string(), ErrnoText(errno)));
+  if (fd < 0) return IoError(fmt::format("cannot create the {} {}: {}", kind, path.string(), ErrnoText(errno)));
   const std::string line = token + "\n";
   const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
   const int write_error = errno;
   ::close(fd);
   if (!written) {
     ::unlink(temp.c_str());
-    return IoError(fmt::format("cannot write the token file {}: {}", path.string(), ErrnoText(write_error)));
+    return IoError(fmt::format("cannot write the {} {}: {}", kind, path.string(), ErrnoText(write_error)));
   }
   const int linked = ::link(temp.c_str(), path.c_str());
   const int link_error = errno;
   ::unlink(temp.c_str());
   if (linked != 0 && link_error == EEXIST) return AlreadyExists(path.string());
   if (linked != 0)
-    return IoError(fmt::format("cannot create the token file {}: {}", path.string(), ErrnoText(link_error)));
+    return IoError(fmt::format("cannot create the {} {}: {}", kind, path.string(), ErrnoText(link_error)));
   return token;
 }
 
 }  // namespace
 
-Result<std::string> LoadOrCreateToken(const fs::path& path) {
+Result<std::string> LoadOrCreateToken(const fs::path& path, std::string_view kind) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
-      auto created = CreateToken(path);
+      auto created = CreateToken(path, kind);
       if (created.status().code() == StatusCode::kAlreadyExists) continue;  // another server won; read its token
       return created;
     }
-    if (fd < 0) return IoError(fmt::format("cannot open the token file {}: {}", path.string(), ErrnoText(errno)));
+    if (fd < 0) return IoError(fmt::format("cannot open the {} {}: {}", kind, path.string(), ErrnoText(errno)));
     struct stat info {};
     if (::fstat(fd, &info) != 0) {
       const int error = errno;
       ::close(fd);
-      return IoError(fmt::format("cannot stat the token file {}: {}", path.string(), ErrnoText(error)));
+      return IoError(fmt::format("cannot stat the {} {}: {}", kind, path.string(), ErrnoText(error)));
     }
     if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
       ::close(fd);
       return FailedPrecondition(
-          fmt::format("the token file {} is accessible to group or others (mode {:04o}); run `chmod 600 {}`",
+          fmt::format("the {} {} is accessible to group or others (mode {:04o}); run `chmod 600 {}`", kind,
                       path.string(), info.st_mode & 07777, path.string()));
     }
-    WHARF_ASSIGN_OR_RETURN(std::string token, ReadAndClose(fd, path));
+    WHARF_ASSIGN_OR_RETURN(std::string token, ReadAndClose(fd, path, kind));
     if (token.empty()) {
       return FailedPrecondition(
-          fmt::format("the token file {} is empty; remove it to have a new token created, or write a token into it",
+          fmt::format("the {} {} is empty; remove it to have a new one created, or write one into it", kind,
                       path.string()));
     }
     return token;
   }
-  return IoError(fmt::format("cannot create the token file {}: it keeps appearing and vanishing", path.string()));
+  return IoError(fmt::format("cannot create the {} {}: it keeps appearing and vanishing", kind, path.string()));
 }
 
 Result<std::string> ReadToken(const fs::path& path) {
+  constexpr std::string_view kind = "token file";
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) return NotFound(fmt::format("the token file {} does not exist", path.string()));
-  if (fd < 0) return IoError(fmt::format("cannot open the token file {}: {}", path.string(), ErrnoText(errno)));
-  WHARF_ASSIGN_OR_RETURN(std::string token, ReadAndClose(fd, path));
-  if (token.empty()) return FailedPrecondition(fmt::format("the token file {} is empty", path.string()));
+  if (fd < 0 && errno == ENOENT) return NotFound(fmt::format("the {} {} does not exist", kind, path.string()));
+  if (fd < 0) return IoError(fmt::format("cannot open the {} {}: {}", kind, path.string(), ErrnoText(errno)));
+  WHARF_ASSIGN_OR_RETURN(std::string token, ReadAndClose(fd, path, kind));
+  if (token.empty()) return FailedPrecondition(fmt::format("the {} {} is empty", kind, path.string()));
   return token;
 }
 

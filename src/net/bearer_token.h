@@ -18,7 +18,8 @@ namespace wharf::net {
 // directories. FailedPrecondition if an existing file is empty or readable
 // by group or others (naming the file and the fix: chmod 600); IoError if it
 // cannot be read or written.
-Result<std::string> LoadOrCreateToken(const std::filesystem::path& path);
+// `kind` names the file in errors ("token file", "secret key file").
+Result<std::string> LoadOrCreateToken(const std::filesystem::path& path, std::string_view kind = "token file");
 
 // Reads an existing token file for a client (no permission check).
 // NotFound naming the file when it does not exist.

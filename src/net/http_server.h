@@ -1,7 +1,12 @@
 #pragma once
-// HTTP/1.1 server: one event loop per thread, each with its own acceptor on
-// the same port (SO_REUSEPORT), keep-alive, a request body size limit and a
-// read timeout. Boost.Beast underneath; nothing of it leaks into this header.
+// HTTP/1.1 server: one event loop per thread, all accepting on one port,
+// keep-alive, a request body size limit and a read timeout. Boost.Beast
+// underneath; nothing of it leaks into this header.
+//
+// A port is one process's alone: a port already served fails Start. Only the
+// replicas of one group (an endpoint's, started by the control plane) share a
+// port (SO_REUSEPORT); each names its group in every answer, and a replica
+// joins a port only where the server already there names the same group.
 //
 // Thread-safety: the handler is called from every loop thread at once; a
 // response may be sent from any thread (it is handed back to the
@@ -12,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +50,15 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   virtual void Handle(HttpRequest& request, Respond respond) = 0;
+  // Called once a request's headers are in, before its body is read (the
+  // request's body is empty here; `defer` must not be called). An answer
+  // returned is sent at once, the body is never read, and the connection
+  // closes: how a server refuses an unauthenticated or oversized request
+  // without holding its body. Default: read the body, then Handle.
+  virtual std::optional<HttpResponse> Screen(const HttpRequest& head) {
+    (void)head;
+    return std::nullopt;
+  }
 };
 
 struct HttpServerOptions {
@@ -54,7 +69,13 @@ struct HttpServerOptions {
   // Time allowed to receive a whole request, counted from the end of the
   // previous response: bounds idle keep-alive connections and slow clients.
   std::chrono::milliseconds read_timeout{15000};
+  // Empty: the port is this process's alone. Set: this process is a replica
+  // of the group so named, and shares the port with that group only.
+  std::string replica_group;
 };
+
+// The header each answer of a replica names its group in.
+inline constexpr std::string_view kReplicaGroupHeader = "X-Wharf-Replica-Group";
 
 // The HTTP status answering a failed Status: 400 bad input, 401
 // unauthenticated, 404 not found, 409 already exists or wrong state, 503
@@ -64,7 +85,8 @@ unsigned HttpStatusOf(const Status& status);
 class HttpServer {
  public:
   // Binds, listens and starts the loop threads. InvalidArgument for a bad
-  // host, IoError if the port cannot be bound.
+  // host, IoError naming the port if it is served already (by another group)
+  // or cannot be bound.
   static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options, HttpHandler& handler);
   ~HttpServer();  // Shutdown(0) if still running
 

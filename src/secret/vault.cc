@@ -22,7 +22,7 @@ std::filesystem::path KeyFile(const std::filesystem::path& home) { return home /
 
 Result<Vault> Vault::Open(const std::filesystem::path& key_file) {
   if (sodium_init() < 0) return Internal("libsodium could not start");
-  WHARF_ASSIGN_OR_RETURN(std::string hex, net::LoadOrCreateToken(key_file));
+  WHARF_ASSIGN_OR_RETURN(std::string hex, net::LoadOrCreateToken(key_file, "secret key file"));
   Vault vault;
   std::size_t length = 0;
   const bool decoded = sodium_hex2bin(vault.key_.data(), vault.key_.size(), hex.data(), hex.size(), nullptr, &length,

@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/file.h"
+#include "core/json_depth.h"
 
 namespace wharf::serve {
 
@@ -164,6 +165,7 @@ Result<ServeConfig> LoadServeConfig(const std::filesystem::path& path) {
 Result<ServeConfig> ParseServeConfig(std::string_view text, std::string_view origin,
                                      const std::filesystem::path& base_dir) {
   const Source file{std::string(origin), base_dir};
+  WHARF_RETURN_IF_ERROR(CheckJsonDepth(text, file.origin));
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

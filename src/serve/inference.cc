@@ -14,6 +14,9 @@
 #include <fmt/ranges.h>
 #include <openssl/evp.h>
 
+#include "core/json_depth.h"
+#include "core/random.h"
+
 namespace wharf::serve {
 
 namespace od = simdjson::ondemand;
@@ -244,6 +247,7 @@ Result<FeatureBatch> Assemble(std::vector<Tensor>& tensors, const Endpoint& endp
 
 // Parses `body` in place: simdjson needs padding past the end of the text.
 Result<od::document> Iterate(std::string& body, od::parser& parser) {
+  WHARF_RETURN_IF_ERROR(CheckJsonDepth(body, "the request body"));
   body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   od::document doc;
   if (auto e = parser.iterate(simdjson::padded_string_view(body.data(), body.size(), body.capacity())).get(doc)) {
@@ -490,14 +494,6 @@ std::string JsonString(std::string_view text) {
 
 std::string ErrorJson(std::string_view message) { return R"({"error":)" + JsonString(message) + "}"; }
 
-std::string NewRequestId() {
-  static const std::uint64_t process_salt =
-      std::random_device{}() ^ static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  static std::atomic<std::uint64_t> counter{0};
-  std::uint64_t x = process_salt + 0x9e3779b97f4a7c15ULL * (counter.fetch_add(1, std::memory_order_relaxed) + 1);
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return fmt::format("{:016x}", x ^ (x >> 31));
-}
+std::string NewRequestId() { return RandomHex(16); }
 
 }  // namespace wharf::serve

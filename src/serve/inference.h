@@ -66,7 +66,8 @@ std::string JsonString(std::string_view text);
 // {"error": "..."}
 std::string ErrorJson(std::string_view message);
 
-// A fresh request id: 16 hex digits, unique within and across processes.
+// A fresh request id: 128 bits from the OS's CSPRNG as 32 hex digits, so no
+// client can guess another's id (GET /output/<id>/ answers whoever names it).
 std::string NewRequestId();
 
 }  // namespace wharf::serve

@@ -2,11 +2,11 @@
 // legal moves, task ids, name rules. Every backend enforces the same ones.
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "store/metadata_store.h"
 
 #include <array>
 #include <chrono>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -82,9 +82,7 @@ Status CheckTaskTransition(TaskState from, std::optional<TaskState> to) {
 }
 
 std::string NewTaskId(std::int64_t now_us) {
-  thread_local std::mt19937 rng{std::random_device{}()};
-  const auto random = static_cast<std::uint32_t>(rng());
-  return fmt::format("{:013x}{:08x}", static_cast<std::uint64_t>(now_us), random);
+  return fmt::format("{:013x}{}", static_cast<std::uint64_t>(now_us), RandomHex(16));
 }
 
 std::string NewTaskId() {

@@ -101,9 +101,9 @@ struct TaskUpdate {
   bool clear_next_attempt = false;  // store no retry time (e.g. when the retry starts)
 };
 
-// A new task id: 13 lower-case hex digits of `now_us` then 8 random ones, so
-// ids sort by creation time (until the year 2112) and practically never
-// collide (32 random bits per microsecond).
+// A new task id: 13 lower-case hex digits of `now_us` then 32 random ones (128
+// bits from the OS's CSPRNG), so ids sort by creation time (until the year
+// 2112) and nobody can guess one from another.
 std::string NewTaskId(std::int64_t now_us);
 std::string NewTaskId();  // at the current time
 

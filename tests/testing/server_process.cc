@@ -95,6 +95,7 @@ int ServerProcess::Stop(int signal) {
     int status = 0;
     waitpid(pid_, &status, 0);
     exit_code_ = ExitCode(status);
+    dumped_core_ = WIFSIGNALED(status) && WCOREDUMP(status);
     pid_ = -1;
   }
   Drain(0);

@@ -29,6 +29,8 @@ class ServerProcess {
 
   // Sends `signal` and waits for the exit; returns the exit code (or 128 + signal).
   int Stop(int signal);
+  // Whether the kernel dumped a core when Stop's signal ended the process.
+  bool dumped_core() const { return dumped_core_; }
   // Asks it to stop (SIGTERM: work in flight, such as a task being started,
   // completes) and waits; SIGKILL if it has not stopped within `patience`.
   int Terminate(std::chrono::milliseconds patience);
@@ -41,6 +43,7 @@ class ServerProcess {
   std::uint16_t port_ = 0;
   std::string output_;
   int exit_code_ = -1;
+  bool dumped_core_ = false;
 };
 
 }  // namespace wharf::testing

@@ -39,7 +39,6 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   if (fd < 0) return Errno("cannot create a temporary file for", path);
   Status written = WriteAll(fd, contents, temp);
   if (written.ok() && ::fdatasync(fd) != 0) written = Errno("cannot sync", temp);
-  if (::fchmod(fd, 0644) != 0 && written.ok()) written = Errno("cannot chmod", temp);
   ::close(fd);
   if (written.ok() && ::rename(temp.c_str(), path.c_str()) != 0) written = Errno("cannot rename to", path);
   if (!written.ok()) ::unlink(temp.c_str());

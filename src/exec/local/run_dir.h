@@ -35,6 +35,7 @@ inline constexpr std::string_view kStatusFile = "status.json";
 
 // Writes `contents` to a unique temporary file beside `path`, flushes it to
 // disk and renames it over `path`, so readers see the old file or the new one.
+// The file is its owner's alone (0600), as everything in a run directory.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
 
 // Creates `path` with `contents`; AlreadyExists if it exists (a run_dir is

@@ -236,6 +236,21 @@ TEST_P(EndpointTest, ApplyAndRollbackUnderLoadAnswerEveryRequestAndAKilledReplic
   const json before = WaitServing(3, 2);
   const std::string victim = before["replicas"][0]["task_id"];
   const json announce = json::parse(ReadFile(home_.path() / "artifacts" / "tasks" / victim / "replica.json"));
+
+  // Found by attacking a fresh build: replicas took the control plane's token
+  // as their admin token. Each makes its own, which only its announcement tells.
+  const std::string admin_token = announce.value("admin_token", "");
+  EXPECT_EQ(admin_token.size(), 64u) << announce.dump();
+  EXPECT_NE(admin_token, token_);
+  HttpClient admin(static_cast<std::uint16_t>(std::stoi(announce["admin_url"].get<std::string>().substr(17))));
+  EXPECT_EQ(admin.Post("/admin/config", "{}", {{"Authorization", "Bearer " + token_}}).status, 401);
+  // ... and only they listen on its port: a second server there refuses to start.
+  const std::string model = "wine=" + (work_.path() / "m1" / "Modelfile").string();
+  ServerProcess intruder({"serve", "--model", model, "--port", std::to_string(port_), "--capture", "off"});
+  EXPECT_FALSE(intruder.started()) << intruder.output();
+  EXPECT_NE(intruder.output().find(":" + std::to_string(port_) + " is already served"), std::string::npos)
+      << intruder.output();
+
   ASSERT_EQ(::kill(announce["pid"].get<int>(), SIGKILL), 0);
   json after = WaitStatus(
       [&](const json& status) {

@@ -1,6 +1,10 @@
 // Clients that misbehave: slow senders are cut off by the read timeout and
 // the server keeps serving everyone else.
 
+#include <csignal>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "serve/serve_fixture.h"
@@ -73,6 +77,46 @@ TEST(RobustnessTest, MalformedJsonBodiesGetA400AndTheServerStaysUp) {
     EXPECT_EQ(client.Post("/v2/models/wine/infer", body).status, 400) << body;
   }
   EXPECT_EQ(client.Post("/v2/models/wine/infer", testing::WineInferBody()).status, 200) << server.output();
+}
+
+// Found by attacking a fresh build: a v2 body whose data nested 70,000 deep
+// (140 KB, under the body limit) overflowed the stack and killed the server,
+// without a token. Bodies past the one depth rule get a 400 naming it.
+TEST(RobustnessTest, DeeplyNestedBodiesGetA400NamingTheLimitAndTheServerStaysUp) {
+  ServerProcess server({"serve", "--model", "wine=" + ServeModels::Wine().string(), "--port", "0", "--capture", "off"});
+  ASSERT_TRUE(server.started()) << server.output();
+  HttpClient client(server.port());
+  const std::string deep = std::string(70000, '[') + "1" + std::string(70000, ']');
+  const std::string infer = R"({"inputs": [{"name": "alcohol", "shape": [1], "datatype": "FP64", "data": )" + deep + "}]}";
+  const std::string run = R"({"inputs": {"alcohol": )" + deep + "}}";
+  for (int round = 0; round < 3; ++round) {
+    const auto v2 = client.Post("/v2/models/wine/infer", infer);
+    EXPECT_EQ(v2.status, 400) << server.output();
+    EXPECT_NE(v2.body.find("nests deeper than 64 levels"), std::string::npos) << v2.body;
+    const auto classic = client.Post("/run/", run);
+    EXPECT_EQ(classic.status, 400) << server.output();
+    EXPECT_NE(classic.body.find("nests deeper than 64 levels"), std::string::npos) << classic.body;
+  }
+  EXPECT_EQ(client.Post("/v2/models/wine/infer", testing::WineInferBody()).status, 200) << server.output();
+}
+
+// Found by attacking a fresh build: a second server on a port already
+// served started fine and took a share of the first one's connections.
+TEST(RobustnessTest, AServerOnAPortAlreadyServedRefusesToStartNamingThePort) {
+  ServerProcess first({"serve", "--model", "wine=" + ServeModels::Wine().string(), "--port", "0", "--capture", "off"});
+  ASSERT_TRUE(first.started()) << first.output();
+  const std::string port = std::to_string(first.port());
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{}, {"--replica-group", "wine"}}) {
+    std::vector<std::string> args = {"serve", "--model", "wine=" + ServeModels::Wine().string(), "--port", port,
+                                     "--capture", "off"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ServerProcess second(args);
+    EXPECT_FALSE(second.started()) << second.output();
+    EXPECT_EQ(second.Stop(SIGKILL), 1) << second.output();
+    EXPECT_NE(second.output().find("127.0.0.1:" + port + " is already served"), std::string::npos) << second.output();
+  }
+  HttpClient client(first.port());
+  EXPECT_EQ(client.Post("/v2/models/wine/infer", testing::WineInferBody()).status, 200);
 }
 
 TEST(RobustnessTest, BadConfigurationIsRefusedAtStartWithExitCode2) {

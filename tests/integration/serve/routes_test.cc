@@ -1,5 +1,10 @@
 // Every route of `wharf serve`, against a real server process.
 
+#include <cstdint>
+#include <cstdio>
+#include <regex>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -89,8 +94,48 @@ TEST_F(RoutesTest, InferWithOneTensorPerColumnMatchesTheBatchForm) {
 TEST_F(RoutesTest, GeneratesAnIdWhenNoneIsGiven) {
   auto first = json::parse(client_->Post("/v2/models/wine/infer", testing::WineInferBody()).body);
   auto second = json::parse(client_->Post("/v2/models/wine/infer", testing::WineInferBody()).body);
-  EXPECT_EQ(first["id"].get<std::string>().size(), 16u);
+  EXPECT_TRUE(std::regex_match(first["id"].get<std::string>(), std::regex("[0-9a-f]{32}"))) << first["id"];
   EXPECT_NE(first["id"], second["id"]);
+}
+
+// The next id the old scheme would give after `id`: splitmix64 over a salt
+// plus a counter times the golden gamma, which inverts.
+std::string NextSplitMixId(const std::string& id) {
+  auto inverse = [](std::uint64_t m) {  // m * inverse == 1 mod 2^64 (Newton's iteration)
+    std::uint64_t x = m;
+    for (int i = 0; i < 6; ++i) x *= 2 - m * x;
+    return x;
+  };
+  auto unshift = [](std::uint64_t y, int s) {  // undoes y = x ^ (x >> s)
+    std::uint64_t x = y;
+    for (int k = s; k < 64; k += s) x ^= y >> k;
+    return x;
+  };
+  auto mix = [](std::uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  std::uint64_t x = std::stoull(id.substr(0, 16), nullptr, 16);
+  x = unshift(x, 31) * inverse(0x94d049bb133111ebULL);
+  x = unshift(x, 27) * inverse(0xbf58476d1ce4e5b9ULL);
+  x = unshift(x, 30);
+  char next[17];
+  std::snprintf(next, sizeof(next), "%016llx", static_cast<unsigned long long>(mix(x + 0x9e3779b97f4a7c15ULL)));
+  return next;
+}
+
+// Found by attacking a fresh build: server-made ids were splitmix64 over a
+// salt and a counter, so a client computed the next one from its own and
+// GET /output/<id>/ handed it the next client's answer. Ids are 128 bits
+// from the OS's CSPRNG now.
+TEST_F(RoutesTest, AServerMadeIdDoesNotGiveAwayTheNextClients) {
+  const std::string mine = json::parse(client_->Post("/v2/models/wine/infer", testing::WineInferBody()).body)["id"];
+  HttpClient other(server_->port());
+  const std::string theirs = json::parse(other.Post("/v2/models/wine/infer", testing::WineInferBody()).body)["id"];
+  const std::string guess = NextSplitMixId(mine);
+  EXPECT_NE(guess, theirs);
+  EXPECT_EQ(client_->Get("/output/" + guess + "/").status, 404);
 }
 
 TEST_F(RoutesTest, ClassicRoutesAnswerForTheFirstEndpoint) {

@@ -283,6 +283,18 @@ TEST(ModelfileTest, HeaderThatIsNotAnObjectIsDataLoss) {
   EXPECT_THAT(r.status().message(), HasSubstr("expected an object"));
 }
 
+// A header of valid JSON and a valid checksum that nests 300,000 deep
+// overflowed the stack of `wharf model inspect --json` and `model register`.
+TEST(ModelfileTest, HeaderNestedPastTheLimitIsRefusedNamingTheLimit) {
+  const std::string deep = "{\"a\": " + std::string(300000, '[') + std::string(300000, ']') + "}";
+  const auto r = ParseModelfile(Craft(1, 0, deep, ""), "m.wharf");
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("m.wharf: the Modelfile header nests deeper than 64 levels"));
+
+  const std::string at_limit = "{\"a\": " + std::string(63, '[') + std::string(63, ']') + "}";
+  EXPECT_TRUE(ParseModelfile(Craft(1, 0, at_limit, ""), "m.wharf").ok());
+}
+
 TEST(ModelfileTest, DuplicateSectionNamesAreDataLoss) {
   Modelfile file;
   file.sections = {{"model", "a"}, {"other", "b"}, {"model", "c"}};

@@ -22,6 +22,21 @@ TEST(CaptureCsvTest, HeaderAndLineHaveTheSameColumns) {
             "\"{\"\"text\"\":[\"\"a, \\\"\"b\\\"\"\\nc\"\",\"\"é🍷\"\"]}\",\"{\"\"quality\"\":[6]}\",1.5,200\n");
 }
 
+// Found by attacking a fresh build: a client's request id such as
+// =HYPERLINK(...) became a live formula in the CSV a user opened.
+TEST(CaptureCsvTest, AFieldThatWouldStartAFormulaIsShownAsText) {
+  auto capture = SampleCapture();
+  for (const std::string id : {"=HYPERLINK(\"http://x\")", "+1+1", "-1+cmd", "@SUM(A1)", "\tx"}) {
+    capture.id = id;
+    const std::string line = CaptureCsvLine(capture);
+    EXPECT_TRUE(line.starts_with("'") || line.starts_with("\"'")) << line;
+  }
+  for (const std::string number : {"-5", "+3.5", "-1e3"}) {  // numbers are not formulas: kept as they are
+    capture.id = number;
+    EXPECT_TRUE(CaptureCsvLine(capture).starts_with(number + ",")) << CaptureCsvLine(capture);
+  }
+}
+
 TEST(CaptureJsonLineTest, EmbedsInputsAndOutputsAsJson) {
   const std::string line = CaptureJsonLine(SampleCapture());
   ASSERT_EQ(line.back(), '\n');

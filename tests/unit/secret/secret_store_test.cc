@@ -103,6 +103,9 @@ TEST(VaultTest, AKeyFileOthersCanReadIsRefused) {
   auto opened = Vault::Open(key);
   EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(opened.status().message().find("chmod 600"), std::string::npos);
+  // Named for what it is: a secret key file, not the token file.
+  EXPECT_NE(opened.status().message().find("the secret key file " + key.string()), std::string::npos)
+      << opened.status().message();
 }
 
 TEST(VaultTest, AKeyFileThatIsNoKeyIsRefused) {

@@ -204,16 +204,16 @@ TEST_F(InferenceTest, MissingIdIsGeneratedAndUnique) {
   auto first = Infer(body);
   auto second = Infer(body);
   ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_THAT(first->id, MatchesRegex("[0-9a-f]{16}"));
+  EXPECT_THAT(first->id, MatchesRegex("[0-9a-f]{32}"));
   EXPECT_EQ(first->id_json, "\"" + first->id + "\"");
   EXPECT_NE(first->id, second->id);
 }
 
-TEST(NewRequestIdTest, IsSixteenHexDigitsAndUnique) {
+TEST(NewRequestIdTest, Is128RandomBitsInHexAndUnique) {
   std::set<std::string> ids;
   for (int i = 0; i < 10'000; ++i) {
     const std::string id = NewRequestId();
-    ASSERT_THAT(id, MatchesRegex("[0-9a-f]{16}"));
+    ASSERT_THAT(id, MatchesRegex("[0-9a-f]{32}"));
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 10'000u);

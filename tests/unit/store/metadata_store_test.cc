@@ -90,12 +90,12 @@ TEST(TaskStateTest, OnlyDocumentedTransitionsAreLegal) {
 TEST(NewTaskIdTest, SortsByTimeWithFixedWidth) {
   const std::string early = NewTaskId(1'700'000'000'000'000);
   const std::string late = NewTaskId(1'700'000'000'000'001);
-  EXPECT_EQ(early.size(), 21u);
+  EXPECT_EQ(early.size(), 45u);
   EXPECT_EQ(early.substr(0, 13), "60a24181e4000");
   EXPECT_LT(early, late);
   EXPECT_LT(NewTaskId(4'000'000'000'000'000), NewTaskId(4'000'000'000'000'001));  // the year 2096
   EXPECT_NE(NewTaskId(5), NewTaskId(5));
-  EXPECT_EQ(NewTaskId().size(), 21u);
+  EXPECT_EQ(NewTaskId().size(), 45u);
 }
 
 TEST(ValidateNameTest, AllowsUrlSafeNamesOnly) {
