@@ -34,6 +34,22 @@ json MetricsJson(const Endpoint& e, const Variant& v, std::string_view role) {
 AdminService::AdminService(ModelService& service, Deployer& deployer, std::string token)
     : service_(service), deployer_(deployer), token_(std::move(token)) {}
 
+std::optional<net::HttpResponse> AdminService::Screen(const net::HttpRequest& head) {
+  const std::string_view target = head.target.substr(0, head.target.find('?'));
+  if (target != "/admin/config" || head.method != "POST") return std::nullopt;
+  return RefuseReload(head);
+}
+
+std::optional<net::HttpResponse> AdminService::RefuseReload(const net::HttpRequest& request) const {
+  if (token_.empty()) {
+    return net::HttpResponse{403, ErrorJson("reloading over HTTP is off: start wharf serve with --admin-token-file or --announce")};
+  }
+  if (!net::BearerMatches(request.header("Authorization"), token_)) {
+    return net::HttpResponse{401, ErrorJson("missing or wrong bearer token")};
+  }
+  return std::nullopt;
+}
+
 void AdminService::Handle(net::HttpRequest& request, net::Respond respond) {
   const std::string_view target = std::string_view(request.target).substr(0, request.target.find('?'));
   const bool get = request.method == "GET", post = request.method == "POST";
@@ -74,12 +90,7 @@ std::string AdminService::Status() const {
 }
 
 net::HttpResponse AdminService::Reload(const net::HttpRequest& request) {
-  if (token_.empty()) {
-    return {403, ErrorJson("reloading over HTTP is off: start wharf serve with --admin-token-file")};
-  }
-  if (!net::BearerMatches(request.header("Authorization"), token_)) {
-    return {401, ErrorJson("missing or wrong bearer token")};
-  }
+  if (std::optional<net::HttpResponse> refused = RefuseReload(request)) return *std::move(refused);
   std::error_code ec;
   auto config = ParseServeConfig(*request.body, "request body", std::filesystem::current_path(ec));
   if (config.ok()) {

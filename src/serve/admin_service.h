@@ -13,6 +13,7 @@
 //
 // Thread-safe: reloads are serialized by the Deployer.
 
+#include <optional>
 #include <string>
 
 #include "net/http_server.h"
@@ -28,8 +29,11 @@ class AdminService final : public net::HttpHandler {
   AdminService(ModelService& service, Deployer& deployer, std::string token);
 
   void Handle(net::HttpRequest& request, net::Respond respond) override;
+  // A reload without the token is refused on its headers, its body unread.
+  std::optional<net::HttpResponse> Screen(const net::HttpRequest& head) override;
 
  private:
+  std::optional<net::HttpResponse> RefuseReload(const net::HttpRequest& request) const;
   std::string Status() const;
   net::HttpResponse Reload(const net::HttpRequest& request);
 
