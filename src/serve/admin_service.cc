@@ -42,7 +42,8 @@ std::optional<net::HttpResponse> AdminService::Screen(const net::HttpRequest& he
 
 std::optional<net::HttpResponse> AdminService::RefuseReload(const net::HttpRequest& request) const {
   if (token_.empty()) {
-    return net::HttpResponse{403, ErrorJson("reloading over HTTP is off: start wharf serve with --admin-token-file or --announce")};
+    return net::HttpResponse{
+        403, ErrorJson("reloading over HTTP is off: start wharf serve with --admin-token-file or --announce")};
   }
   if (!net::BearerMatches(request.header("Authorization"), token_)) {
     return net::HttpResponse{401, ErrorJson("missing or wrong bearer token")};
