@@ -117,10 +117,11 @@ namespace {
 
 constexpr std::string_view kNoToken = "missing or wrong bearer token (send Authorization: Bearer TOKEN)";
 
-// The routes anyone may GET: health, the API's description, and the console's files (not under /api/).
-bool IsPublic(std::string_view method, std::string_view path) {
-  if (method != "GET") return false;
-  return path == "/api/health" || path == "/api/openapi.json" || (!path.starts_with("/api/") && path != "/metrics");
+// Whether a request needs the token: the API and /metrics do, but for GET of
+// health and the API's description; the console's files (and 404s) do not.
+bool NeedsToken(std::string_view method, std::string_view path) {
+  if (method == "GET" && (path == "/api/health" || path == "/api/openapi.json")) return false;
+  return path.starts_with("/api/") || path == "/metrics";
 }
 
 std::string BodyTooLarge(std::uint64_t size) {
@@ -134,9 +135,11 @@ std::optional<net::HttpResponse> ControlApi::Screen(const net::HttpRequest& head
   const std::string_view length_header = head.header("Content-Length");
   std::uint64_t length = 0;
   std::from_chars(length_header.data(), length_header.data() + length_header.size(), length);
-  const bool has_body = length > 0 || !head.header("Transfer-Encoding").empty();
+  const bool chunked = !head.header("Transfer-Encoding").empty();
   if (!net::BearerMatches(head.header("Authorization"), token_)) {
-    if (has_body || !IsPublic(head.method, path)) return Error(401, kNoToken);
+    if (NeedsToken(head.method, path)) return Error(401, kNoToken);
+    // What needs no token needs no big body either.
+    if (chunked || length > kMaxJsonBody) return Error(413, BodyTooLarge(length));
     return std::nullopt;
   }
   const bool upload = head.method == "PUT" && path.starts_with("/api/artifacts/");

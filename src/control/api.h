@@ -42,8 +42,9 @@ class ControlApi final : public net::HttpHandler {
              nlohmann::json executor_info, secret::Vault vault, DriftReporter drift);
 
   void Handle(net::HttpRequest& request, net::Respond respond) override;
-  // Before a body is read: 401 for a request without the token that needs one
-  // or carries a body, 413 for a JSON body declared over kMaxJsonBody.
+  // Before a body is read: 401 for a request without the token that needs
+  // one, 413 for a JSON body declared over kMaxJsonBody (or, without the
+  // token, of a length not declared).
   std::optional<net::HttpResponse> Screen(const net::HttpRequest& head) override;
 
  private:
