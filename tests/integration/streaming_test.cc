@@ -8,6 +8,15 @@
 #include "testing/process.h"
 #include "testing/temp_dir.h"
 
+// gcc says it builds with AddressSanitizer by a macro, clang by a feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define WHARF_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WHARF_UNDER_ASAN 1
+#endif
+#endif
+
 namespace wharf {
 namespace {
 
@@ -16,7 +25,7 @@ using testing::TempDir;
 using testing::WineDir;
 
 TEST(StreamingTest, PeakMemoryDoesNotGrowWithTheInput) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(WHARF_UNDER_ASAN)
   GTEST_SKIP() << "AddressSanitizer's quarantine keeps freed memory, so peak RSS grows with the input";
 #endif
   TempDir dir;
